@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from scoring.models import Application, Bank, BankScore, Client, Feature, ModelVersion
+
+
+@admin.register(Bank)
+class BankAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "active", "annual_rate", "min_amount", "max_amount", "approval_threshold")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    list_display = ("order", "key", "label", "type", "required", "used_by_model", "active")
+    list_display_links = ("key",)
+    list_editable = ("order",)
+    list_filter = ("type", "active", "used_by_model")
+    search_fields = ("key", "label")
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("id", "bank", "algorithm", "auc", "active", "created_at", "training_data")
+    list_filter = ("bank", "active", "algorithm")
+    exclude = ("artifact",)
+    readonly_fields = ("bank", "algorithm", "encoder", "feature_keys", "artifact_format", "training_data",
+                       "metrics", "created_at")
+
+    @admin.display(description="AUC")
+    def auc(self, obj):
+        value = (obj.metrics or {}).get("auc")
+        return f"{value:.3f}" if value is not None else "—"
+
+
+class BankScoreInline(admin.TabularInline):
+    model = BankScore
+    extra = 0
+    can_delete = False
+    fields = ("bank", "probability", "verdict", "model_version")
+    readonly_fields = fields
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ("id", "officer", "status", "created_at", "scored_at")
+    list_filter = ("status",)
+    readonly_fields = ("id", "officer", "client", "answers", "answers_hash", "status", "error", "parent",
+                       "created_at", "updated_at", "scored_at")
+    inlines = [BankScoreInline]
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ("id", "masked_name", "masked_phone", "created_at")

@@ -1,0 +1,76 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from scoring.models import Application, BankScore
+from scoring.questionnaire import validate_answers
+
+
+class ClientSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^\+?[\d\s()\-]{5,31}$", max_length=32, required=False, allow_blank=True,
+                                   error_messages={"invalid": "Введите телефон: цифры, пробелы, скобки, дефис."})
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        help_text="Ответы анкеты: ключ поля → значение. Поля и их типы: GET /api/schema/ (Answers)."
+    )
+    client = ClientSerializer(required=False)
+
+    def validate_answers(self, value):
+        answers, errors = validate_answers(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return answers
+
+
+class ApplicationStatusSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = ["id", "status", "url"]
+
+    def get_url(self, obj) -> str:
+        path = reverse("api:application-detail", kwargs={"application_id": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReasonSerializer(serializers.Serializer):
+    feature = serializers.CharField()
+    contribution = serializers.FloatField(help_text="Вклад в логарифм шансов одобрения (>0 повышает).")
+    text = serializers.CharField()
+
+
+class OfferSerializer(serializers.Serializer):
+    annual_rate = serializers.FloatField(help_text="% годовых")
+    amount = serializers.FloatField()
+    term = serializers.IntegerField()
+    monthly_payment = serializers.FloatField(help_text="Аннуитетный платёж, ₽")
+
+
+class BankScoreSerializer(serializers.ModelSerializer):
+    bank = serializers.CharField(source="bank.code")
+    bank_name = serializers.CharField(source="bank.name")
+    reasons = ReasonSerializer(many=True)
+    offer = OfferSerializer(allow_null=True)
+
+    class Meta:
+        model = BankScore
+        fields = ["bank", "bank_name", "probability", "verdict", "reasons", "offer"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["reasons"] = [{k: r[k] for k in ("feature", "contribution", "text")} for r in instance.reasons]
+        data["offer"] = instance.offer or None
+        return data
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    scores = BankScoreSerializer(many=True, read_only=True)
+    error = serializers.CharField(help_text="Причина ошибки, если статус failed.")
+
+    class Meta:
+        model = Application
+        fields = ["id", "status", "created_at", "scored_at", "answers", "error", "scores"]

@@ -1,0 +1,48 @@
+"""The REST API: the same flow as the pages, through the same services."""
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from scoring import selectors, services
+from scoring.api.errors import validation_error_response
+from scoring.api.serializers import (
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    ApplicationStatusSerializer,
+)
+
+
+@extend_schema(
+    request=ApplicationCreateSerializer,
+    responses={
+        202: ApplicationStatusSerializer,
+        200: OpenApiResponse(ApplicationStatusSerializer,
+                             description="Те же ответы уже отправлялись: возвращена существующая заявка."),
+        400: OpenApiResponse(description="Ошибки по полям: {status, code, detail, errors}"),
+    },
+    summary="Отправить анкету на оценку",
+)
+@api_view(["POST"])
+def application_create(request):
+    serializer = ApplicationCreateSerializer(data=request.data)
+    if not serializer.is_valid():
+        return validation_error_response(serializer.errors)
+    application, created = services.submit_application(
+        officer=request.user,
+        answers=serializer.validated_data["answers"],
+        client=serializer.validated_data.get("client"),
+    )
+    application.refresh_from_db(fields=["status"])
+    body = ApplicationStatusSerializer(application, context={"request": request}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+@extend_schema(responses={200: ApplicationSerializer}, summary="Заявка и оценки банков")
+@api_view(["GET"])
+def application_detail(request, application_id):
+    application = selectors.application_with_scores(request.user, application_id)
+    if application is None:
+        raise NotFound("Заявка не найдена.")
+    return Response(ApplicationSerializer(application).data)

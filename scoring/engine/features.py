@@ -1,0 +1,81 @@
+"""Questionnaire field specifications, as the engine sees them.
+
+The Django Feature table is the source of truth; it hands the engine plain FeatureSpec objects,
+so that the engine can be tested and benchmarked without Django.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+FEATURE_TYPES = ("number", "integer", "choice", "boolean", "date", "text")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One questionnaire field.
+
+    choices: allowed stored values of a choice field, in display order (ordered=True means the
+    order is meaningful, e.g. work experience bands or loan terms).
+    min_value/max_value: bounds of number and integer fields, in the field's unit (roubles, months).
+    min_age/max_age: for a date of birth, the allowed age in whole years on the day of scoring.
+    """
+
+    key: str
+    type: str
+    label: str = ""
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+    ordered: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    max_length: int | None = None
+    required: bool = False
+    used_by_model: bool = True
+
+    def __post_init__(self):
+        if self.type not in FEATURE_TYPES:
+            raise ValueError(f"{self.key}: unknown feature type {self.type!r}")
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"{self.key}: a choice field needs choices")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["choices"] = list(self.choices)
+        data["choice_labels"] = list(self.choice_labels)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureSpec":
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["choices"] = tuple(str(c) for c in values.get("choices") or ())
+        values["choice_labels"] = tuple(str(c) for c in values.get("choice_labels") or ())
+        return cls(**values)
+
+
+def parse_choices(raw: list) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Choices as written in configs/features.yaml: a plain value, or {value, label}."""
+    values, labels = [], []
+    for item in raw or ():
+        if isinstance(item, dict):
+            values.append(str(item["value"]))
+            labels.append(str(item.get("label", item["value"])))
+        else:
+            values.append(str(item))
+            labels.append(str(item))
+    return tuple(values), tuple(labels)
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The ordered list of fields the models are trained on."""
+
+    features: tuple[FeatureSpec, ...] = field(default_factory=tuple)
+
+    def model_features(self) -> tuple[FeatureSpec, ...]:
+        return tuple(f for f in self.features if f.used_by_model)
+
+    def by_key(self) -> dict[str, FeatureSpec]:
+        return {f.key: f for f in self.features}

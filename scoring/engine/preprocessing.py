@@ -1,0 +1,346 @@
+"""From questionnaire answers to the numeric matrix the models see, and back to words.
+
+Every field is encoded by its type, so any questionnaire works:
+- number, integer: the value;
+- date: whole years between the date and the day of scoring (age for a birth date, tenure for
+  a job start);
+- choice: ordered numeric choices (loan terms) as numbers, other ordered ones as their rank,
+  unordered ones one-hot;
+- boolean: 0 / 1;
+- text: normalised (case, spaces, common abbreviations) and matched to the most frequent values
+  seen in training, one-hot.
+Missing answers are NaN, which XGBoost treats as "unknown" rather than zero.
+Named derived features (payment-to-income, ...) are declared in configuration as DerivedSpec.
+
+The same code encodes training rows and live applications, so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .features import FeatureSpec
+from .offers import monthly_payment
+
+# Reference rate for the payment-to-income features: the banks' own rates differ by a few points,
+# which moves the ratio by a few per cent; the models learn each bank's tolerance from it.
+REFERENCE_RATE = 20.0
+
+
+# --- values -----------------------------------------------------------------------------------
+
+def is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return not value.strip()
+    return False
+
+
+def to_number(value) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if is_missing(value):
+        return math.nan
+    try:
+        return float(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except ValueError:
+        return math.nan
+
+
+def to_date(value) -> dt.date | None:
+    """ISO dates, also with the legacy CSV's time part ('1988-07-21 00:00:00.0000000')."""
+    if is_missing(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def years_between(start: dt.date | None, end: dt.date) -> float:
+    if start is None:
+        return math.nan
+    return (end - start).days / 365.25
+
+
+def choice_text(value) -> str | None:
+    """The stored form of a choice: '12' whether it came as '12', 12 or 12.0."""
+    if is_missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def to_bool(value) -> float:
+    if is_missing(value):
+        return math.nan
+    if isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().lower()
+    if text in {"1", "1.0", "true", "yes", "да"}:
+        return 1.0
+    if text in {"0", "0.0", "false", "no", "нет"}:
+        return 0.0
+    return math.nan
+
+
+# --- free text --------------------------------------------------------------------------------
+
+# Abbreviations loan officers type for job titles, expanded word by word.
+ABBREVIATIONS = {
+    "ип": "индивидуальный предприниматель",
+    "инд": "индивидуальный",
+    "зам": "заместитель",
+    "ген": "генеральный",
+    "нач": "начальник",
+    "рук": "руководитель",
+    "спец": "специалист",
+    "ст": "старший",
+    "гл": "главный",
+    "вед": "ведущий",
+    "мл": "младший",
+}
+_NON_WORD = re.compile(r"[^\w\s-]+")
+
+
+def normalise_text(value) -> str:
+    """'  Зам. ДИРЕКТОРА ' -> 'заместитель директора'; empty for a missing value."""
+    if is_missing(value):
+        return ""
+    text = _NON_WORD.sub(" ", str(value).lower().replace("ё", "е"))
+    words = [ABBREVIATIONS.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+def match_vocabulary(text: str, vocabulary: list[str]) -> str | None:
+    """The vocabulary entry a normalised text stands for, or None.
+
+    Exact match first; then a truncated entry ('мене' -> 'менеджер', the most frequent entry it
+    starts); then the longest entry all of whose words appear in the text
+    ('старший менеджер по продажам' -> 'старший менеджер').
+    """
+    if not text:
+        return None
+    if text in vocabulary:
+        return text
+    if len(text) >= 3:
+        for entry in vocabulary:  # most frequent first
+            if entry.startswith(text):
+                return entry
+    words = set(text.split())
+    best = None
+    for entry in vocabulary:
+        if set(entry.split()) <= words and (best is None or len(entry) > len(best)):
+            best = entry
+    return best
+
+
+def learn_vocabulary(values, *, max_size: int = 30, min_share: float = 0.003, min_count: int = 5) -> list[str]:
+    """The most frequent normalised values, most frequent first."""
+    counts = Counter(t for t in (normalise_text(v) for v in values) if t)
+    total = sum(counts.values())
+    threshold = max(min_count, min_share * total)
+    return [text for text, count in counts.most_common(max_size) if count >= threshold]
+
+
+# --- derived features -------------------------------------------------------------------------
+
+DERIVED_INPUTS = {
+    "monthly_payment": {"amount", "term"},
+    "payment_to_income": {"amount", "term", "income"},
+    "ratio": {"numerator", "denominator"},
+    "free_income": {"income", "expense", "amount", "term"},
+}
+
+
+@dataclass(frozen=True)
+class DerivedSpec:
+    """A named feature computed from answers.
+
+    kind: monthly_payment (amount, term) | payment_to_income (amount, term, income) |
+    ratio (numerator, denominator) | free_income (income, expense, amount, term).
+    inputs: the kind's argument name -> questionnaire field key.
+    """
+
+    key: str
+    kind: str
+    inputs: dict = field(default_factory=dict)
+    label: str = ""
+
+    def compute(self, values: dict) -> float:
+        get = {name: to_number(values.get(source)) for name, source in self.inputs.items()}
+        if any(math.isnan(v) for v in get.values()):
+            return math.nan
+        if self.kind == "monthly_payment":
+            return monthly_payment(get["amount"], REFERENCE_RATE, get["term"]) if get["term"] > 0 else math.nan
+        if self.kind == "payment_to_income":
+            if get["income"] <= 0 or get["term"] <= 0:
+                return math.nan
+            return monthly_payment(get["amount"], REFERENCE_RATE, get["term"]) / get["income"]
+        if self.kind == "ratio":
+            return get["numerator"] / get["denominator"] if get["denominator"] > 0 else math.nan
+        if self.kind == "free_income":
+            if get["term"] <= 0:
+                return math.nan
+            return get["income"] - get["expense"] - monthly_payment(get["amount"], REFERENCE_RATE, get["term"])
+        raise ValueError(f"{self.key}: unknown derived feature kind {self.kind!r}")
+
+    def __post_init__(self):
+        needed = DERIVED_INPUTS.get(self.kind)
+        if needed is None:
+            raise ValueError(f"{self.key}: unknown derived feature kind {self.kind!r}")
+        if set(self.inputs) != needed:
+            raise ValueError(f"{self.key}: a {self.kind} feature needs inputs {sorted(needed)}")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DerivedSpec":
+        return cls(key=data["key"], kind=data["kind"], inputs=dict(data.get("inputs") or {}),
+                   label=data.get("label", data["key"]))
+
+
+# --- the encoder ------------------------------------------------------------------------------
+
+def _numeric_choices(spec: FeatureSpec) -> bool:
+    try:
+        [float(c) for c in spec.choices]
+    except ValueError:
+        return False
+    return True
+
+
+class FeatureEncoder:
+    """Turns answers (dicts keyed by field key) into a float32 matrix, one column per model input.
+
+    `columns[i]` names column i; `sources[i]` is the questionnaire field or derived feature it
+    comes from, so per-column contributions can be summed back to what the officer filled in.
+    """
+
+    def __init__(self, specs, derived=(), vocabularies: dict | None = None):
+        self.specs = tuple(s for s in specs if s.used_by_model)
+        keys = {s.key for s in self.specs}
+        # A derived feature whose inputs are not all model fields cannot be computed: leave it out.
+        self.derived = tuple(d for d in derived if set(d.inputs.values()) <= keys)
+        self.vocabularies = {k: list(v) for k, v in (vocabularies or {}).items()}
+        self._build()
+
+    def _build(self):
+        columns, sources = [], []
+        for spec in self.specs:
+            if spec.type == "choice" and not spec.ordered:
+                names = [f"{spec.key}={c}" for c in spec.choices]
+            elif spec.type == "text":
+                names = [f"{spec.key}={t}" for t in self.vocabularies.get(spec.key, [])]
+            else:
+                names = [spec.key]
+            columns += names
+            sources += [spec.key] * len(names)
+        for d in self.derived:
+            columns.append(d.key)
+            sources.append(d.key)
+        self.columns, self.sources = columns, sources
+        self.source_keys = list(dict.fromkeys(sources))
+        self._choice_index = {s.key: {c: i for i, c in enumerate(s.choices)} for s in self.specs
+                              if s.type == "choice"}
+        self._choice_value = {s.key: {c: (float(c) if _numeric_choices(s) else float(i))
+                                      for i, c in enumerate(s.choices)}
+                              for s in self.specs if s.type == "choice" and s.ordered}
+
+    def fit(self, records) -> "FeatureEncoder":
+        """Learn what depends on the data: the vocabulary of each text field."""
+        for spec in self.specs:
+            if spec.type == "text":
+                self.vocabularies[spec.key] = learn_vocabulary(r.get(spec.key) for r in records)
+        self._build()
+        return self
+
+    def _encode(self, record: dict, as_of: dt.date) -> list[float]:
+        row: list[float] = []
+        for spec in self.specs:
+            value = record.get(spec.key)
+            kind = spec.type
+            if kind in ("number", "integer"):
+                row.append(to_number(value))
+            elif kind == "date":
+                row.append(years_between(to_date(value), as_of))
+            elif kind == "boolean":
+                row.append(to_bool(value))
+            elif kind == "choice":
+                text = choice_text(value)
+                if spec.ordered:
+                    row.append(self._choice_value[spec.key].get(text, math.nan))
+                else:
+                    row.extend(self._one_hot(self._choice_index[spec.key].get(text), len(spec.choices),
+                                             missing=text is None))
+            else:  # text
+                vocabulary = self.vocabularies.get(spec.key, [])
+                text = normalise_text(value)
+                match = match_vocabulary(text, vocabulary)
+                row.extend(self._one_hot(vocabulary.index(match) if match else None, len(vocabulary),
+                                         missing=not text))
+        for d in self.derived:
+            row.append(d.compute(record))
+        return row
+
+    @staticmethod
+    def _one_hot(index, size, *, missing) -> list[float]:
+        if missing:
+            return [math.nan] * size
+        values = [0.0] * size
+        if index is not None:
+            values[index] = 1.0
+        return values
+
+    def transform(self, records, as_of: dt.date) -> np.ndarray:
+        """records: a sequence of answer dicts; as_of: the day of scoring (ages are counted to it)."""
+        matrix = np.empty((len(records), len(self.columns)), dtype=np.float32)
+        for i, record in enumerate(records):
+            matrix[i] = self._encode(record, as_of)
+        return matrix
+
+    def source_matrix(self) -> np.ndarray:
+        """(n_columns, n_sources) 0/1 matrix that sums column contributions per source field."""
+        index = {key: j for j, key in enumerate(self.source_keys)}
+        matrix = np.zeros((len(self.columns), len(self.source_keys)), dtype=np.float64)
+        for i, source in enumerate(self.sources):
+            matrix[i, index[source]] = 1.0
+        return matrix
+
+    def derived_values(self, record: dict, as_of: dt.date) -> dict:
+        """What the explanations quote: years for dates, derived features, in readable units."""
+        values = {}
+        for spec in self.specs:
+            if spec.type == "date":
+                values[spec.key] = years_between(to_date(record.get(spec.key)), as_of)
+        for d in self.derived:
+            values[d.key] = d.compute(record)
+        return {k: v for k, v in values.items() if not math.isnan(v)}
+
+    def to_dict(self) -> dict:
+        return {
+            "specs": [s.to_dict() for s in self.specs],
+            "derived": [asdict(d) for d in self.derived],
+            "vocabularies": self.vocabularies,
+            "columns": self.columns,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureEncoder":
+        encoder = cls([FeatureSpec.from_dict(s) for s in data["specs"]],
+                      [DerivedSpec.from_dict(d) for d in data.get("derived", [])],
+                      data.get("vocabularies"))
+        if "columns" in data and encoder.columns != data["columns"]:
+            raise ValueError("stored encoder columns do not match the rebuilt encoder")
+        return encoder

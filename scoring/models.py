@@ -1,0 +1,253 @@
+"""The domain: banks, questionnaire fields, clients, applications, models and their scores."""
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from scoring.engine.features import FEATURE_TYPES, FeatureSpec
+
+
+class Bank(models.Model):
+    code = models.SlugField(_("код"), max_length=32, unique=True)
+    name = models.CharField(_("название"), max_length=100)
+    active = models.BooleanField(_("активен"), default=True)
+    annual_rate = models.DecimalField(
+        _("ставка, % годовых"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    min_amount = models.DecimalField(_("мин. сумма, ₽"), max_digits=12, decimal_places=2)
+    max_amount = models.DecimalField(_("макс. сумма, ₽"), max_digits=12, decimal_places=2)
+    terms = models.JSONField(_("сроки, мес."), default=list, help_text=_("Например: [6, 12, 18, 24]"))
+    approval_threshold = models.FloatField(
+        _("порог одобрения"), default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Вероятность, начиная с которой банк скорее одобрит заявку."),
+    )
+    csv_decision_column = models.CharField(
+        _("колонка решения в CSV"), max_length=100, blank=True,
+        help_text=_("Колонка с решениями этого банка в файле исторических заявок."),
+    )
+    rules = models.JSONField(
+        _("стоп-правила"), default=list, blank=True,
+        help_text=_('Список правил: {"field": ..., "operator": ..., "value": ..., "reason": ...}'),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("банк")
+        verbose_name_plural = _("банки")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
+            errors["max_amount"] = _("Максимальная сумма должна быть не меньше минимальной.")
+        if self.approval_threshold is not None and not 0 < self.approval_threshold < 1:
+            errors["approval_threshold"] = _("Порог должен быть строго между 0 и 1.")
+        terms = self.terms
+        if not isinstance(terms, list) or not terms or not all(isinstance(t, int) and t > 0 for t in terms):
+            errors["terms"] = _("Укажите хотя бы один срок: список целых чисел месяцев.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def active_model(self):
+        return self.model_versions.filter(active=True).first()
+
+
+class Feature(models.Model):
+    """One questionnaire field. The form, the API, validation and training follow this table."""
+
+    TYPE_CHOICES = [(t, t) for t in FEATURE_TYPES]
+
+    key = models.SlugField(_("ключ"), max_length=64, unique=True)
+    label = models.CharField(_("название"), max_length=200)
+    label_en = models.CharField(_("название (англ.)"), max_length=200, blank=True)
+    help_text = models.CharField(_("подсказка"), max_length=300, blank=True)
+    type = models.CharField(_("тип"), max_length=16, choices=TYPE_CHOICES)
+    choices = models.JSONField(
+        _("варианты"), default=list, blank=True,
+        help_text=_('Для выбора: список значений или {"value": ..., "label": ...}.'),
+    )
+    ordered = models.BooleanField(_("варианты упорядочены"), default=False)
+    min_value = models.FloatField(_("минимум"), null=True, blank=True)
+    max_value = models.FloatField(_("максимум"), null=True, blank=True)
+    min_age = models.PositiveSmallIntegerField(_("мин. возраст, лет"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("макс. возраст, лет"), null=True, blank=True)
+    max_length = models.PositiveIntegerField(_("макс. длина"), null=True, blank=True)
+    required = models.BooleanField(_("обязательное"), default=False)
+    order = models.PositiveIntegerField(_("порядок"), default=0)
+    used_by_model = models.BooleanField(_("используется моделью"), default=True)
+    active = models.BooleanField(_("активно"), default=True)
+    csv_column = models.CharField(_("колонка в CSV"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("поле анкеты")
+        verbose_name_plural = _("поля анкеты")
+
+    def __str__(self):
+        return self.label
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        pairs = []
+        for item in self.choices or []:
+            if isinstance(item, dict):
+                pairs.append((str(item["value"]), str(item.get("label", item["value"]))))
+            else:
+                pairs.append((str(item), str(item)))
+        return pairs
+
+    def clean(self):
+        if self.type == "choice" and not self.choice_pairs():
+            raise ValidationError({"choices": _("Для поля с выбором нужны варианты.")})
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValidationError({"max_value": _("Максимум должен быть не меньше минимума.")})
+
+    def to_spec(self) -> FeatureSpec:
+        pairs = self.choice_pairs()
+        return FeatureSpec(
+            key=self.key,
+            type=self.type,
+            label=self.label,
+            choices=tuple(v for v, _label in pairs),
+            choice_labels=tuple(label for _v, label in pairs),
+            ordered=self.ordered,
+            min_value=self.min_value,
+            max_value=self.max_value,
+            min_age=self.min_age,
+            max_age=self.max_age,
+            max_length=self.max_length,
+            required=self.required,
+            used_by_model=self.used_by_model,
+        )
+
+
+class Client(models.Model):
+    """The person applying: personal data, kept apart from the questionnaire answers."""
+
+    full_name = models.CharField(_("ФИО"), max_length=200, blank=True)
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("клиент")
+        verbose_name_plural = _("клиенты")
+
+    def __str__(self):
+        return self.full_name or f"#{self.pk}"
+
+    @property
+    def masked_name(self) -> str:
+        parts = self.full_name.split()
+        if not parts:
+            return ""
+        return " ".join([parts[0]] + [p[0] + "." for p in parts[1:]])
+
+    @property
+    def masked_phone(self) -> str:
+        digits = self.phone
+        return (digits[:-4] + "**-**") if len(digits) > 4 else "**-**"
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("в очереди")
+        SCORING = "scoring", _("оценивается")
+        DONE = "done", _("готово")
+        FAILED = "failed", _("ошибка")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="applications", verbose_name=_("клиент"))
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="applications", verbose_name=_("сотрудник"))
+    answers = models.JSONField(_("ответы анкеты"))
+    answers_hash = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices,
+                              default=Status.QUEUED, db_index=True)
+    error = models.TextField(_("ошибка"), blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="alternatives", verbose_name=_("исходная заявка"))
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("обновлена"), auto_now=True)
+    scored_at = models.DateTimeField(_("оценена"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("заявка")
+        verbose_name_plural = _("заявки")
+        constraints = [
+            # The same questionnaire from the same officer is one application (idempotent submit).
+            models.UniqueConstraint(fields=["officer", "answers_hash"], name="unique_answers_per_officer"),
+        ]
+
+    def __str__(self):
+        return str(self.id)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ModelVersion(models.Model):
+    """A trained model of one bank. The artifact is XGBoost's own UBJ format, never pickle."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="model_versions",
+                             verbose_name=_("банк"))
+    algorithm = models.CharField(_("алгоритм"), max_length=32, default="xgboost")
+    encoder = models.JSONField(_("кодирование признаков"))
+    feature_keys = models.JSONField(_("поля анкеты"), default=list)
+    artifact = models.BinaryField(_("артефакт модели"))
+    artifact_format = models.CharField(max_length=16, default="xgboost-ubj")
+    training_data = models.CharField(_("данные обучения"), max_length=300, blank=True)
+    metrics = models.JSONField(_("метрики"), default=dict, blank=True)
+    active = models.BooleanField(_("активна"), default=False)
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("версия модели")
+        verbose_name_plural = _("версии моделей")
+        constraints = [
+            models.UniqueConstraint(fields=["bank"], condition=models.Q(active=True),
+                                    name="one_active_model_per_bank"),
+        ]
+
+    def __str__(self):
+        return f"{self.bank.code} v{self.pk} ({self.algorithm})"
+
+
+class BankScore(models.Model):
+    class Verdict(models.TextChoices):
+        LIKELY = "likely", _("скорее одобрит")
+        UNCERTAIN = "uncertain", _("под вопросом")
+        UNLIKELY = "unlikely", _("скорее откажет")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="scores")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="scores")
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="scores")
+    probability = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    reasons = models.JSONField(default=list)
+    suggestions = models.JSONField(default=list, blank=True)
+    offer = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-probability"]
+        verbose_name = _("оценка банка")
+        verbose_name_plural = _("оценки банков")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "bank"], name="one_score_per_bank"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.bank.code}: {self.probability:.2f}"

@@ -1,0 +1,25 @@
+"""Selectors: functions that read. Views and the API ask these what a user may see."""
+from django.db.models import Prefetch, QuerySet
+
+from scoring.models import Application, BankScore
+
+
+def can_see_all_applications(user) -> bool:
+    return user.is_superuser or user.has_perm("scoring.view_application")
+
+
+def applications_for(user) -> QuerySet[Application]:
+    queryset = Application.objects.select_related("client", "officer")
+    if can_see_all_applications(user):
+        return queryset
+    return queryset.filter(officer=user)
+
+
+def application_with_scores(user, application_id) -> Application | None:
+    scores = BankScore.objects.select_related("bank").order_by("-probability", "bank__code")
+    return (
+        applications_for(user)
+        .prefetch_related(Prefetch("scores", queryset=scores))
+        .filter(pk=application_id)
+        .first()
+    )

@@ -1,0 +1,32 @@
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from scoring import services
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, retry_backoff_max=60)
+def score_application(self, application_id: str) -> str:
+    """Score one application for every active bank (idempotent: safe to deliver twice)."""
+    try:
+        application = services.score_application(application_id=application_id)
+    except TRANSIENT as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc)
+        services.mark_failed(application_id=application_id,
+                             message="База данных недоступна; попробуйте отправить заявку ещё раз.")
+        raise
+    except services.ScoringError as exc:
+        services.mark_failed(application_id=application_id, message=str(exc))
+        return "failed"
+    except Exception as exc:  # noqa: BLE001 - any other error is final: say so on the application
+        log.exception("scoring of application %s failed", application_id)
+        services.mark_failed(application_id=application_id,
+                             message=f"Не удалось оценить заявку: {exc.__class__.__name__}: {exc}")
+        return "failed"
+    return application.status if application else "missing"

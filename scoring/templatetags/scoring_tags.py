@@ -1,0 +1,21 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(probability) -> str:
+    """0.734 → '73 %'."""
+    try:
+        return f"{float(probability) * 100:.0f} %"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def rub(amount) -> str:
+    """8884.88 → '8 885 ₽' (no-break spaces as thousands separators)."""
+    try:
+        return f"{float(amount):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
+    except (TypeError, ValueError):
+        return "—"

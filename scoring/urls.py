@@ -1,0 +1,13 @@
+from django.urls import path
+
+from scoring import views
+
+app_name = "scoring"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("applications/", views.application_list, name="application_list"),
+    path("applications/new/", views.application_new, name="application_new"),
+    path("applications/<uuid:application_id>/", views.application_detail, name="application_detail"),
+    path("applications/<uuid:application_id>/result/", views.application_result, name="application_result"),
+]

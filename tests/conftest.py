@@ -1,0 +1,91 @@
+import pytest
+
+from prescoring.celery import app as celery_app
+from scoring import services
+from scoring.configuration import load_config
+from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
+from scoring.engine.synthetic import generate_applications
+from scoring.engine.training import train_all_banks
+from scoring.models import Bank, ModelVersion
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Tasks run in-process, unless a test starts a real worker."""
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_cache():
+    services.forget_loaded_models()
+    yield
+    services.forget_loaded_models()
+
+
+@pytest.fixture(scope="session")
+def trained_artifacts():
+    """Small models for the default questionnaire, trained once per test session (no database)."""
+    specs = [s for s in default_feature_specs() if s.used_by_model]
+    frame = generate_applications(3000, seed=7)
+    encoder, trained = train_all_banks(frame, specs, default_bank_codes(), derived=default_derived_specs(),
+                                       seed=7, as_of=frame.attrs["as_of"])
+    return encoder.to_dict(), {code: (model.to_bytes(), model.metrics) for code, model in trained.items()}
+
+
+@pytest.fixture
+def configured(db):
+    load_config()
+
+
+@pytest.fixture
+def models_ready(configured, trained_artifacts):
+    encoder, by_bank = trained_artifacts
+    for bank in Bank.objects.all():
+        artifact, metrics = by_bank[bank.code]
+        ModelVersion.objects.create(bank=bank, encoder=encoder, feature_keys=[], artifact=artifact,
+                                    metrics=metrics, training_data="tests", active=True)
+
+
+@pytest.fixture
+def officer(django_user_model):
+    return django_user_model.objects.create_user(username="officer1", password="pw-officer-1")
+
+
+@pytest.fixture
+def other_officer(django_user_model):
+    return django_user_model.objects.create_user(username="officer2", password="pw-officer-2")
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+@pytest.fixture
+def answers():
+    """A questionnaire in DATA.md's vocabulary, as a client would send it."""
+    return {
+        "birth_date": "1988-07-21",
+        "education": "Высшее - специалист",
+        "employment_status": "Работаю по найму полный рабочий день/служу",
+        "work_experience": "10 и более лет",
+        "job_start_date": "2015-03-01",
+        "position": "Менеджер",
+        "month_profit": 145000,
+        "month_expense": 22500,
+        "gender": "0",
+        "family_status": "Женат / замужем",
+        "child_count": 1,
+        "snils": True,
+        "merch_code": 12,
+        "loan_amount": 68000,
+        "loan_term": "12",
+        "goods_category": "Mobile_devices",
+    }

@@ -1,0 +1,88 @@
+import datetime as dt
+
+import pytest
+
+from scoring.models import Feature
+from scoring.questionnaire import validate_answers
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def features(configured):
+    return list(Feature.objects.filter(active=True))
+
+
+def test_it_accepts_a_questionnaire_in_the_data_vocabulary(features, answers):
+    cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert errors == {}
+    assert cleaned["loan_term"] == "12"
+    assert cleaned["month_profit"] == 145000
+    assert cleaned["birth_date"] == "1988-07-21"
+
+
+def test_it_reports_every_missing_required_field(features):
+    _cleaned, errors = validate_answers({}, features, today=TODAY)
+    required = {f.key for f in features if f.required}
+    assert set(errors) == required
+    assert all(messages == ["Обязательное поле."] for messages in errors.values())
+
+
+def test_it_normalises_legacy_formats(features, answers):
+    answers.update({"birth_date": "1988-07-21 00:00:00.0000000", "child_count": 1.0, "loan_term": 12,
+                    "snils": "1", "month_profit": "145 000", "position": "  зам   директора "})
+    cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert errors == {}
+    assert cleaned["birth_date"] == "1988-07-21"
+    assert cleaned["child_count"] == 1
+    assert cleaned["loan_term"] == "12"
+    assert cleaned["snils"] is True
+    assert cleaned["month_profit"] == 145000
+    assert cleaned["position"] == "зам директора"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("loan_term", "7", "Выберите один из вариантов"),
+    ("month_profit", "много", "Введите число"),
+    ("child_count", 1.5, "Введите целое число"),
+    ("child_count", -1, "не меньше 0"),
+    ("loan_amount", 5_000_000, "не больше 1 000 000"),
+    ("birth_date", "21.07.1988", "ГГГГ-ММ-ДД"),
+    ("birth_date", "2015-01-01", "не меньше 18 лет"),
+    ("birth_date", "1930-01-01", "не больше 83 лет"),
+    ("birth_date", "2030-01-01", "в будущем"),
+    ("snils", "может быть", "«да» или «нет»"),
+])
+def test_it_explains_a_bad_value_in_russian(features, answers, key, value, message):
+    answers[key] = value
+    _cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert list(errors) == [key]
+    assert message in errors[key][0]
+
+
+def test_it_rejects_unknown_fields(features, answers):
+    answers["salary"] = 1
+    _cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert errors == {"salary": ["Неизвестное поле анкеты."]}
+
+
+def test_it_rejects_a_job_started_before_the_16th_birthday(features, answers):
+    answers["job_start_date"] = "2000-01-01"
+    _cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert "16-летия" in errors["job_start_date"][0]
+
+
+def test_optional_fields_may_be_empty(features, answers):
+    for key in ("work_experience", "job_start_date", "position", "gender", "snils"):
+        answers[key] = None if key != "position" else "   "
+    cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert errors == {}
+    assert cleaned["work_experience"] is None and cleaned["position"] is None
+
+
+def test_it_follows_the_feature_table(features, answers):
+    Feature.objects.filter(key="position").update(required=True)
+    Feature.objects.filter(key="snils").update(active=False)
+    answers["position"] = ""
+    _cleaned, errors = validate_answers(answers, None, today=TODAY)
+    assert errors == {"position": ["Обязательное поле."], "snils": ["Неизвестное поле анкеты."]}

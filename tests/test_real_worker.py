@@ -1,0 +1,110 @@
+"""Scoring through a real Celery worker process on the real broker and database (run by .ci/run)."""
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from prescoring.celery import app as celery_app
+from scoring.models import Application, BankScore
+
+pytestmark = [
+    pytest.mark.real_worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL") or connection.vendor == "sqlite",
+                       reason="needs CELERY_BROKER_URL and a server database; .ci/run's second pass sets them"),
+]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = db["USER"] or "postgres"
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def worker_queue():
+    """A queue of this test's own, so leftovers on the shared Redis never reach it."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    celery_app.conf.task_default_queue = "celery"
+    celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
+
+
+@pytest.fixture
+def worker(worker_queue, models_ready):
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    name = f"{worker_queue}@localhost"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "prescoring", "worker", "--pool=solo", "--loglevel=INFO",
+         "-Q", worker_queue, "-n", name, "--without-gossip", "--without-mingle"],
+        env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    process.log = []  # the worker's output, line by line, read by a thread so the pipe never fills
+
+    def read_output():
+        for line in process.stdout:
+            process.log.append(line)
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: process.poll() is not None or celery_app.control.ping(destination=[name], timeout=0.5),
+                 60, "the worker to answer a ping")
+        assert process.poll() is None, "".join(process.log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_a_real_worker_scores_an_api_submission(worker, officer, answers):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    response = api.post("/api/v1/applications/", {"answers": answers}, format="json")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"  # the worker, not this process, scores it
+    application_id = response.json()["id"]
+    wait_for(lambda: Application.objects.get(pk=application_id).status in ("done", "failed"), 60, "scoring")
+    detail = api.get(f"/api/v1/applications/{application_id}/").json()
+    assert detail["status"] == "done", detail.get("error")
+    assert len(detail["scores"]) == 5
+
+
+def test_a_task_delivered_twice_leaves_one_set_of_scores(worker, officer, answers):
+    from scoring import services
+    from scoring.tasks import score_application
+
+    application, _ = services.submit_application(officer=officer, answers=answers)  # not enqueued: no commit hook
+    deliveries = [score_application.delay(str(application.pk)).id for _ in range(2)]
+
+    def finished():
+        text = "".join(worker.log)
+        return all(f"[{task_id}] succeeded" in text for task_id in deliveries)
+
+    wait_for(finished, 60, "both deliveries to be processed")
+    application.refresh_from_db()
+    assert application.status == "done"
+    assert BankScore.objects.filter(application=application).count() == 5
