@@ -120,13 +120,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Production (the Docker image) collects static files into STATIC_ROOT and serves the hashed,
+# compressed copies; the embedded default serves them straight from the apps and static/.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or (None if not STATIC_MANIFEST else BASE_DIR / "staticfiles")
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", False)
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },

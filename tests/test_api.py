@@ -47,7 +47,7 @@ def test_it_creates_scores_and_returns_the_result(api, models_ready, answers, dj
         assert 0 <= score["probability"] <= 1
         assert score["verdict"] in {"likely", "uncertain", "unlikely"}
         assert score["bank_name"]
-        assert score["reasons"] and set(score["reasons"][0]) == {"feature", "contribution", "text"}
+        assert score["reasons"] and set(score["reasons"][0]) == {"feature", "label", "contribution", "direction", "effect_pp", "text"}
 
 
 def test_bad_input_gets_field_errors(api, models_ready, answers):

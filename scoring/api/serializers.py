@@ -38,9 +38,13 @@ class ApplicationStatusSerializer(serializers.ModelSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    feature = serializers.CharField()
-    contribution = serializers.FloatField(help_text="Вклад в логарифм шансов одобрения (>0 повышает).")
-    text = serializers.CharField()
+    feature = serializers.CharField(help_text="Ключ поля анкеты или производного признака.")
+    label = serializers.CharField()
+    contribution = serializers.FloatField(help_text="Вклад SHAP в логарифм шансов одобрения (>0 повышает).")
+    direction = serializers.ChoiceField(choices=["up", "down"])
+    effect_pp = serializers.FloatField(allow_null=True,
+                                       help_text="Насколько фактор меняет вероятность, процентных пунктов.")
+    text = serializers.CharField(help_text="Фраза для сотрудника.")
 
 
 class OfferSerializer(serializers.Serializer):
@@ -62,7 +66,9 @@ class BankScoreSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["reasons"] = [{k: r[k] for k in ("feature", "contribution", "text")} for r in instance.reasons]
+        data["reasons"] = [{"feature": r["feature"], "label": r.get("label", r["feature"]),
+                            "contribution": r["contribution"], "direction": r.get("direction"),
+                            "effect_pp": r.get("effect_pp"), "text": r["text"]} for r in instance.reasons]
         data["offer"] = instance.offer or None
         return data
 

@@ -47,7 +47,7 @@ def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, 
         return f"Возраст {_years(value)} — " + ("подходит банку" if up else "банк относится осторожнее")
     if key == "job_start_date":
         if value is None:
-            return "Нет текущего места работы" + ("" if up else " — снижает шанс")
+            return "Дата начала работы не указана — " + ("повышает шанс" if up else "снижает шанс")
         return f"На текущем месте работы {_years(value)} — " + (
             "стабильная занятость" if up else "недавно сменил(а) работу" if value < 1 else "снижает шанс")
     if key == "month_profit" and value is not None:

@@ -149,11 +149,19 @@ def match_vocabulary(text: str, vocabulary: list[str]) -> str | None:
 
 
 def learn_vocabulary(values, *, max_size: int = 30, min_share: float = 0.003, min_count: int = 5) -> list[str]:
-    """The most frequent normalised values, most frequent first."""
+    """The most frequent normalised values, most frequent first.
+
+    A truncated spelling ('мене') counts towards the more frequent entry it starts ('менеджер')
+    instead of becoming an entry of its own.
+    """
     counts = Counter(t for t in (normalise_text(v) for v in values) if t)
+    merged: Counter = Counter()
+    for text, count in counts.most_common():
+        target = next((entry for entry in merged if len(text) >= 3 and entry.startswith(text)), text)
+        merged[target] += count
     total = sum(counts.values())
     threshold = max(min_count, min_share * total)
-    return [text for text, count in counts.most_common(max_size) if count >= threshold]
+    return [text for text, count in merged.most_common(max_size) if count >= threshold]
 
 
 # --- derived features -------------------------------------------------------------------------

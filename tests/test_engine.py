@@ -1,0 +1,196 @@
+"""The engine on its own: no Django, no database."""
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
+from scoring.engine.explanations import reasons_for
+from scoring.engine.offers import monthly_payment
+from scoring.engine.prediction import Scorer
+from scoring.engine.preprocessing import FeatureEncoder, learn_vocabulary, match_vocabulary, normalise_text
+from scoring.engine.synthetic import generate_applications, labels
+from scoring.engine.training import _safe_names, fast_auc, load_booster
+
+AS_OF = dt.date(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return [s for s in default_feature_specs() if s.used_by_model]
+
+
+@pytest.fixture(scope="module")
+def scorer(trained_artifacts):
+    encoder_dict, by_bank = trained_artifacts
+    encoder = FeatureEncoder.from_dict(encoder_dict)
+    return Scorer({code: (encoder, load_booster(artifact)) for code, (artifact, _m) in by_bank.items()})
+
+
+@pytest.fixture(scope="module")
+def records(specs):
+    frame = generate_applications(200, seed=99)
+    return frame[[s.key for s in specs]].to_dict("records")
+
+
+# --- synthetic data ---------------------------------------------------------------------------
+
+def test_the_generator_is_deterministic():
+    first, again = generate_applications(500, seed=5), generate_applications(500, seed=5)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(generate_applications(500, seed=6))
+
+
+def test_the_generator_keeps_the_world_fixed_across_seeds():
+    """Each bank's policy does not depend on the seed: the same client gets the same p_true."""
+    a, b = generate_applications(300, seed=1), generate_applications(300, seed=2)
+    assert not np.allclose(a["bank_a_p_true"], b["bank_a_p_true"])
+    frame = generate_applications(300, seed=1, bank_codes=["bank_a"])
+    np.testing.assert_allclose(frame["bank_a_p_true"], a["bank_a_p_true"])
+
+
+def test_synthetic_rows_follow_data_md():
+    frame = generate_applications(20_000, seed=11)
+    age = (pd.Timestamp(AS_OF) - pd.to_datetime(frame["birth_date"])).dt.days / 365.25
+    assert 18 <= age.min() and age.max() < 84 and 32 <= age.median() <= 38
+    assert 125_000 <= frame["month_profit"].median() <= 165_000
+    assert (frame["month_expense"] < frame["month_profit"]).mean() > 0.97
+    assert frame["loan_amount"].between(4_000, 200_000).all() and (frame["loan_amount"] % 1000 == 0).all()
+    assert frame["loan_term"].value_counts(normalize=True)["12"] == pytest.approx(0.377, abs=0.02)
+    job_start = pd.to_datetime(frame["job_start_date"])
+    sixteenth = pd.to_datetime(frame["birth_date"]) + pd.DateOffset(years=16)
+    assert (job_start.dropna() >= sixteenth[job_start.notna()] - pd.Timedelta(days=1)).all()
+    students = frame["employment_status"].isin(["Студент", "Не работаю"])
+    assert frame.loc[students, "work_experience"].isna().mean() > 0.4
+    assert frame.loc[~students, "work_experience"].isna().mean() < 0.01
+    owners = frame["employment_status"] == "Собственное дело"
+    titles = frame.loc[owners, "position"].map(normalise_text)
+    assert titles.str.contains("предпринимат|самозанят|директор|учредит").mean() > 0.9
+
+
+@pytest.mark.parametrize("code", ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"])
+def test_each_bank_approves_about_three_in_four_with_some_errors(code):
+    frame = generate_applications(20_000, seed=3)
+    y = labels(frame, code)
+    assert 0.70 <= np.nanmean(y) <= 0.80
+    assert 0.005 <= np.isnan(y).mean() <= 0.015
+    answered = ~np.isnan(y)
+    assert fast_auc(y[answered], frame[f"{code}_p_true"].to_numpy()[answered]) > 0.65
+
+
+def test_bank_policies_differ():
+    frame = generate_applications(5_000, seed=3)
+    p = frame[[f"{c}_p_true" for c in default_bank_codes()]].to_numpy()
+    correlations = np.corrcoef(p.T)[np.triu_indices(5, k=1)]
+    assert correlations.max() < 0.95
+
+
+# --- preprocessing ----------------------------------------------------------------------------
+
+def test_free_text_positions_are_normalised():
+    assert normalise_text("  Зам.  ДИРЕКТОРА ") == "заместитель директора"
+    assert normalise_text("ИП") == "индивидуальный предприниматель"
+    vocabulary = learn_vocabulary(["менеджер"] * 50 + ["мене"] * 10 + ["директор"] * 20, min_count=5)
+    assert vocabulary == ["менеджер", "директор"]
+    assert match_vocabulary(normalise_text("Мене"), vocabulary) == "менеджер"
+    assert match_vocabulary("старший менеджер по продажам", vocabulary) == "менеджер"
+    assert match_vocabulary("космонавт", vocabulary) is None
+
+
+def test_the_encoder_derives_age_tenure_and_payment(specs):
+    encoder = FeatureEncoder(specs, default_derived_specs()).fit([{"position": "менеджер"}] * 10)
+    record = {"birth_date": "1986-01-01", "job_start_date": "2025-07-01 00:00:00.0000000",
+              "loan_amount": 120_000, "loan_term": "12", "month_profit": 100_000, "month_expense": 30_000,
+              "goods_category": "Travel", "snils": "1.0", "position": "МЕНЕ"}
+    row = dict(zip(encoder.columns, encoder.transform([record], AS_OF)[0]))
+    assert row["birth_date"] == pytest.approx(40.0, abs=0.01)
+    assert row["job_start_date"] == pytest.approx(0.5, abs=0.01)
+    assert row["loan_term"] == 12.0
+    assert row["goods_category=Travel"] == 1.0 and row["goods_category=Other"] == 0.0
+    assert row["snils"] == 1.0 and row["position=менеджер"] == 1.0
+    payment = monthly_payment(120_000, 20.0, 12)
+    assert row["payment_to_income"] == pytest.approx(payment / 100_000, rel=1e-5)
+    assert row["expense_to_income"] == pytest.approx(0.3)
+    assert math.isnan(row["education=Высшее - специалист"])  # missing is unknown, not "no"
+    assert math.isnan(row["merch_code"])
+
+
+def test_the_encoder_round_trips_through_json(specs, records):
+    import json
+
+    encoder = FeatureEncoder(specs, default_derived_specs()).fit(records)
+    again = FeatureEncoder.from_dict(json.loads(json.dumps(encoder.to_dict())))
+    np.testing.assert_array_equal(encoder.transform(records, AS_OF), again.transform(records, AS_OF))
+
+
+def test_monthly_payment_is_an_annuity():
+    assert monthly_payment(120_000, 0, 12) == pytest.approx(10_000)
+    assert monthly_payment(100_000, 12.0, 12) == pytest.approx(8884.88, abs=0.01)
+    np.testing.assert_allclose(monthly_payment([100_000, 50_000], 12.0, [12, 12]), [8884.88, 4442.44], atol=0.01)
+
+
+# --- prediction and explanations --------------------------------------------------------------
+
+def test_scoring_is_vectorised_and_probabilities_are_in_range(scorer, records):
+    batch = scorer.score(records, as_of=AS_OF)
+    assert batch.bank_codes == ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
+    assert batch.probabilities.shape == (200, 5)
+    assert ((batch.probabilities >= 0) & (batch.probabilities <= 1)).all()
+    assert batch.probabilities.std(axis=0).min() > 0.01  # the estimate depends on the client
+    one = scorer.score(records[:1], as_of=AS_OF)
+    np.testing.assert_allclose(one.probabilities[0], batch.probabilities[0], rtol=1e-6)
+
+
+def test_contributions_plus_base_equal_the_margin(scorer, records):
+    batch = scorer.score(records, as_of=AS_OF)
+    for column, code in enumerate(batch.bank_codes):
+        margin = batch.base_values[code] + batch.contributions[code].sum(axis=1)
+        np.testing.assert_allclose(1 / (1 + np.exp(-margin)), batch.probabilities[:, column], atol=1e-5)
+        assert batch.contributions[code].shape == (200, len(batch.source_keys[code]))
+        assert "payment_to_income" in batch.source_keys[code] and "goods_category" in batch.source_keys[code]
+
+
+def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
+    import shap
+
+    encoder, booster = scorer.models["bank_c"]
+    X = encoder.transform(records[:30], AS_OF)
+    expected = shap.TreeExplainer(booster).shap_values(pd.DataFrame(X, columns=_safe_names(encoder.columns)))
+    raw = booster.predict(xgb.DMatrix(X), pred_contribs=True, validate_features=False)
+    np.testing.assert_allclose(raw[:, :-1], expected, atol=1e-5)
+
+
+def test_a_model_survives_its_artifact(trained_artifacts, records):
+    encoder_dict, by_bank = trained_artifacts
+    artifact, _metrics = by_bank["bank_a"]
+    assert artifact[:1] == b"{"  # UBJ object, not a pickle stream
+    encoder = FeatureEncoder.from_dict(encoder_dict)
+    X = xgb.DMatrix(encoder.transform(records, AS_OF))
+    np.testing.assert_array_equal(load_booster(artifact).predict(X, validate_features=False),
+                                  load_booster(bytes(artifact)).predict(X, validate_features=False))
+
+
+def test_trained_models_beat_chance_on_held_out_rows(trained_artifacts):
+    _encoder, by_bank = trained_artifacts
+    for code, (_artifact, metrics) in by_bank.items():
+        assert metrics["auc_ci_low"] > 0.6, code
+        assert metrics["auc"] <= metrics["oracle_auc"] + 0.03
+        assert 0 < metrics["brier"] < 0.25
+
+
+def test_reasons_are_ranked_phrased_and_sized():
+    contributions = {"payment_to_income": -0.9, "birth_date": 0.4, "goods_category": -0.2, "snils": 0.001}
+    answers = {"goods_category": "Travel", "birth_date": "1990-01-01"}
+    derived = {"payment_to_income": 0.383, "birth_date": 36.0}
+    reasons = reasons_for(contributions, answers, derived, top_n=5, margin=1.0,
+                          labels={"goods_category": "Категория товара"},
+                          choice_labels={"goods_category": {"Travel": "Путешествия"}})
+    assert [r["feature"] for r in reasons] == ["payment_to_income", "birth_date", "goods_category"]
+    assert reasons[0]["text"] == "Платёж 38\u00a0% дохода — высокая нагрузка"
+    assert reasons[0]["direction"] == "down" and reasons[0]["effect_pp"] < 0
+    assert reasons[1]["text"].startswith("Возраст 36\u00a0лет") and reasons[1]["effect_pp"] > 0
+    assert reasons[2]["text"] == "Категория товара: Путешествия — снижает шанс"
+    assert len(reasons_for(contributions, answers, derived, top_n=1)) == 1
