@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from scoring.models import Application, Bank, BankScore, Client, Feature, ModelVersion
+from scoring.models import (Application, Bank, BankScore, Client, Feature, HistoricalApplication, ImportBatch,
+                            ModelVersion)
 
 
 @admin.register(Bank)
@@ -53,3 +54,30 @@ class ApplicationAdmin(admin.ModelAdmin):
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     list_display = ("id", "masked_name", "masked_phone", "created_at")
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_empty", "user", "created_at")
+    readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_rejected",
+                       "rows_empty", "created_at")
+
+    def has_add_permission(self, request):
+        # A batch is made by manage.py import_applications, which validates the file; not by hand.
+        return False
+
+
+@admin.register(HistoricalApplication)
+class HistoricalApplicationAdmin(admin.ModelAdmin):
+    """Read-only: imported history is evidence for training, so it is replaced by a new import, not edited."""
+
+    list_display = ("id", "batch", "row_number", "external_id", "decisions", "created_at")
+    list_filter = ("batch",)
+    search_fields = ("external_id",)
+    readonly_fields = ("batch", "row_number", "external_id", "answers", "decisions", "p_true", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

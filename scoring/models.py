@@ -8,7 +8,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from scoring.engine.explanations import waterfall
 from scoring.engine.features import FEATURE_TYPES, FeatureSpec
+from scoring.engine.rules import parse_rules
 
 
 class Bank(models.Model):
@@ -50,6 +52,13 @@ class Bank(models.Model):
             errors["max_amount"] = _("Максимальная сумма должна быть не меньше минимальной.")
         if self.approval_threshold is not None and not 0 < self.approval_threshold < 1:
             errors["approval_threshold"] = _("Порог должен быть строго между 0 и 1.")
+        if not isinstance(self.rules, list) or not all(isinstance(r, dict) for r in self.rules):
+            errors["rules"] = _("Стоп-правила: ожидается список объектов {field, operator, value, reason}.")
+        else:
+            try:
+                parse_rules(self.rules)
+            except ValueError as exc:
+                errors["rules"] = _("Ошибка в стоп-правилах: %(e)s") % {"e": exc}
         terms = self.terms
         if not isinstance(terms, list) or not terms or not all(isinstance(t, int) and t > 0 for t in terms):
             errors["terms"] = _("Укажите хотя бы один срок: список целых чисел месяцев.")
@@ -178,6 +187,8 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("обновлена"), auto_now=True)
     scored_at = models.DateTimeField(_("оценена"), null=True, blank=True)
+    recommendation = models.JSONField(_("рекомендация"), default=dict, blank=True,
+                                      help_text=_("Куда отправить заявку или почему не отправлять."))
 
     class Meta:
         ordering = ["-created_at"]
@@ -239,10 +250,13 @@ class BankScore(models.Model):
     reasons = models.JSONField(default=list)
     suggestions = models.JSONField(default=list, blank=True)
     offer = models.JSONField(default=dict, blank=True)
+    base_value = models.FloatField(null=True, blank=True,
+                                   help_text=_("Средняя оценка модели, логарифм шансов: начало объяснения."))
+    rank = models.PositiveSmallIntegerField(default=0, help_text=_("Место банка в рекомендации, с 0."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-probability"]
+        ordering = ["rank", "-probability"]
         verbose_name = _("оценка банка")
         verbose_name_plural = _("оценки банков")
         constraints = [
@@ -251,3 +265,64 @@ class BankScore(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.bank.code}: {self.probability:.2f}"
+
+    @property
+    def refused_by_rule(self) -> bool:
+        return any(r.get("kind") == "rule" for r in self.reasons)
+
+    def waterfall(self) -> list[dict]:
+        if self.base_value is None or self.refused_by_rule:
+            return []
+        return waterfall(self.base_value, self.reasons, self.probability)
+
+
+class ImportBatch(models.Model):
+    """One imported historical-decisions CSV file. Stored only when every row of it was accepted."""
+
+    file_name = models.CharField(_("файл"), max_length=255)
+    sha256 = models.CharField(
+        _("SHA-256 содержимого"), max_length=64, unique=True,
+        help_text=_("Один и тот же файл дважды не загружается."),
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="import_batches", verbose_name=_("загрузил"))
+    rows_total = models.PositiveIntegerField(_("строк всего"), default=0)
+    rows_imported = models.PositiveIntegerField(_("загружено"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
+    rows_empty = models.PositiveIntegerField(_("пустых строк"), default=0)
+    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("загрузка истории")
+        verbose_name_plural = _("загрузки истории")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.rows_imported})"
+
+
+class HistoricalApplication(models.Model):
+    """One application from a lender's history, with the banks' decisions: training data.
+
+    answers: validated answers as validate_answers stores them (feature key -> value or None);
+    decisions: bank code -> 'success', 'denied' or 'error' (banks with an empty field are left out);
+    p_true: bank code -> true approval probability, only for synthetic files that carry it.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="applications",
+                              verbose_name=_("загрузка"))
+    row_number = models.PositiveIntegerField(_("строка файла"))
+    external_id = models.CharField(_("id отправителя"), max_length=100, blank=True)
+    answers = models.JSONField(_("ответы анкеты"))
+    decisions = models.JSONField(_("решения банков"), default=dict)
+    p_true = models.JSONField(_("истинные вероятности одобрения"), null=True, blank=True)
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "row_number"]
+        verbose_name = _("историческая заявка")
+        verbose_name_plural = _("исторические заявки")
+        indexes = [models.Index(fields=["batch", "row_number"], name="historical_batch_row")]
+
+    def __str__(self):
+        return f"{self.batch_id}:{self.row_number}"

@@ -11,12 +11,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
 from scoring.engine.explanations import reasons_for
-from scoring.engine.offers import monthly_payment
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
+from scoring.engine.rules import facts_for, parse_rules
 from scoring.engine.training import load_booster
 from scoring.models import Application, Bank, BankScore, Client, Feature, ModelVersion
+from scoring.questionnaire import validate_answers
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ def answers_hash(answers: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def submit_application(*, officer, answers: dict, client: dict | None = None,
+def submit_application(*, officer, answers: dict, client: dict | Client | None = None,
                        parent: Application | None = None) -> tuple[Application, bool]:
     """Store a validated questionnaire and queue its scoring once the transaction commits.
 
@@ -42,8 +44,8 @@ def submit_application(*, officer, answers: dict, client: dict | None = None,
     if existing is None:
         try:
             with transaction.atomic():
-                client_obj = None
-                if client and any((client.get("full_name"), client.get("phone"))):
+                client_obj = client if isinstance(client, Client) else None
+                if isinstance(client, dict) and any((client.get("full_name"), client.get("phone"))):
                     client_obj = Client.objects.create(
                         full_name=client.get("full_name", "") or "", phone=client.get("phone", "") or ""
                     )
@@ -126,13 +128,87 @@ def verdict_for(probability: float, threshold: float) -> str:
     return BankScore.Verdict.UNLIKELY
 
 
-def offer_for(bank: Bank, answers: dict) -> dict:
+def bank_terms(bank: Bank) -> BankTerms:
+    try:
+        rules = tuple(parse_rules(bank.rules))
+    except ValueError as exc:
+        raise ScoringError(f"{bank.name}: ошибка в стоп-правилах ({exc}); исправьте их в настройках банка.")
+    return BankTerms(code=bank.code, name=bank.name, annual_rate=float(bank.annual_rate),
+                     min_amount=float(bank.min_amount), max_amount=float(bank.max_amount),
+                     terms=tuple(int(t) for t in bank.terms), threshold=float(bank.approval_threshold),
+                     rules=rules)
+
+
+def _loan(answers: dict) -> tuple[float | None, int | None]:
     amount, term = answers.get("loan_amount"), answers.get("loan_term")
-    if amount is None or term is None:
-        return {}
-    rate = float(bank.annual_rate)
-    payment = float(monthly_payment(float(amount), rate, int(term)))
-    return {"annual_rate": rate, "amount": amount, "term": int(term), "monthly_payment": round(payment, 2)}
+    return (float(amount) if amount is not None else None), (int(term) if term is not None else None)
+
+
+def _rule_reason(text: str) -> dict:
+    return {"feature": "rule", "label": "Условие банка", "kind": "rule", "contribution": 0.0,
+            "direction": "down", "effect_pp": None, "text": text}
+
+
+def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],
+                         labels: dict, choice_labels: dict) -> tuple[list[dict], dict]:
+    """Everything the officer sees for one application, computed without touching the database.
+
+    Returns (scores, recommendation): per bank its probability (0 when the bank's rules or
+    product refuse), verdict, reasons, offer, suggestions and explanation base value.
+    """
+    codes = [c for c in loaded.scorer.bank_codes if c in banks]
+    terms = {code: bank_terms(banks[code]) for code in codes}
+    batch = loaded.scorer.score([answers], as_of=as_of)
+    amount, term = _loan(answers)
+    scores = []
+    for column, code in enumerate(batch.bank_codes):
+        if code not in terms:
+            continue
+        bank, encoder = terms[code], loaded.encoders[code]
+        contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][0])))
+        derived = encoder.derived_values(answers, as_of)
+        base_value = float(batch.base_values[code][0])
+        margin = base_value + sum(contributions.values())
+        reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
+                              labels={**labels, **{d.key: d.label for d in encoder.derived}},
+                              choice_labels=choice_labels, margin=margin)
+        refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts_for(answers, derived))
+        probability = 0.0 if refusals else float(batch.probabilities[0, column])
+        scores.append({
+            "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
+            "probability": probability,
+            "verdict": BankScore.Verdict.UNLIKELY if refusals else verdict_for(probability, bank.threshold),
+            "reasons": [_rule_reason(text) for text in refusals] + reasons,
+            "base_value": base_value,
+            "offer": offer(bank, amount, term),
+            "suggestions": [],
+        })
+    _add_suggestions(scores, answers, as_of=as_of, loaded=loaded, terms=terms, amount=amount, term=term)
+    for score in scores:
+        score["monthly_payment"] = score["offer"].get("monthly_payment")
+    return scores, recommendation(scores)
+
+
+def _add_suggestions(scores, answers, *, as_of, loaded, terms, amount, term) -> None:
+    """Amount/term alternatives for every bank below its threshold, in one vectorised batch."""
+    below = [s for s in scores if s["refused"] or s["probability"] < s["threshold"]]
+    if not below or amount is None or term is None:
+        return
+    banks = [terms[s["bank"]] for s in below]
+    grid_amounts, grid_terms = candidate_grid(banks, amount, term)
+    changes = {"loan_amount": grid_amounts, "loan_term": grid_terms}
+    try:
+        probabilities = loaded.scorer.variant_probabilities(answers, as_of=as_of, changes=changes)
+    except ValueError:  # a questionnaire whose model does not use amount and term: nothing to vary
+        return
+    columns = [loaded.scorer.bank_codes.index(b.code) for b in banks]
+    encoder = loaded.encoders[banks[0].code]
+    facts = facts_for(answers, encoder.derived_values(answers, as_of))
+    variant_facts = {**changes, **encoder.derived_variants(answers, changes)}
+    found = suggestions(banks, probabilities[:, columns], grid_amounts, grid_terms, amount=amount, term=term,
+                        facts=facts, variant_facts=variant_facts)
+    for score in below:
+        score["suggestions"] = found.get(score["bank"], [])
 
 
 def score_application(*, application_id) -> Application | None:
@@ -156,45 +232,48 @@ def score_application(*, application_id) -> Application | None:
     loaded = load_models()
     banks = {b.code: b for b in Bank.objects.filter(active=True, code__in=loaded.versions)}
     features = list(Feature.objects.all())
-    labels = {f.key: f.label for f in features}
-    choice_labels = {f.key: dict(f.choice_pairs()) for f in features if f.type == "choice"}
-    as_of = timezone.localtime(application.created_at).date()
-    batch = loaded.scorer.score([application.answers], as_of=as_of)
-    scores = []
-    for column, code in enumerate(batch.bank_codes):
-        bank = banks.get(code)
-        if bank is None:
-            continue
-        probability = float(batch.probabilities[0, column])
-        contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][0])))
-        encoder = loaded.encoders[code]
-        derived = encoder.derived_values(application.answers, as_of)
-        labels.update({d.key: d.label for d in encoder.derived})
-        margin = float(batch.base_values[code][0]) + sum(contributions.values())
-        scores.append(
-            BankScore(
-                application=application,
-                bank=bank,
-                model_version_id=loaded.versions[code],
-                probability=probability,
-                verdict=verdict_for(probability, bank.approval_threshold),
-                reasons=reasons_for(contributions, application.answers, derived,
-                                    top_n=settings.PRESCORING["TOP_REASONS"], labels=labels,
-                                    choice_labels=choice_labels, margin=margin),
-                offer=offer_for(bank, application.answers),
-            )
+    scores, advice = evaluate_application(
+        application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
+        labels={f.key: f.label for f in features},
+        choice_labels={f.key: dict(f.choice_pairs()) for f in features if f.type == "choice"},
+    )
+    rank = {code: i for i, code in enumerate(advice["ranking"])}
+    rows = [
+        BankScore(
+            application=application, bank=banks[s["bank"]], model_version_id=loaded.versions[s["bank"]],
+            probability=s["probability"], verdict=s["verdict"], reasons=s["reasons"], offer=s["offer"],
+            suggestions=s["suggestions"], base_value=s["base_value"], rank=rank[s["bank"]],
         )
+        for s in scores
+    ]
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application_id)
         if application.status == Application.Status.DONE:
             return application
         BankScore.objects.filter(application=application).delete()
-        BankScore.objects.bulk_create(scores)
+        BankScore.objects.bulk_create(rows)
         application.status = Application.Status.DONE
         application.error = ""
+        application.recommendation = advice
         application.scored_at = timezone.now()
-        application.save(update_fields=["status", "error", "scored_at", "updated_at"])
+        application.save(update_fields=["status", "error", "recommendation", "scored_at", "updated_at"])
     return application
+
+
+class SuggestionError(ValueError):
+    """The alternative cannot be applied; the message says why, in words for the officer."""
+
+
+def apply_suggestion(*, officer, application: Application, amount, term) -> tuple[Application, bool]:
+    """A new application: the original's answers with another amount and term, linked to it.
+
+    The changed answers go through the same validation as any questionnaire.
+    """
+    answers, errors = validate_answers({**application.answers, "loan_amount": amount, "loan_term": term},
+                                       allow_unknown=True)
+    if errors:
+        raise SuggestionError("; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items()))
+    return submit_application(officer=officer, answers=answers, client=application.client, parent=application)
 
 
 def mark_failed(*, application_id, message: str) -> None:

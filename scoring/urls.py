@@ -10,4 +10,6 @@ urlpatterns = [
     path("applications/new/", views.application_new, name="application_new"),
     path("applications/<uuid:application_id>/", views.application_detail, name="application_detail"),
     path("applications/<uuid:application_id>/result/", views.application_result, name="application_result"),
+    path("applications/<uuid:application_id>/apply/", views.application_apply_suggestion,
+         name="application_apply_suggestion"),
 ]

@@ -1,9 +1,10 @@
 """Pages for loan officers. Each view reads top to bottom; the work is done by services."""
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from scoring import selectors, services
 from scoring.forms import QuestionnaireForm
@@ -73,6 +74,22 @@ def application_result(request, application_id):
         "application": application,
         "scores": list(application.scores.all()),
     }, status=status)
+
+
+@login_required
+@require_POST
+def application_apply_suggestion(request, application_id):
+    """One click on a suggested amount/term: a new scored application linked to this one."""
+    application = _application_or_404(request, application_id)
+    try:
+        alternative, _created = services.apply_suggestion(
+            officer=request.user, application=application,
+            amount=request.POST.get("loan_amount"), term=request.POST.get("loan_term"),
+        )
+    except services.SuggestionError as exc:
+        messages.error(request, f"Вариант не применён: {exc}")
+        return redirect("scoring:application_detail", application_id=application.pk)
+    return redirect("scoring:application_detail", application_id=alternative.pk)
 
 
 def _answer_rows(application):

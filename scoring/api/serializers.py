@@ -54,15 +54,27 @@ class OfferSerializer(serializers.Serializer):
     monthly_payment = serializers.FloatField(help_text="Аннуитетный платёж, ₽")
 
 
+class SuggestionSerializer(serializers.Serializer):
+    amount = serializers.FloatField(help_text="Сумма кредита, ₽")
+    term = serializers.IntegerField(help_text="Срок, мес.")
+    probability = serializers.FloatField()
+    monthly_payment = serializers.FloatField(help_text="Платёж по ставке банка, ₽")
+
+
 class BankScoreSerializer(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.code")
     bank_name = serializers.CharField(source="bank.name")
+    threshold = serializers.FloatField(source="bank.approval_threshold")
+    refused_by_rule = serializers.BooleanField(help_text="Банк откажет по своим условиям (стоп-правила, лимиты).")
     reasons = ReasonSerializer(many=True)
     offer = OfferSerializer(allow_null=True)
+    suggestions = SuggestionSerializer(many=True, help_text="До трёх ближайших сумм и сроков, при которых "
+                                                            "банк скорее одобрит (только ниже порога).")
 
     class Meta:
         model = BankScore
-        fields = ["bank", "bank_name", "probability", "verdict", "reasons", "offer"]
+        fields = ["bank", "bank_name", "rank", "probability", "threshold", "verdict", "refused_by_rule",
+                  "reasons", "offer", "suggestions"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -73,10 +85,35 @@ class BankScoreSerializer(serializers.ModelSerializer):
         return data
 
 
+class RecommendationSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["send", "do_not_send"])
+    banks = serializers.ListField(child=serializers.CharField(), help_text="Куда отправить, лучшие первыми.")
+    ranking = serializers.ListField(child=serializers.CharField(), help_text="Все банки по порядку.")
+    text = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="Главные причины, если отправлять не стоит.")
+    suggestion = serializers.DictField(required=False, allow_null=True,
+                                       help_text="Лучший вариант суммы и срока, если отправлять не стоит.")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     scores = BankScoreSerializer(many=True, read_only=True)
     error = serializers.CharField(help_text="Причина ошибки, если статус failed.")
+    recommendation = RecommendationSerializer(allow_null=True)
+    parent = serializers.UUIDField(source="parent_id", allow_null=True,
+                                   help_text="Исходная заявка, если эта — вариант суммы и срока.")
 
     class Meta:
         model = Application
-        fields = ["id", "status", "created_at", "scored_at", "answers", "error", "scores"]
+        fields = ["id", "status", "created_at", "scored_at", "parent", "answers", "error", "recommendation",
+                  "scores"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["recommendation"] = instance.recommendation or None
+        return data
+
+
+class AlternativeSerializer(serializers.Serializer):
+    loan_amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Новая сумма, ₽")
+    loan_term = serializers.IntegerField(help_text="Новый срок, мес.")

@@ -7,4 +7,6 @@ app_name = "api"
 urlpatterns = [
     path("applications/", views.application_create, name="application-list"),
     path("applications/<uuid:application_id>/", views.application_detail, name="application-detail"),
+    path("applications/<uuid:application_id>/alternatives/", views.application_alternative,
+         name="application-alternative"),
 ]

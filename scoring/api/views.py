@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from scoring import selectors, services
 from scoring.api.errors import validation_error_response
 from scoring.api.serializers import (
+    AlternativeSerializer,
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationStatusSerializer,
@@ -46,3 +47,32 @@ def application_detail(request, application_id):
     if application is None:
         raise NotFound("Заявка не найдена.")
     return Response(ApplicationSerializer(application).data)
+
+
+@extend_schema(
+    request=AlternativeSerializer,
+    responses={
+        202: ApplicationStatusSerializer,
+        200: OpenApiResponse(ApplicationStatusSerializer, description="Такой вариант уже оценивался."),
+        400: OpenApiResponse(description="Ошибки по полям: {status, code, detail, errors}"),
+    },
+    summary="Оценить другой вариант суммы и срока (новая заявка, связанная с исходной)",
+)
+@api_view(["POST"])
+def application_alternative(request, application_id):
+    application = selectors.application_with_scores(request.user, application_id)
+    if application is None:
+        raise NotFound("Заявка не найдена.")
+    serializer = AlternativeSerializer(data=request.data)
+    if not serializer.is_valid():
+        return validation_error_response(serializer.errors)
+    try:
+        alternative, created = services.apply_suggestion(
+            officer=request.user, application=application,
+            amount=serializer.validated_data["loan_amount"], term=serializer.validated_data["loan_term"],
+        )
+    except services.SuggestionError as exc:
+        return validation_error_response({"non_field_errors": [str(exc)]})
+    alternative.refresh_from_db(fields=["status"])
+    body = ApplicationStatusSerializer(alternative, context={"request": request}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)

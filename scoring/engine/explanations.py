@@ -111,3 +111,28 @@ def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int
             reason["effect_pp"] = round((_sigmoid(margin) - _sigmoid(margin - contribution)) * 100, 1)
         reasons.append(reason)
     return reasons
+
+
+def waterfall(base_value: float, reasons: list[dict], probability: float) -> list[dict]:
+    """Steps from the model's average estimate to this application's, for a waterfall chart.
+
+    base_value: the model's expected log-odds; reasons: as reasons_for returns them, in order;
+    probability: the final estimate. Each step: text, start and end probability (0..1),
+    direction. Factors outside the top reasons are one step, "Прочие факторы".
+    """
+    if not 0 < probability < 1:
+        return []
+    running = base_value
+    steps = [{"text": "Средняя оценка модели", "start": 0.0, "end": _sigmoid(base_value), "direction": "base"}]
+    for reason in reasons:
+        if reason.get("kind") == "rule":
+            continue
+        after = running + reason["contribution"]
+        steps.append({"text": reason["text"], "start": _sigmoid(running), "end": _sigmoid(after),
+                      "direction": reason["direction"]})
+        running = after
+    final = math.log(probability / (1 - probability))
+    if abs(final - running) >= MIN_CONTRIBUTION:
+        steps.append({"text": "Прочие факторы", "start": _sigmoid(running), "end": probability,
+                      "direction": UP if final > running else DOWN})
+    return steps

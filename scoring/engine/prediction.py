@@ -65,3 +65,18 @@ class Scorer:
                 probabilities[:, column] = booster.predict(matrix, validate_features=False)
         return ScoreBatch(codes, probabilities, contributions, source_keys, base_values)
 
+
+    def variant_probabilities(self, record: dict, *, as_of: dt.date, changes: dict) -> np.ndarray:
+        """(n_variants, n_banks) probabilities for one application with some answers varied
+        (FeatureEncoder.transform_variants): one vectorised pass per bank, no explanations."""
+        encoded = {}
+        codes = self.bank_codes
+        size = len(next(iter(changes.values())))
+        probabilities = np.empty((size, len(codes)))
+        for column, code in enumerate(codes):
+            encoder, booster = self.models[code]
+            if id(encoder) not in encoded:
+                encoded[id(encoder)] = encoder.transform_variants(record, as_of, changes)
+            probabilities[:, column] = booster.inplace_predict(encoded[id(encoder)], missing=np.nan,
+                                                               validate_features=False)
+        return probabilities

@@ -189,21 +189,24 @@ class DerivedSpec:
     label: str = ""
 
     def compute(self, values: dict) -> float:
-        get = {name: to_number(values.get(source)) for name, source in self.inputs.items()}
-        if any(math.isnan(v) for v in get.values()):
-            return math.nan
-        if self.kind == "monthly_payment":
-            return monthly_payment(get["amount"], REFERENCE_RATE, get["term"]) if get["term"] > 0 else math.nan
-        if self.kind == "payment_to_income":
-            if get["income"] <= 0 or get["term"] <= 0:
-                return math.nan
-            return monthly_payment(get["amount"], REFERENCE_RATE, get["term"]) / get["income"]
-        if self.kind == "ratio":
-            return get["numerator"] / get["denominator"] if get["denominator"] > 0 else math.nan
-        if self.kind == "free_income":
-            if get["term"] <= 0:
-                return math.nan
-            return get["income"] - get["expense"] - monthly_payment(get["amount"], REFERENCE_RATE, get["term"])
+        """The feature for one set of answers (NaN when an input is missing or out of domain)."""
+        inputs = {name: np.array([to_number(values.get(source))]) for name, source in self.inputs.items()}
+        return float(self.compute_arrays(inputs)[0])
+
+    def compute_arrays(self, inputs: dict) -> np.ndarray:
+        """The feature for arrays of inputs (argument name -> float array), NaN-propagating."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "ratio":
+                result = inputs["numerator"] / np.where(inputs["denominator"] > 0, inputs["denominator"], np.nan)
+                return np.asarray(result, dtype=float)
+            term = np.where(inputs["term"] > 0, inputs["term"], np.nan)
+            payment = np.asarray(monthly_payment(inputs["amount"], REFERENCE_RATE, term), dtype=float)
+            if self.kind == "monthly_payment":
+                return payment
+            if self.kind == "payment_to_income":
+                return payment / np.where(inputs["income"] > 0, inputs["income"], np.nan)
+            if self.kind == "free_income":
+                return inputs["income"] - inputs["expense"] - payment
         raise ValueError(f"{self.key}: unknown derived feature kind {self.kind!r}")
 
     def __post_init__(self):
@@ -317,6 +320,35 @@ class FeatureEncoder:
         for i, record in enumerate(records):
             matrix[i] = self._encode(record, as_of)
         return matrix
+
+    def transform_variants(self, record: dict, as_of: dt.date, changes: dict) -> np.ndarray:
+        """One application with some numeric answers varied: a row per variant.
+
+        changes: field key -> array of values (all the same length), e.g. loan_amount and
+        loan_term for amount/term alternatives. Only numeric and ordered numeric choice fields
+        can vary; derived features are recomputed for every variant, vectorised.
+        """
+        size = len(next(iter(changes.values())))
+        base = self.transform([record], as_of)[0]
+        matrix = np.repeat(base[None, :], size, axis=0)
+        position = {name: i for i, name in enumerate(self.columns)}
+        for key, values in {**changes, **self.derived_variants(record, changes)}.items():
+            if key not in position:
+                raise ValueError(f"{key} cannot vary: it is not a numeric model input")
+            matrix[:, position[key]] = np.asarray(values, dtype=np.float32)
+        return matrix
+
+    def derived_variants(self, record: dict, changes: dict) -> dict:
+        """The derived features that depend on the changed fields, as arrays per variant."""
+        size = len(next(iter(changes.values())))
+        result = {}
+        for d in self.derived:
+            if set(d.inputs.values()) & set(changes):
+                inputs = {name: (np.asarray(changes[src], dtype=float) if src in changes
+                                 else np.full(size, to_number(record.get(src))))
+                          for name, src in d.inputs.items()}
+                result[d.key] = d.compute_arrays(inputs)
+        return result
 
     def source_matrix(self) -> np.ndarray:
         """(n_columns, n_sources) 0/1 matrix that sums column contributions per source field."""

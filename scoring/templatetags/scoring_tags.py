@@ -19,3 +19,11 @@ def rub(amount) -> str:
         return f"{float(amount):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
     except (TypeError, ValueError):
         return "—"
+
+
+@register.filter
+def waterfall_style(step) -> str:
+    """Inline geometry of one waterfall bar: left edge and width, in per cent of the track."""
+    start, end = float(step["start"]), float(step["end"])
+    left, width = min(start, end) * 100, max(abs(end - start) * 100, 0.5)
+    return f"left:{left:.1f}%;width:{width:.1f}%"

@@ -1,0 +1,163 @@
+"""Turning estimates into advice: product-term checks, amount/term alternatives, a recommendation.
+
+Pure functions over plain data; the Django service hands in each bank's terms and the scorer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .offers import monthly_payment
+from .rules import Rule
+
+AMOUNT_STEP = 1000
+MAX_SUGGESTIONS = 3
+# How much a change of term "costs" against a lower amount when ranking alternatives: one step
+# of term (e.g. 12 -> 18 months) weighs like a 15 % smaller loan.
+TERM_STEP_WEIGHT = 0.15
+
+
+@dataclass(frozen=True)
+class BankTerms:
+    code: str
+    name: str
+    annual_rate: float
+    min_amount: float
+    max_amount: float
+    terms: tuple[int, ...]
+    threshold: float
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+
+def term_refusals(bank: BankTerms, amount: float | None, term: int | None) -> list[str]:
+    """Reasons the requested loan is outside the bank's product (empty when it fits)."""
+    reasons = []
+    if amount is not None and amount > bank.max_amount:
+        reasons.append(f"Сумма больше максимальной в банке ({_rub(bank.max_amount)})")
+    if amount is not None and amount < bank.min_amount:
+        reasons.append(f"Сумма меньше минимальной в банке ({_rub(bank.min_amount)})")
+    if term is not None and term not in bank.terms:
+        reasons.append(f"Банк не выдаёт на {term} мес.: доступно {', '.join(map(str, bank.terms))}")
+    return reasons
+
+
+def rule_refusals(bank: BankTerms, facts: dict) -> list[str]:
+    return [rule.reason for rule in bank.rules if rule.fires(facts)]
+
+
+def _rub(value) -> str:
+    return f"{float(value):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
+
+
+def offer(bank: BankTerms, amount: float | None, term: int | None) -> dict:
+    """Rate and annuity payment for the requested amount and term ({} when either is missing)."""
+    if amount is None or term is None:
+        return {}
+    return {"annual_rate": bank.annual_rate, "amount": amount, "term": int(term),
+            "monthly_payment": round(float(monthly_payment(amount, bank.annual_rate, term)), 2)}
+
+
+def candidate_grid(banks: list[BankTerms], amount: float, term: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (amount, term) worth trying: amounts from the requested one down in 1 000 ₽ steps to
+    the lowest minimum, for every term any bank offers."""
+    terms = sorted({t for b in banks for t in b.terms} | {term})
+    top = min(amount, max(b.max_amount for b in banks))
+    bottom = min(b.min_amount for b in banks)
+    amounts = np.arange(np.floor(top / AMOUNT_STEP) * AMOUNT_STEP, bottom - 1, -AMOUNT_STEP)
+    if top % AMOUNT_STEP:
+        amounts = np.concatenate([[top], amounts])
+    grid_amounts = np.tile(amounts, len(terms))
+    grid_terms = np.repeat(np.array(terms, dtype=float), len(amounts))
+    return grid_amounts, grid_terms
+
+
+def suggestions(banks: list[BankTerms], probabilities: np.ndarray, grid_amounts: np.ndarray,
+                grid_terms: np.ndarray, *, amount: float, term: int, facts: dict,
+                variant_facts: dict, limit: int = MAX_SUGGESTIONS) -> dict[str, list[dict]]:
+    """Up to `limit` nearest alternatives per bank that reach its threshold and pass its rules.
+
+    probabilities: (n_variants, n_banks) for the grid, columns in `banks` order;
+    variant_facts: facts that change with the variant (amount, term, payment ratios) as arrays.
+    Nearest: for each term the largest amount that works, ranked by how much is given up.
+    """
+    all_terms = sorted({int(t) for t in grid_terms})
+    step_of = {t: i for i, t in enumerate(all_terms)}
+    result = {}
+    for column, bank in enumerate(banks):
+        ok = (
+            (probabilities[:, column] >= bank.threshold)
+            & (grid_amounts >= bank.min_amount) & (grid_amounts <= bank.max_amount)
+            & np.isin(grid_terms, bank.terms)
+            & (grid_amounts <= amount)
+            & ~((grid_amounts == amount) & (grid_terms == term))
+        )
+        merged = {**facts, **variant_facts}
+        for rule in bank.rules:
+            ok &= ~rule.fires(merged, size=len(grid_amounts))
+        options = []
+        for t in bank.terms:
+            rows = np.flatnonzero(ok & (grid_terms == t))
+            if not len(rows):
+                continue
+            best = rows[np.argmax(grid_amounts[rows])]
+            cut = (amount - grid_amounts[best]) / amount if amount else 0.0
+            distance = cut + TERM_STEP_WEIGHT * abs(step_of.get(t, 0) - step_of.get(term, 0))
+            options.append((distance, best))
+        options.sort()
+        result[bank.code] = [
+            {
+                "amount": float(grid_amounts[row]),
+                "term": int(grid_terms[row]),
+                "probability": round(float(probabilities[row, column]), 4),
+                "monthly_payment": round(float(monthly_payment(grid_amounts[row], bank.annual_rate,
+                                                               grid_terms[row])), 2),
+            }
+            for _distance, row in options[:limit]
+        ]
+    return result
+
+
+def recommendation(scores: list[dict]) -> dict:
+    """Where to send the application.
+
+    scores: per bank {bank, bank_name, probability, threshold, refused (bool: a rule or the
+    product refuses), monthly_payment, reasons [{feature, contribution, text}], suggestions}.
+    Banks are ranked by reaching their threshold, then probability, then a lower payment.
+    Returns {action: 'send'|'do_not_send', ranking: [codes], banks: [codes to send to], text,
+    reasons: [phrases] (do_not_send), suggestion: {...} (do_not_send: the best alternative)}.
+    """
+    def passes(s):
+        return not s["refused"] and s["probability"] >= s["threshold"]
+
+    ranked = sorted(scores, key=lambda s: (not passes(s), -s["probability"], s.get("monthly_payment") or 0))
+    send = [s for s in ranked if passes(s)]
+    result = {"ranking": [s["bank"] for s in ranked]}
+    if send:
+        names = ", ".join(s["bank_name"] for s in send)
+        return {**result, "action": "send", "banks": [s["bank"] for s in send],
+                "text": f"Отправьте заявку в: {names}. Лучший шанс — {send[0]['bank_name']} "
+                        f"({send[0]['probability'] * 100:.0f} %)."}
+    # Every bank is below its threshold: say why, in the factors that hurt across banks.
+    weight: dict[str, float] = {}
+    phrase: dict[str, tuple[float, str]] = {}
+    for s in scores:
+        for r in s.get("reasons", []):
+            if r.get("direction") == "down" or r.get("contribution", 0) < 0:
+                size = abs(r.get("contribution") or 0) or 1.0
+                weight[r["feature"]] = weight.get(r["feature"], 0) + size
+                if size >= phrase.get(r["feature"], (0, ""))[0]:
+                    phrase[r["feature"]] = (size, r["text"])
+    top = sorted(weight, key=weight.get, reverse=True)[:3]
+    best = None
+    for s in ranked:
+        for option in s.get("suggestions") or []:
+            candidate = {**option, "bank": s["bank"], "bank_name": s["bank_name"]}
+            if best is None or candidate["amount"] > best["amount"] or (
+                    candidate["amount"] == best["amount"] and candidate["probability"] > best["probability"]):
+                best = candidate
+    return {**result, "action": "do_not_send", "banks": [],
+            "text": "Не отправляйте заявку в таком виде: ни один банк, скорее всего, её не одобрит.",
+            "reasons": [phrase[f][1] for f in top], "suggestion": best}
+
+

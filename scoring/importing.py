@@ -1,0 +1,201 @@
+"""Importing a lender's history of bank decisions (DATA.md's CSV) and reading it back for training.
+
+A file is imported all or nothing: if any non-empty row is refused, nothing is stored and the
+report lists every refused row with its reasons, so the lender fixes the file and sends it again.
+Columns are found through the configuration (Feature.csv_column, Bank.csv_decision_column), and
+every row goes through the same validator as the officer's form and the API.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from scoring.engine.csvformat import CsvFormatError, DecisionRow, read_decisions_csv
+from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
+from scoring.questionnaire import active_features, validate_answers
+
+DECISIONS = ("success", "denied", "error")
+BULK_SIZE = 1000
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported (unreadable, wrong columns, already imported, ...).
+    The message says why, in Russian, for the person who sent it."""
+
+
+@dataclass
+class ImportReport:
+    """What happened to one file.
+
+    rows_total counts every data line (empty ones too); rows_valid those that passed validation;
+    rows_imported those stored (0 on a dry run or when the file was refused); rejected lists
+    (row_number, {field key or bank code: [messages]}) for every refused row.
+    """
+
+    file_name: str
+    sha256: str
+    dry_run: bool
+    rows_total: int = 0
+    rows_valid: int = 0
+    rows_imported: int = 0
+    rows_empty: int = 0
+    rejected: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    batch: ImportBatch | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def accepted(self) -> bool:
+        """True when every non-empty row is valid (stored, unless this was a dry run)."""
+        return not self.rejected
+
+
+def column_mappings() -> tuple[list[Feature], dict[str, str], dict[str, str]]:
+    """The active features, {feature key: CSV column} and {bank code: decision column} from the configuration.
+
+    Raises ImportRefused when the configuration cannot describe a file: no fields or banks
+    (load_config has not run), or a required field without a CSV column (every row would fail).
+    """
+    features = active_features()
+    column_for_feature = {f.key: f.csv_column for f in features if f.csv_column}
+    column_for_bank = dict(Bank.objects.filter(active=True).exclude(csv_decision_column="")
+                           .order_by("code").values_list("code", "csv_decision_column"))
+    if not column_for_feature or not column_for_bank:
+        raise ImportRefused("В настройках нет полей анкеты или банков с колонками CSV: "
+                            "сначала выполните manage.py load_config.")
+    unmapped = [f.key for f in features if f.required and not f.csv_column]
+    if unmapped:
+        raise ImportRefused("Для обязательных полей анкеты не задана колонка CSV: " + ", ".join(unmapped) + ".")
+    return features, column_for_feature, column_for_bank
+
+
+def _decision_errors(row: DecisionRow, column_for_bank: dict[str, str]) -> dict[str, list[str]]:
+    errors = {}
+    for code, value in row.decisions.items():
+        if value is not None and value not in DECISIONS:
+            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть success, denied, "
+                            f"error или пустым, а не «{value}»."]
+    return errors
+
+
+def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[str]]]:
+    values, errors = {}, {}
+    for code, text in row.p_true.items():
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            number = math.nan
+        if not 0.0 <= number <= 1.0:  # NaN fails too
+            errors[f"{code}_p_true"] = [f"Вероятность должна быть числом от 0 до 1, а не «{text}»."]
+        else:
+            values[code] = number
+    return values, errors
+
+
+def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
+                         today: dt.date | None = None) -> ImportReport:
+    """Validate a historical-decisions CSV and, if every non-empty row is valid, store it in one transaction.
+
+    today: the day dates are checked against (ages, no future dates); the local date by default.
+    Raises ImportRefused when the file cannot be read as such a CSV, lacks a configured column,
+    or has been imported before (same SHA-256 of its bytes). A file with refused rows returns a
+    report with report.accepted False and stores nothing.
+    """
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportRefused(f"Файл {path} не найден.") from None
+    except OSError as exc:
+        raise ImportRefused(f"Файл {path} не прочитать: {exc.strerror or exc}.") from None
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = ImportBatch.objects.filter(sha256=digest).first()
+    if earlier is not None:
+        raise ImportRefused(_already_imported(earlier))
+
+    features, column_for_feature, column_for_bank = column_mappings()
+    try:
+        parsed = read_decisions_csv(io.BytesIO(content), column_for_feature=column_for_feature,
+                                    column_for_bank=column_for_bank)
+    except CsvFormatError as exc:
+        raise ImportRefused(str(exc)) from None
+
+    report = ImportReport(file_name=path.name, sha256=digest, dry_run=dry_run, rows_total=parsed.rows_total,
+                          rows_empty=len(parsed.empty_rows), ignored_columns=parsed.ignored_columns)
+    today = today or timezone.localdate()
+    valid: list[HistoricalApplication] = []
+    for row in parsed.rows:
+        answers, errors = validate_answers(row.answers, features, today=today, allow_unknown=False)
+        errors.update(_decision_errors(row, column_for_bank))
+        p_true, p_errors = _p_true_values(row)
+        errors.update(p_errors)
+        if errors:
+            report.rejected.append((row.row_number, errors))
+            continue
+        valid.append(HistoricalApplication(
+            row_number=row.row_number,
+            external_id=row.external_id[:100],
+            answers=answers,
+            decisions={code: value for code, value in row.decisions.items() if value is not None},
+            p_true=p_true or None,
+        ))
+    report.rows_valid = len(valid)
+    if report.rejected or dry_run or not valid:
+        return report
+
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                file_name=path.name[:255], sha256=digest, user=user, rows_total=report.rows_total,
+                rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty,
+            )
+            for application in valid:
+                application.batch = batch
+            HistoricalApplication.objects.bulk_create(valid, batch_size=BULK_SIZE)
+    except IntegrityError:
+        # The same file was imported by someone else between our check and now.
+        raise ImportRefused(_already_imported(ImportBatch.objects.get(sha256=digest))) from None
+    report.rows_imported = len(valid)
+    report.batch = batch
+    return report
+
+
+def _already_imported(batch: ImportBatch) -> str:
+    when = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M")
+    return (f"Этот файл уже загружен {when} (загрузка №{batch.pk}, «{batch.file_name}», "
+            f"{batch.rows_imported} строк); повторно не загружается.")
+
+
+def historical_frame(bank_codes: list[str]) -> pd.DataFrame:
+    """Every stored historical application as a frame for scoring.engine.training.train_all_banks.
+
+    Columns: the active features' keys (values as stored by validate_answers, None where empty),
+    `<code>_decision` per bank ('success', 'denied', 'error' or None where the file had none) and
+    `<code>_p_true` for the banks whose probabilities every row carries (synthetic files only).
+    frame.attrs["as_of"] is today: the rows were validated against the day of import, and ages
+    and tenures are counted to the day the model is trained.
+    """
+    keys = [f.key for f in active_features()]
+    rows = list(HistoricalApplication.objects.order_by("batch_id", "row_number")
+                .values_list("answers", "decisions", "p_true"))
+    # Object columns holding the stored values (None where empty): what the encoder sees when scoring.
+    frame = pd.DataFrame({key: pd.Series([answers.get(key) for answers, _d, _p in rows], dtype=object)
+                          for key in keys})
+    for code in bank_codes:
+        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p in rows], dtype=object)
+        probabilities = [(p_true or {}).get(code) for _a, _d, p_true in rows]
+        if rows and all(p is not None for p in probabilities):
+            frame[f"{code}_p_true"] = pd.Series(probabilities, dtype=float)
+    frame.attrs["as_of"] = timezone.localdate()
+    return frame

@@ -1,0 +1,232 @@
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from scoring.engine.config import default_derived_specs
+from scoring.engine.training import train_all_banks
+from scoring.importing import ImportRefused, historical_frame, import_decisions_csv
+from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
+
+# DATA.md's header: the spec of the import format.
+HEADER = ("SkillFactory_Id;BirthDate;education;employment status;Value;JobStartDate;Position;MonthProfit;"
+          "MonthExpense;Gender;Family status;ChildCount;SNILS;BankA_decision;BankB_decision;BankC_decision;"
+          "BankD_decision;BankE_decision;Merch_code;Loan_amount;Loan_term;Goods_category").split(";")
+BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
+
+
+def legacy_row(**overrides) -> dict:
+    """A valid row as the legacy writer produced it (integers as floats), by CSV column."""
+    row = {
+        "SkillFactory_Id": "657.0", "BirthDate": "1988-07-21", "education": "Высшее - специалист",
+        "employment status": "Работаю по найму полный рабочий день/служу", "Value": "10 и более лет",
+        "JobStartDate": "2015-03-01", "Position": " Менеджер ", "MonthProfit": "145000.0",
+        "MonthExpense": "22500.0", "Gender": "1.0", "Family status": "Женат / замужем", "ChildCount": "1.0",
+        "SNILS": "1.0", "BankA_decision": "success", "BankB_decision": "denied", "BankC_decision": "error",
+        "BankD_decision": "success", "BankE_decision": "denied", "Merch_code": "12.0",
+        "Loan_amount": "68000.0", "Loan_term": "12.0", "Goods_category": "Mobile_devices",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_csv(path, rows: list[dict | None], header=HEADER, sep=";", encoding="utf-8"):
+    """rows: dicts by column (missing columns empty), or None for an entirely empty line."""
+    lines = [sep.join(header)]
+    for row in rows:
+        lines.append("" if row is None else sep.join(row.get(column, "") for column in header))
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+def run_import(path, **options) -> str:
+    out = io.StringIO()
+    call_command("import_applications", str(path), stdout=out, **options)
+    return out.getvalue()
+
+
+def run_import_refused(path, **options) -> tuple[str, str]:
+    """(stdout, CommandError message) of an import that must fail."""
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("import_applications", str(path), stdout=out, **options)
+    return out.getvalue(), str(refused.value)
+
+
+def generated_file(tmp_path, rows: int, seed: int = 5):
+    path = tmp_path / f"synthetic-{rows}-{seed}.csv"
+    call_command("generate_training_data", rows=rows, seed=seed, out=str(path), stdout=io.StringIO())
+    return path
+
+
+def test_generated_data_round_trips(configured, tmp_path):
+    path = generated_file(tmp_path, 300)
+    output = run_import(path)
+    assert "строк всего 300, загружено 300, отклонено 0, пустых 0" in output
+    with open(path, encoding="utf-8", newline="") as fh:
+        written = list(csv.DictReader(fh, delimiter=";"))
+    stored = list(HistoricalApplication.objects.order_by("row_number"))
+    assert len(stored) == 300
+    columns = dict(Bank.objects.values_list("code", "csv_decision_column"))
+    for row, application in zip(written, stored):
+        assert application.external_id == row["SkillFactory_Id"]
+        assert application.decisions == {code: row[column] for code, column in columns.items()}
+        assert application.answers["month_profit"] == int(row["MonthProfit"])
+        assert application.answers["loan_term"] == row["Loan_term"]
+        assert set(application.p_true) == set(BANKS)
+    batch = ImportBatch.objects.get()
+    assert (batch.rows_total, batch.rows_imported, batch.rows_rejected, batch.rows_empty) == (300, 300, 0, 0)
+    assert batch.file_name == path.name and len(batch.sha256) == 64
+
+
+def test_it_imports_a_file_with_the_legacy_quirks(configured, tmp_path):
+    header = HEADER + ["BankA_p_true", "BankC_p_true", "Comment"]
+    rows = [
+        legacy_row(BankA_p_true="0.81", BankC_p_true="0.4", Comment="проверено"),
+        legacy_row(SkillFactory_Id="658.0", BirthDate="1988-07-21 00:00:00.0000000",
+                   JobStartDate="2013-09-01 00:00:00.000000000", BankA_decision="SUCCESS",
+                   BankB_decision="Error", BankA_p_true="0.5", BankC_p_true="0.61"),
+        {column: "" for column in header},
+        None,
+        legacy_row(SkillFactory_Id="660", **{"employment status": "Студент"}, Value="", JobStartDate="",
+                   Position="", Gender="", SNILS="", ChildCount="0.0", BankD_decision="",
+                   BankA_p_true="0.2", BankC_p_true="0.3"),
+    ]
+    path = write_csv(tmp_path / "legacy.csv", rows, header=header)
+
+    output = run_import(path)
+
+    assert "строк всего 5, загружено 3, отклонено 0, пустых 2" in output
+    assert "Comment" in output
+    first, second, student = HistoricalApplication.objects.order_by("row_number")
+    assert [first.row_number, second.row_number, student.row_number] == [2, 3, 6]
+    assert first.external_id == "657"
+    assert first.answers["birth_date"] == second.answers["birth_date"] == "1988-07-21"
+    assert second.answers["job_start_date"] == "2013-09-01"
+    assert first.answers["position"] == "Менеджер"
+    assert (first.answers["month_profit"], first.answers["child_count"], first.answers["merch_code"]) == (145000, 1, 12)
+    assert (first.answers["gender"], first.answers["loan_term"], first.answers["snils"]) == ("1", "12", True)
+    assert first.decisions == {"bank_a": "success", "bank_b": "denied", "bank_c": "error",
+                               "bank_d": "success", "bank_e": "denied"}
+    assert second.decisions["bank_a"] == "success" and second.decisions["bank_b"] == "error"
+    assert first.p_true == {"bank_a": 0.81, "bank_c": 0.4}
+    assert "bank_d" not in student.decisions
+    assert student.answers["work_experience"] is None and student.answers["gender"] is None
+    assert student.answers["snils"] is None and student.answers["child_count"] == 0
+
+
+def test_a_file_with_bad_rows_stores_nothing_and_lists_every_one(configured, tmp_path):
+    rows = [legacy_row(), legacy_row(BirthDate="21.07.1988"), legacy_row(),
+            legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row()]
+    path = write_csv(tmp_path / "bad.csv", rows)
+
+    output, error = run_import_refused(path)
+
+    assert "строк всего 5, загружено 0, отклонено 2, пустых 0" in output
+    assert "строка 3: birth_date: Введите дату в формате ГГГГ-ММ-ДД." in output
+    assert "строка 5: loan_term: Выберите один из вариантов: 6, 12, 18, 24." in output
+    assert "строка 5: bank_b:" in output and "BankB_decision" in output and "maybe" in output
+    assert "строка 2" not in output and "строка 4" not in output
+    assert "отклонён" in error
+    assert not HistoricalApplication.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_the_service_reports_rejected_rows_with_reasons(configured, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [legacy_row(MonthProfit="много"), legacy_row(),
+                                            legacy_row(education="", ChildCount="1.5")])
+    report = import_decisions_csv(path=path)
+    assert not report.accepted and report.rows_imported == 0 and report.batch is None
+    assert [number for number, _reasons in report.rejected] == [2, 4]
+    assert report.rejected[0][1] == {"month_profit": ["Введите число."]}
+    assert report.rejected[1][1] == {"education": ["Обязательное поле."], "child_count": ["Введите целое число."]}
+
+
+def test_the_same_file_is_not_imported_twice(configured, tmp_path):
+    path = write_csv(tmp_path / "history.csv", [legacy_row(), legacy_row(SkillFactory_Id="2")])
+    run_import(path)
+    copy = tmp_path / "renamed.csv"
+    copy.write_bytes(path.read_bytes())
+
+    for again in (path, copy):
+        _output, error = run_import_refused(again)
+        assert "уже загружен" in error and "history.csv" in error
+    assert HistoricalApplication.objects.count() == 2 and ImportBatch.objects.count() == 1
+
+
+def test_a_dry_run_checks_without_storing(configured, tmp_path):
+    path = write_csv(tmp_path / "history.csv", [legacy_row(), None])
+    output = run_import(path, dry_run=True)
+    assert "проверка без записи" in output
+    assert not HistoricalApplication.objects.exists() and not ImportBatch.objects.exists()
+    run_import(path)
+    assert HistoricalApplication.objects.count() == 1
+
+
+def test_a_missing_column_is_named(configured, tmp_path):
+    header = [column for column in HEADER if column not in ("BirthDate", "BankC_decision")]
+    path = write_csv(tmp_path / "short.csv", [legacy_row()], header=header)
+    _output, error = run_import_refused(path)
+    assert "«BirthDate»" in error and "«BankC_decision»" in error
+    assert not ImportBatch.objects.exists()
+
+
+def test_columns_come_from_the_configuration(configured, tmp_path):
+    Feature.objects.filter(key="birth_date").update(csv_column="Дата рождения")
+    Bank.objects.filter(code="bank_a").update(csv_decision_column="Bank1")
+    header = ["Дата рождения" if c == "BirthDate" else "Bank1" if c == "BankA_decision" else c for c in HEADER]
+    row = legacy_row(**{"Дата рождения": "1990-01-02", "Bank1": "denied"})
+    run_import(write_csv(tmp_path / "renamed.csv", [row], header=header))
+    application = HistoricalApplication.objects.get()
+    assert application.answers["birth_date"] == "1990-01-02" and application.decisions["bank_a"] == "denied"
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("missing", "не найден"),
+    ("not_utf8", "UTF-8"),
+    ("commas", "разделитель «;»"),
+    ("empty", "пуст"),
+])
+def test_an_unreadable_file_is_refused_with_a_clear_message(configured, tmp_path, problem, expected):
+    path = tmp_path / "history.csv"
+    if problem == "not_utf8":
+        write_csv(path, [legacy_row()], encoding="cp1251")
+    elif problem == "commas":
+        write_csv(path, [legacy_row()], sep=",")
+    elif problem == "empty":
+        path.write_bytes(b"")
+    _output, error = run_import_refused(path)
+    assert expected in error
+
+
+def test_it_needs_the_configuration(db, tmp_path):
+    _output, error = run_import_refused(write_csv(tmp_path / "history.csv", [legacy_row()]))
+    assert "load_config" in error
+
+
+def test_historical_frame_is_what_training_takes(configured, tmp_path):
+    run_import(generated_file(tmp_path, 1500, seed=11))
+    codes = list(Bank.objects.order_by("code").values_list("code", flat=True))
+
+    frame = historical_frame(codes)
+
+    keys = list(Feature.objects.filter(active=True).values_list("key", flat=True))
+    assert len(frame) == 1500 and frame.attrs["as_of"] == timezone.localdate()
+    assert set(frame.columns) == {*keys, *(f"{c}_decision" for c in codes), *(f"{c}_p_true" for c in codes)}
+    assert set(frame["bank_a_decision"]) <= {"success", "denied", "error"}
+    specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
+    encoder, models = train_all_banks(frame, specs, codes, derived=default_derived_specs(), seed=3,
+                                      as_of=frame.attrs["as_of"])
+    assert sorted(models) == codes
+    for model in models.values():
+        assert 0.0 <= model.metrics["auc"] <= 1.0 and "oracle_auc" in model.metrics
+        assert model.metrics["n_test"] > 250
+
+
+def test_historical_frame_leaves_out_probabilities_some_rows_lack(configured, tmp_path):
+    header = HEADER + ["BankA_p_true"]
+    run_import(write_csv(tmp_path / "h.csv", [legacy_row(BankA_p_true="0.7"), legacy_row(BankA_p_true="")],
+                         header=header))
+    frame = historical_frame(["bank_a"])
+    assert "bank_a_p_true" not in frame.columns and list(frame["bank_a_decision"]) == ["success", "success"]
