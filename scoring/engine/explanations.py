@@ -36,7 +36,7 @@ def _share(value: float) -> str:
 def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, shown: str) -> str:
     """A short phrase for one factor; falls back to 'label: value — повышает/снижает шанс'."""
     up = direction == UP
-    value = derived.get(key, answers.get(key))
+    value = _present(derived.get(key, answers.get(key)))
     if key == "payment_to_income" and value is not None:
         return f"Платёж {_share(value)} дохода — " + ("посильная нагрузка" if up else "высокая нагрузка")
     if key == "expense_to_income" and value is not None:
@@ -70,6 +70,11 @@ def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, 
     return f"{label}: {shown} — " + ("повышает шанс" if up else "снижает шанс")
 
 
+def _present(value):
+    """None for a missing answer, whichever way it came (None, NaN from a data frame)."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -94,7 +99,7 @@ def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int
         if abs(contribution) < MIN_CONTRIBUTION or len(reasons) >= top_n:
             break
         direction = UP if contribution > 0 else DOWN
-        raw = answers.get(key)
+        raw = _present(answers.get(key))
         shown = choice_labels.get(key, {}).get(str(raw), raw) if raw is not None else derived.get(key)
         if isinstance(shown, bool):
             shown = "да" if shown else "нет"

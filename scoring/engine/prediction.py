@@ -7,10 +7,15 @@ in log-odds: base value + sum of contributions = the model's margin.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import xgboost as xgb
+
+
+# Below this many applications threads cost more than they save (one live application at a time).
+THREADED_BATCH = 256
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Scorer:
             if id(encoder) not in encoded:
                 encoded[id(encoder)] = xgb.DMatrix(encoder.transform(records, as_of), missing=np.nan)
             matrix = encoded[id(encoder)]
+            threads = (os.cpu_count() or 1) if len(records) >= THREADED_BATCH else 1
+            booster.set_param({"nthread": threads})
             if explain:
                 raw = booster.predict(matrix, pred_contribs=True, validate_features=False)
                 margin = raw.sum(axis=1, dtype=np.float64)

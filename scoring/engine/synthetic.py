@@ -233,7 +233,8 @@ def _experience_bands(age: np.ndarray, uniform: np.ndarray) -> np.ndarray:
 
 def _ages(rng, n: int) -> np.ndarray:
     """Age in years: 18 to 83, median 35 (DATA.md)."""
-    return np.clip(18 + rng.gamma(2.2, 8.6, size=n), 18.0, 83.99)
+    # 83.0 at the latest: a client is "83" for a year after, so a generated file stays valid to import.
+    return np.clip(18 + rng.gamma(2.2, 8.6, size=n), 18.0, 83.0)
 
 
 def _noisy_position(rng, title: str) -> str:
