@@ -198,6 +198,7 @@ def test_one_click_applies_a_suggestion(officer_client, scored, django_capture_o
     assert response.status_code == 302 and response.url.endswith(f"/applications/{alternative.pk}/")
     assert alternative.parent_id == scored.pk and alternative.status == "done"
     assert alternative.answers["loan_amount"] == 45000 and alternative.answers["loan_term"] == "18"
+    assert "исходной заявке" in officer_client.get(response.url).content.decode()
     assert {k: v for k, v in alternative.answers.items() if not k.startswith("loan_")} == \
         {k: v for k, v in scored.answers.items() if not k.startswith("loan_")}
 
