@@ -140,4 +140,6 @@ def waterfall(base_value: float, reasons: list[dict], probability: float) -> lis
     if abs(final - running) >= MIN_CONTRIBUTION:
         steps.append({"text": "Прочие факторы", "start": _sigmoid(running), "end": probability,
                       "direction": UP if final > running else DOWN})
+    else:  # what is left is rounding: end exactly at the estimate the officer sees
+        steps[-1]["end"] = probability
     return steps
