@@ -1,0 +1,96 @@
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from scoring.models import ModelVersion
+
+BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
+
+
+def generated_file(tmp_path, rows: int = 2000, seed: int = 9):
+    path = tmp_path / f"labelled-{rows}-{seed}.csv"
+    call_command("generate_training_data", rows=rows, seed=seed, out=str(path), stdout=io.StringIO())
+    return path
+
+
+def run_evaluate(*args, **options) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("evaluate", *map(str, args), stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def test_json_gives_each_bank_auc_brier_n_and_the_oracle(models_ready, tmp_path):
+    out, _err = run_evaluate(generated_file(tmp_path), "--json")
+
+    figures = json.loads(out)
+    assert sorted(figures) == BANKS
+    versions = dict(ModelVersion.objects.filter(active=True).values_list("bank__code", "pk"))
+    for code, bank in figures.items():
+        assert 0.0 <= bank["auc"] <= 1.0 and 0.0 <= bank["brier"] <= 0.25
+        assert 1950 <= bank["n"] <= 2000  # about 1 % of decisions are 'error', not answers
+        assert abs(bank["auc"] - bank["oracle_auc"]) < 0.1
+        assert bank["version"] == versions[code]
+
+
+def test_the_table_names_every_bank_and_the_counts(models_ready, tmp_path):
+    today = timezone.localdate().isoformat()  # the day generate_training_data dates its rows to
+    out, _err = run_evaluate(generated_file(tmp_path, rows=300), "--as-of", today)
+
+    assert "300 rows, 300 scored, 0 skipped" in out and f"as of {today}" in out
+    assert "oracle AUC" in out
+    assert all(code in out for code in BANKS)
+
+
+def test_rows_that_fail_validation_are_skipped_and_counted(models_ready, tmp_path):
+    path = generated_file(tmp_path, rows=300)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    birth = lines[0].split(";").index("BirthDate")
+    for number in (1, 2):
+        cells = lines[number].split(";")
+        cells[birth] = "21.07.1988"
+        lines[number] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    out, _err = run_evaluate(path)
+    assert "300 rows, 298 scored, 2 skipped" in out
+    assert "skipped line 2: birth_date:" in out and "skipped line 3: birth_date:" in out
+
+    out, err = run_evaluate(path, "--json")
+    assert all(bank["n"] <= 298 for bank in json.loads(out).values())
+    assert "2 row(s) skipped" in err
+
+
+def test_without_probability_columns_there_is_no_oracle(models_ready, tmp_path):
+    path = generated_file(tmp_path, rows=300)
+    lines = [line.split(";") for line in path.read_text(encoding="utf-8").splitlines()]
+    keep = [i for i, column in enumerate(lines[0]) if not column.endswith("_p_true")]
+    path.write_text("\n".join(";".join(row[i] for i in keep) for row in lines) + "\n", encoding="utf-8")
+
+    out, _err = run_evaluate(path, "--json")
+
+    assert all("oracle_auc" not in bank and "auc" in bank for bank in json.loads(out).values())
+
+
+def test_a_missing_file_is_a_command_error(models_ready, tmp_path):
+    with pytest.raises(CommandError, match="не найден"):
+        run_evaluate(tmp_path / "nowhere.csv")
+
+
+def test_a_missing_column_is_named(models_ready, tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("SkillFactory_Id;BirthDate\n1;1988-07-21\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="«MonthProfit»"):
+        run_evaluate(path)
+
+
+def test_it_needs_active_models(configured, tmp_path):
+    with pytest.raises(CommandError, match="manage.py train"):
+        run_evaluate(generated_file(tmp_path, rows=50))
+
+
+def test_a_bad_as_of_date_is_refused(models_ready, tmp_path):
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        run_evaluate(generated_file(tmp_path, rows=50), "--as-of", "2025-13-01")
