@@ -160,7 +160,7 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
     terms = {code: bank_terms(banks[code]) for code in codes}
     batch = loaded.scorer.score([answers], as_of=as_of)
     amount, term = _loan(answers)
-    scores = []
+    scores, facts = [], {}
     for column, code in enumerate(batch.bank_codes):
         if code not in terms:
             continue
@@ -172,7 +172,8 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
         reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
                               labels={**labels, **{d.key: d.label for d in encoder.derived}},
                               choice_labels=choice_labels, margin=margin)
-        refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts_for(answers, derived))
+        facts[code] = facts_for(answers, derived)
+        refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts[code])
         probability = 0.0 if refusals else float(batch.probabilities[0, column])
         scores.append({
             "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
@@ -183,13 +184,14 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
             "offer": offer(bank, amount, term),
             "suggestions": [],
         })
-    _add_suggestions(scores, answers, as_of=as_of, loaded=loaded, terms=terms, amount=amount, term=term)
+    _add_suggestions(scores, answers, as_of=as_of, loaded=loaded, terms=terms, facts=facts, amount=amount,
+                     term=term)
     for score in scores:
         score["monthly_payment"] = score["offer"].get("monthly_payment")
     return scores, recommendation(scores)
 
 
-def _add_suggestions(scores, answers, *, as_of, loaded, terms, amount, term) -> None:
+def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, term) -> None:
     """Amount/term alternatives for every bank below its threshold, in one vectorised batch."""
     below = [s for s in scores if s["refused"] or s["probability"] < s["threshold"]]
     if not below or amount is None or term is None:
@@ -202,11 +204,10 @@ def _add_suggestions(scores, answers, *, as_of, loaded, terms, amount, term) -> 
     except ValueError:  # a questionnaire whose model does not use amount and term: nothing to vary
         return
     columns = [loaded.scorer.bank_codes.index(b.code) for b in banks]
-    encoder = loaded.encoders[banks[0].code]
-    facts = facts_for(answers, encoder.derived_values(answers, as_of))
-    variant_facts = {**changes, **encoder.derived_variants(answers, changes)}
+    # Facts that do not vary are the same for every bank: their encoders share the questionnaire.
+    variant_facts = {**changes, **loaded.encoders[banks[0].code].derived_variants(answers, changes)}
     found = suggestions(banks, probabilities[:, columns], grid_amounts, grid_terms, amount=amount, term=term,
-                        facts=facts, variant_facts=variant_facts)
+                        facts=facts[banks[0].code], variant_facts=variant_facts)
     for score in below:
         score["suggestions"] = found.get(score["bank"], [])
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .offers import format_rub as _rub
 from .offers import monthly_payment
 from .rules import Rule
 
@@ -46,10 +47,6 @@ def rule_refusals(bank: BankTerms, facts: dict) -> list[str]:
     return [rule.reason for rule in bank.rules if rule.fires(facts)]
 
 
-def _rub(value) -> str:
-    return f"{float(value):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
-
-
 def offer(bank: BankTerms, amount: float | None, term: int | None) -> dict:
     """Rate and annuity payment for the requested amount and term ({} when either is missing)."""
     if amount is None or term is None:
@@ -83,6 +80,7 @@ def suggestions(banks: list[BankTerms], probabilities: np.ndarray, grid_amounts:
     """
     all_terms = sorted({int(t) for t in grid_terms})
     step_of = {t: i for i, t in enumerate(all_terms)}
+    merged = {**facts, **variant_facts}
     result = {}
     for column, bank in enumerate(banks):
         ok = (
@@ -92,7 +90,6 @@ def suggestions(banks: list[BankTerms], probabilities: np.ndarray, grid_amounts:
             & (grid_amounts <= amount)
             & ~((grid_amounts == amount) & (grid_terms == term))
         )
-        merged = {**facts, **variant_facts}
         for rule in bank.rules:
             ok &= ~rule.fires(merged, size=len(grid_amounts))
         options = []

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import math
 
+from .offers import format_rub as _rub
+
 UP, DOWN = "up", "down"
 MIN_CONTRIBUTION = 0.005  # log-odds; smaller effects are noise, not reasons
-
-
-def _rub(value) -> str:
-    return f"{float(value):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
 
 
 def _years(value: float) -> str:

@@ -72,7 +72,6 @@ class Scorer:
                 probabilities[:, column] = booster.predict(matrix, validate_features=False)
         return ScoreBatch(codes, probabilities, contributions, source_keys, base_values)
 
-
     def variant_probabilities(self, record: dict, *, as_of: dt.date, changes: dict) -> np.ndarray:
         """(n_variants, n_banks) probabilities for one application with some answers varied
         (FeatureEncoder.transform_variants): one vectorised pass per bank, no explanations."""

@@ -1,5 +1,7 @@
 from django import template
 
+from scoring.engine.offers import format_rub
+
 register = template.Library()
 
 
@@ -16,7 +18,7 @@ def percent(probability) -> str:
 def rub(amount) -> str:
     """8884.88 → '8 885 ₽' (no-break spaces as thousands separators)."""
     try:
-        return f"{float(amount):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
+        return format_rub(amount)
     except (TypeError, ValueError):
         return "—"
 
