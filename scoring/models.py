@@ -194,6 +194,11 @@ class Application(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("заявка")
         verbose_name_plural = _("заявки")
+        permissions = [
+            ("view_all_applications", _("Может видеть заявки всех сотрудников")),
+            ("view_personal_data", _("Может видеть персональные данные клиентов")),
+            ("view_analytics", _("Может видеть аналитику")),
+        ]
         constraints = [
             # The same questionnaire from the same officer is one application (idempotent submit).
             models.UniqueConstraint(fields=["officer", "answers_hash"], name="unique_answers_per_officer"),

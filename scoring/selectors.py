@@ -2,10 +2,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from scoring.models import Application, BankScore
-
-
-def can_see_all_applications(user) -> bool:
-    return user.is_superuser or user.has_perm("scoring.view_application")
+from scoring.roles import can_see_all_applications
 
 
 def applications_for(user) -> QuerySet[Application]:

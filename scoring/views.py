@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import selectors, services
+from scoring import roles, selectors, services
 from scoring.forms import QuestionnaireForm
 from scoring.questionnaire import active_features
 
@@ -26,11 +26,13 @@ def application_list(request):
     page = Paginator(applications, 25).get_page(request.GET.get("page"))
     return render(request, "scoring/application_list.html", {
         "page": page,
-        "show_officer": selectors.can_see_all_applications(request.user),
+        "show_officer": roles.can_see_all_applications(request.user),
+        "show_personal_data": roles.sees_personal_data(request.user),
     })
 
 
 @login_required
+@roles.permission_required(roles.can_submit)
 @require_http_methods(["GET", "POST"])
 def application_new(request):
     features = active_features()
@@ -61,6 +63,7 @@ def application_detail(request, application_id):
         "application": application,
         "scores": list(application.scores.all()),
         "answer_rows": _answer_rows(application),
+        "show_personal_data": roles.sees_personal_data(request.user),
     })
 
 
@@ -77,6 +80,7 @@ def application_result(request, application_id):
 
 
 @login_required
+@roles.permission_required(roles.can_submit)
 @require_POST
 def application_apply_suggestion(request, application_id):
     """One click on a suggested amount/term: a new scored application linked to this one."""

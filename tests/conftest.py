@@ -1,7 +1,7 @@
 import pytest
 
 from prescoring.celery import app as celery_app
-from scoring import services
+from scoring import roles, services
 from scoring.configuration import load_config
 from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
 from scoring.engine.synthetic import generate_applications
@@ -52,14 +52,35 @@ def models_ready(configured, trained_artifacts):
                                     metrics=metrics, training_data="tests", active=True)
 
 
+def user_in_role(django_user_model, username, role):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=username, password=f"pw-{username}")
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def officer(django_user_model):
-    return django_user_model.objects.create_user(username="officer1", password="pw-officer-1")
+    return user_in_role(django_user_model, "officer1", roles.OFFICER)
 
 
 @pytest.fixture
 def other_officer(django_user_model):
-    return django_user_model.objects.create_user(username="officer2", password="pw-officer-2")
+    return user_in_role(django_user_model, "officer2", roles.OFFICER)
+
+
+@pytest.fixture
+def analyst(django_user_model):
+    return user_in_role(django_user_model, "analyst1", roles.ANALYST)
+
+
+@pytest.fixture
+def administrator(django_user_model):
+    user = user_in_role(django_user_model, "admin1", roles.ADMINISTRATOR)
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from scoring import selectors, services
+from scoring import roles, selectors, services
 from scoring.api.errors import validation_error_response
 from scoring.api.serializers import (
     AlternativeSerializer,
@@ -27,6 +27,8 @@ from scoring.api.serializers import (
 )
 @api_view(["POST"])
 def application_create(request):
+    if not roles.can_submit(request.user):
+        raise PermissionDenied("Отправлять анкеты может только кредитный специалист.")
     serializer = ApplicationCreateSerializer(data=request.data)
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)
@@ -60,6 +62,8 @@ def application_detail(request, application_id):
 )
 @api_view(["POST"])
 def application_alternative(request, application_id):
+    if not roles.can_submit(request.user):
+        raise PermissionDenied("Отправлять анкеты может только кредитный специалист.")
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")

@@ -2,8 +2,11 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from scoring import roles
 
 
 class Command(BaseCommand):
@@ -26,13 +29,16 @@ class Command(BaseCommand):
         User = get_user_model()
         # A fresh random password on every run unless DEMO_PASSWORD is set: nothing secret in the repo.
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
-        for username, is_staff in (("officer", False), ("admin", True)):
+        for username, role, is_staff in (("officer", roles.OFFICER, False), ("analyst", roles.ANALYST, False),
+                                         ("admin", roles.ADMINISTRATOR, True)):
             user, _created = User.objects.get_or_create(username=username)
             user.is_staff = user.is_superuser = is_staff
             user.set_password(password)
             user.save()
+            user.groups.set([Group.objects.get(name=role)])
         self.stdout.write(self.style.SUCCESS(
             "\nDemo logins (http://127.0.0.1:8000/):\n"
             f"  loan officer:  officer / {password}\n"
+            f"  analyst:       analyst / {password}\n"
             f"  administrator: admin / {password}   (admin site: /admin/)\n"
         ))

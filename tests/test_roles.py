@@ -1,0 +1,63 @@
+"""Roles: officers submit and see their own; analysts see all, masked, and cannot submit."""
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from scoring import roles, services
+from scoring.models import Client
+
+
+@pytest.fixture
+def officers_application(officer, answers, models_ready):
+    application, _ = services.submit_application(
+        officer=officer, answers=answers, client={"full_name": "Иванов Пётр Сергеевич", "phone": "+7 912 345-67-89"})
+    return application
+
+
+def test_the_three_groups_exist_with_their_permissions(db):
+    officer = set(Group.objects.get(name=roles.OFFICER).permissions.values_list("codename", flat=True))
+    analyst = set(Group.objects.get(name=roles.ANALYST).permissions.values_list("codename", flat=True))
+    admin = set(Group.objects.get(name=roles.ADMINISTRATOR).permissions.values_list("codename", flat=True))
+    assert officer == {"add_application", "view_personal_data"}
+    assert analyst == {"view_all_applications", "view_analytics"}
+    assert {"change_bank", "change_feature", "change_modelversion", "view_personal_data"} <= admin
+
+
+def test_analyst_cannot_open_the_questionnaire(client, analyst, configured):
+    client.force_login(analyst)
+    assert client.get(reverse("scoring:application_new")).status_code == 403
+
+
+def test_analyst_cannot_submit_through_the_api(client, analyst, answers, configured):
+    client.force_login(analyst)
+    response = client.post("/api/v1/applications/", {"answers": answers}, content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_user_without_a_role_cannot_submit(client, django_user_model, configured):
+    client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
+    assert client.get(reverse("scoring:application_new")).status_code == 403
+
+
+def test_analyst_sees_every_application_with_the_client_masked(client, analyst, officers_application):
+    client.force_login(analyst)
+    page = client.get(reverse("scoring:application_list")).content.decode()
+    assert "Иванов П. С." in page and "Иванов Пётр Сергеевич" not in page
+    detail = client.get(reverse("scoring:application_detail", args=[officers_application.pk])).content.decode()
+    assert "Иванов П. С." in detail and "+7 912 345" in detail and "67-89" not in detail
+
+
+def test_officer_sees_own_client_in_full(officer_client, officers_application):
+    page = officer_client.get(reverse("scoring:application_detail", args=[officers_application.pk]))
+    assert "Иванов Пётр Сергеевич" in page.content.decode()
+
+
+def test_other_officer_cannot_see_the_application(client, other_officer, officers_application):
+    client.force_login(other_officer)
+    assert client.get(reverse("scoring:application_detail", args=[officers_application.pk])).status_code == 404
+
+
+def test_masking_keeps_the_surname_and_hides_the_phone_tail():
+    client = Client(full_name="Иванов Пётр Сергеевич", phone="+7 912 345-67-89")
+    assert client.masked_name == "Иванов П. С."
+    assert client.masked_phone.endswith("**-**") and "67-89" not in client.masked_phone
