@@ -331,3 +331,57 @@ class HistoricalApplication(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}:{self.row_number}"
+
+
+class Outcome(models.Model):
+    """What a bank really answered for an application that was sent to it."""
+
+    class Result(models.TextChoices):
+        APPROVED = "approved", _("одобрено")
+        REFUSED = "refused", _("отказ")
+        ERROR = "error", _("ошибка банка")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="outcomes",
+                                    verbose_name=_("заявка"))
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="outcomes", verbose_name=_("банк"))
+    result = models.CharField(_("ответ банка"), max_length=16, choices=Result.choices, db_index=True)
+    amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2, null=True, blank=True)
+    term = models.PositiveSmallIntegerField(_("срок, мес."), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("записал"))
+    recorded_at = models.DateTimeField(_("записан"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("ответ банка")
+        verbose_name_plural = _("ответы банков")
+        constraints = [
+            # One final answer per bank per application; a correction replaces it.
+            models.UniqueConstraint(fields=["application", "bank"], name="one_outcome_per_bank"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.bank.code}: {self.result}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, with the state before and after (or who viewed personal data)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("кто"))
+    action = models.CharField(_("действие"), max_length=32, db_index=True,
+                              help_text=_("create, update, delete, activate, rollback, view_personal_data…"))
+    object_type = models.CharField(_("тип объекта"), max_length=64, db_index=True)
+    object_id = models.CharField(_("объект"), max_length=64, blank=True)
+    object_repr = models.CharField(_("название"), max_length=200, blank=True)
+    before = models.JSONField(_("до"), null=True, blank=True)
+    after = models.JSONField(_("после"), null=True, blank=True)
+    at = models.DateTimeField(_("когда"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("запись журнала")
+        verbose_name_plural = _("журнал изменений")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_repr}"
