@@ -1,5 +1,10 @@
 """Selectors: functions that read. Views and the API ask these what a user may see."""
-from django.db.models import Prefetch, QuerySet
+import datetime as dt
+import re
+
+from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
 
 from scoring.models import Application, BankScore
 from scoring.roles import can_see_all_applications
@@ -20,3 +25,42 @@ def application_with_scores(user, application_id) -> Application | None:
         .filter(pk=application_id)
         .first()
     )
+
+
+def _phone_digits(field: str):
+    """The phone with its usual separators removed, so '900 123' finds '+7 (900) 123-45-67'."""
+    expression = field
+    for separator in (" ", "-", "(", ")", "+"):
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+def search_applications(queryset: QuerySet[Application], *, query: str = "", status: str = "",
+                        verdict: str = "", created_from: dt.date | None = None,
+                        created_to: dt.date | None = None, by_phone: bool = True) -> QuerySet[Application]:
+    """Filter the applications list: client name or phone, status, recommendation, creation dates.
+
+    by_phone is False for roles that see phones masked: they must not find a client by number.
+    """
+    if query:
+        condition = Q()
+        for word in query.split()[:5]:
+            # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
+            spellings = {word, word.lower(), word.capitalize()}
+            condition &= Q.create([("client__full_name__icontains", w) for w in spellings], connector=Q.OR)
+        digits = re.sub(r"\D", "", query)
+        if by_phone and len(digits) >= 3:
+            queryset = queryset.alias(phone_digits=_phone_digits("client__phone"))
+            condition |= Q(phone_digits__contains=digits)
+        queryset = queryset.filter(condition)
+    if status:
+        queryset = queryset.filter(status=status)
+    if verdict:
+        queryset = queryset.filter(recommendation__action=verdict)
+    zone = timezone.get_current_timezone()
+    if created_from:
+        queryset = queryset.filter(created_at__gte=dt.datetime.combine(created_from, dt.time.min, zone))
+    if created_to:
+        queryset = queryset.filter(created_at__lt=dt.datetime.combine(created_to + dt.timedelta(days=1),
+                                                                      dt.time.min, zone))
+    return queryset

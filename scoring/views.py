@@ -4,10 +4,11 @@ from django.core.paginator import Paginator
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from scoring import roles, selectors, services
-from scoring.forms import QuestionnaireForm
+from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
 from scoring.questionnaire import active_features
 
 # htmx stops polling an element when the response has this status.
@@ -22,13 +23,29 @@ def home(request):
 @login_required
 @require_GET
 def application_list(request):
-    applications = selectors.applications_for(request.user).prefetch_related("scores__bank")
+    show_personal_data = roles.sees_personal_data(request.user)
+    filter_form = ApplicationFilterForm(request.GET, searches_phone=show_personal_data)
+    filters = filter_form.filters()
+    applications = selectors.search_applications(
+        selectors.applications_for(request.user), by_phone=show_personal_data,
+        query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
+        created_from=filters.get("created_from"), created_to=filters.get("created_to"),
+    ).prefetch_related("scores__bank")
     page = Paginator(applications, 25).get_page(request.GET.get("page"))
-    return render(request, "scoring/application_list.html", {
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
         "page": page,
+        "filter_form": filter_form,
+        "filtered": bool(filters),
+        "query": query.urlencode(),
         "show_officer": roles.can_see_all_applications(request.user),
-        "show_personal_data": roles.sees_personal_data(request.user),
-    })
+        "show_personal_data": show_personal_data,
+    }
+    # htmx (search as you type, filters, pages) swaps only the results; the page is the same template.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "scoring/_application_results.html" if partial else "scoring/application_list.html"
+    return render(request, template, context)
 
 
 @login_required
@@ -45,13 +62,31 @@ def application_new(request):
             return redirect("scoring:application_detail", application_id=application.pk)
     else:
         form = QuestionnaireForm(features=features)
-    return render(request, "scoring/application_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "scoring/application_form.html", {"form": form, "progress": form.progress()},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@roles.permission_required(roles.can_submit)
+@require_POST
+def application_check_field(request, field_name):
+    """Blur validation: the whole questionnaire is validated, one field and the progress come back.
+
+    The other fields are validated too (job start needs the birth date) but their errors are
+    not shown until the officer reaches them or submits.
+    """
+    form = QuestionnaireForm(request.POST, features=active_features())
+    if field_name not in form.fields:
+        raise Http404(gettext("Нет такого поля анкеты"))
+    return render(request, "scoring/_field_checked.html", {
+        "field": form[field_name], "progress": form.progress(),
+    })
 
 
 def _application_or_404(request, application_id):
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
-        raise Http404("Заявка не найдена")
+        raise Http404(gettext("Заявка не найдена"))
     return application
 
 
@@ -61,7 +96,7 @@ def application_detail(request, application_id):
     application = _application_or_404(request, application_id)
     return render(request, "scoring/application_detail.html", {
         "application": application,
-        "scores": list(application.scores.all()),
+        "scores": _in_recommended_order(application),
         "answer_rows": _answer_rows(application),
         "show_personal_data": roles.sees_personal_data(request.user),
     })
@@ -75,7 +110,7 @@ def application_result(request, application_id):
     status = HTMX_STOP_POLLING if application.is_finished and request.htmx else 200
     return render(request, "scoring/_result.html", {
         "application": application,
-        "scores": list(application.scores.all()),
+        "scores": _in_recommended_order(application),
     }, status=status)
 
 
@@ -91,9 +126,14 @@ def application_apply_suggestion(request, application_id):
             amount=request.POST.get("loan_amount"), term=request.POST.get("loan_term"),
         )
     except services.SuggestionError as exc:
-        messages.error(request, f"Вариант не применён: {exc}")
+        messages.error(request, gettext("Вариант не применён: %(reason)s") % {"reason": exc})
         return redirect("scoring:application_detail", application_id=application.pk)
     return redirect("scoring:application_detail", application_id=alternative.pk)
+
+
+def _in_recommended_order(application):
+    """Bank cards in the order the recommendation ranks them (sent-to banks first)."""
+    return sorted(application.scores.all(), key=lambda score: (score.rank, -score.probability))
 
 
 def _answer_rows(application):
@@ -101,10 +141,10 @@ def _answer_rows(application):
     rows = []
     for key, value in application.answers.items():
         feature = features.get(key)
-        label = feature.label if feature else key
+        label = feature_label(feature) if feature else key
         if feature and feature.type == "choice":
-            value = dict(feature.choice_pairs()).get(value, value)
+            value = gettext(dict(feature.choice_pairs()).get(value, value))
         elif isinstance(value, bool):
-            value = "да" if value else "нет"
+            value = gettext("да") if value else gettext("нет")
         rows.append((label, "—" if value in (None, "") else value))
     return rows
