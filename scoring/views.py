@@ -142,8 +142,8 @@ def _answer_rows(application):
     for key, value in application.answers.items():
         feature = features.get(key)
         label = feature_label(feature) if feature else key
-        if feature and feature.type == "choice":
-            value = gettext(dict(feature.choice_pairs()).get(value, value))
+        if feature and feature.type == "choice" and value is not None:
+            value = gettext(dict(feature.choice_pairs()).get(value, str(value)))
         elif isinstance(value, bool):
             value = gettext("да") if value else gettext("нет")
         rows.append((label, "—" if value in (None, "") else value))

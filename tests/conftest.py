@@ -53,10 +53,15 @@ def models_ready(configured, trained_artifacts):
 
 
 def user_in_role(django_user_model, username, role):
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
+    # Transactional tests (live server, real worker) flush the database, and migration 0004's groups with it.
+    group, created = Group.objects.get_or_create(name=role)
+    if created:
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="scoring",
+                                                         codename__in=roles.GROUP_PERMISSIONS[role]))
     user = django_user_model.objects.create_user(username=username, password=f"pw-{username}")
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(group)
     return user
 
 

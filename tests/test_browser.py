@@ -1,0 +1,263 @@
+"""A loan officer's day in a real browser: Debian's chromium driven by playwright against a live server.
+
+Scoring runs eagerly inside the live server (tests/conftest.py forces eager mode), so these tests
+behave the same on SQLite and on PostgreSQL. Every page is checked with axe-core from node_modules
+(package.json; `npm ci`). Screenshots of the key pages go to docs/screenshots/ for the README.
+"""
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from scoring.models import Application, Client
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+TIMINGS = SCREENSHOTS / "timings.json"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
+    # are still plain synchronous code, so Django's async-safety guard does not apply here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def queued_application(officer, number, full_name, phone):
+    """An application waiting in the queue, stored directly: the list is what these tests look at."""
+    client = Client.objects.create(full_name=full_name, phone=phone)
+    return Application.objects.create(officer=officer, client=client, answers_hash=f"list-{number}",
+                                      answers={"loan_amount": 10_000 + number, "loan_term": "12"})
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Имя пользователя").fill(username)
+    page.get_by_label("Пароль").fill(f"pw-{username}")
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Заявки", level=1)).to_be_visible()
+
+
+def assert_accessible(page, name):
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {json.dumps(bad, ensure_ascii=False)}"
+
+
+def shoot(page, name, full_page=True):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def fill_overreaching_client(page):
+    """Dropdowns and dates as the officer picks them; 200 000 ₽ over 6 months is too much for this income."""
+    page.get_by_label("ФИО клиента").fill("Петров Пётр Петрович")
+    page.get_by_label("Телефон клиента").fill("+7 900 123-45-67")
+    page.get_by_label("Дата рождения").fill("1988-07-21")
+    page.get_by_label("Образование").select_option("Высшее - специалист")
+    page.get_by_label("Род занятости").select_option("Работаю по найму полный рабочий день/служу")
+    page.get_by_label("Общий стаж").select_option("10 и более лет")
+    page.get_by_label("Дата начала работы на текущем месте").fill("2015-03-01")
+    page.get_by_label("Должность").fill("Менеджер")
+    page.get_by_label("Ежемесячный доход, ₽").fill("45000")
+    page.get_by_label("Ежемесячные расходы, ₽").fill("15000")
+    page.get_by_label("Пол", exact=True).select_option(label="Мужской")
+    page.get_by_label("Семейное положение").select_option("Женат / замужем")
+    page.get_by_label("Детей до 18 лет").fill("1")
+    page.get_by_label("Код магазина").fill("12")
+    page.get_by_label("Сумма кредита, ₽").fill("200000")
+    page.get_by_label("Срок, мес.").select_option("6")
+    page.get_by_label("Категория товара").select_option(label="Мобильные устройства")
+    page.get_by_label("Код магазина").focus()  # leaves the last select: its blur check runs too
+
+
+def test_a_loan_officers_day(page, live_server, models_ready, officer):
+    page.goto(f"{live_server.url}/login/")
+    assert_accessible(page, "login")
+    shoot(page, "login", full_page=False)
+    log_in(page, live_server, "officer1")
+
+    page.get_by_role("link", name="Новая анкета").first.click()
+    expect(page.get_by_role("heading", name="Анкета клиента")).to_be_visible()
+    assert_accessible(page, "questionnaire")
+    bar = page.locator("#progress-bar")
+    required = int(bar.get_attribute("max"))
+    expect(bar).to_have_attribute("value", "2")  # the defaults: children 0, term 12 months
+
+    # Validation when a field loses focus, before anything is submitted.
+    page.get_by_label("Ежемесячный доход, ₽").fill("-5")
+    page.get_by_label("Ежемесячные расходы, ₽").focus()
+    income = page.locator("#field_month_profit")
+    expect(income.locator(".error")).to_have_text("Значение должно быть не меньше 0.")
+    expect(page.locator("#id_month_profit")).to_have_attribute("aria-invalid", "true")
+
+    fill_overreaching_client(page)
+    expect(income.locator(".error")).to_have_count(0)
+    expect(bar).to_have_attribute("value", str(required))
+    expect(page.locator("#progress-text")).to_contain_text(f"{required} из {required}")
+    shoot(page, "questionnaire")
+
+    started = time.perf_counter()
+    page.get_by_role("button", name="Оценить", exact=True).click()
+    cards = page.locator("article.bank")
+    expect(cards.first).to_be_visible()
+    submit_to_result = time.perf_counter() - started
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    TIMINGS.write_text(json.dumps({"submit_to_result_s": round(submit_to_result, 3),
+                                   "database": settings.DATABASES["default"]["ENGINE"]}) + "\n")
+    assert submit_to_result < 2.0, f"the result took {submit_to_result:.2f} s to appear"
+
+    # The result: five banks in the recommended order, verdicts in words, bars, offers, reasons.
+    expect(cards).to_have_count(5)
+    ranks = [int(re.search(r"(\d+)\.", text)[1]) for text in page.locator("article.bank .rank").all_text_contents()]
+    assert ranks == sorted(ranks) and len(ranks) == 5
+    for card in cards.all():
+        expect(card.locator(".verdict")).to_have_text(re.compile("одобрит|под вопросом|откажет"))
+        expect(card.locator("meter")).to_have_count(1)
+    expect(page.locator(".offer").first).to_contain_text("годовых")
+    advice = page.locator(".advice-stop")
+    expect(advice).to_contain_text("Не отправляйте заявку в таком виде")
+    waterfall = page.locator(".waterfall-box").first
+    waterfall.locator("summary").click()
+    expect(waterfall.locator("table.waterfall")).to_be_visible()
+    assert_accessible(page, "result")
+    shoot(page, "result")
+    page.emulate_media(media="print")
+    expect(page.locator(".topbar")).to_be_hidden()
+    expect(page.locator(".print-title")).to_be_visible()
+    shoot(page, "result-print")
+    page.emulate_media(media="screen")
+
+    # One click on the best alternative: a new application, scored, linked to this one.
+    original = page.url
+    advice.get_by_role("button", name="Оценить этот вариант").click()
+    expect(page.get_by_text("Вариант суммы и срока к")).to_be_visible()
+    assert page.url != original
+    expect(page.locator("article.bank")).to_have_count(5)
+
+    # The list: search by name or phone, filters, htmx pagination.
+    for number in range(26):
+        queued_application(officer, number, f"Сидоров Сидор {number}", f"+7 911 000-00-{number:02d}")
+    page.get_by_role("link", name="Заявки", exact=True).click()
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 28")
+    assert_accessible(page, "list")
+    shoot(page, "applications")
+    search = page.get_by_label("Клиент", exact=True)
+    search.fill("петров")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 2")
+    expect(page).to_have_url(re.compile(r"q=%D0%BF"))
+    search.fill("900 123")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 2")
+    search.fill("")
+    page.get_by_label("Рекомендация").select_option("do_not_send")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 1")
+    page.get_by_label("Рекомендация").select_option("")
+    page.get_by_label("Статус").select_option("queued")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 26")
+    page.get_by_role("link", name="Вперёд").click()
+    expect(page.locator(".pager")).to_contain_text("Страница 2 из 2")
+    expect(page).to_have_url(re.compile(r"status=queued.*page=2|page=2.*status=queued"))
+    page.get_by_label("Создана с").fill("2000-01-01")
+    page.get_by_label("по", exact=True).fill("2000-01-31")
+    expect(page.locator("#results")).to_contain_text("Ничего не найдено")
+
+    page.get_by_role("button", name="Выйти").click()
+    expect(page.get_by_role("heading", name="Вход")).to_be_visible()
+
+
+def test_the_questionnaire_works_from_the_keyboard_and_keeps_input_after_an_error(page, live_server, models_ready,
+                                                                                  officer):
+    log_in(page, live_server, "officer1")
+    page.goto(f"{live_server.url}/applications/new/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="К содержанию")).to_be_focused()
+    name = page.get_by_label("ФИО клиента")
+    name.focus()
+    page.keyboard.type("Иванова Анна")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Телефон клиента")).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Дата рождения")).to_be_focused()
+    education = page.get_by_label("Образование")
+    education.focus()
+    page.keyboard.press("ArrowDown")
+    expect(education).not_to_have_value("")
+    page.get_by_label("Сумма кредита, ₽").focus()
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")  # submits the form: required fields are missing
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Дата рождения")
+    expect(name).to_have_value("Иванова Анна")
+    expect(education).not_to_have_value("")
+    expect(page.locator("#field_loan_amount .error")).to_contain_text("не меньше 1 000")
+    assert_accessible(page, "questionnaire with errors")
+
+
+def test_the_pages_fit_a_phone_screen(browser, live_server, models_ready, officer):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU", is_mobile=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "officer1")
+        page.goto(f"{live_server.url}/applications/new/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the questionnaire is {width} px wide on a 390 px screen"
+        shoot(page, "questionnaire-390")
+    finally:
+        context.close()
+
+
+def test_the_language_switch_shows_english(page, live_server, models_ready, officer):
+    log_in(page, live_server, "officer1")
+    page.goto(f"{live_server.url}/applications/new/")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Client questionnaire")).to_be_visible()
+    expect(page.get_by_label("Date of birth")).to_be_visible()
+    expect(page.get_by_label("Goods category")).to_contain_text("Mobile devices")
+    assert_accessible(page, "questionnaire in English")
+    page.get_by_role("button", name="Русский").click()
+    expect(page.get_by_role("heading", name="Анкета клиента")).to_be_visible()
+
+
+def test_an_analyst_sees_names_and_phones_masked_and_cannot_search_by_phone(page, live_server, configured,
+                                                                           officer, analyst):
+    queued_application(officer, 1, "Петров Пётр Петрович", "+7 900 123-45-67")
+    page.goto(f"{live_server.url}/login/")
+    log_in(page, live_server, "analyst1")
+    table = page.locator("#results table")
+    expect(table).to_contain_text("Петров П. П.")
+    expect(table).not_to_contain_text("Пётр Петрович")
+    expect(table).not_to_contain_text("123-45-67")
+    page.get_by_label("Клиент", exact=True).fill("123-45")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 0")
+    assert_accessible(page, "list for an analyst")

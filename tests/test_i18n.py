@@ -1,0 +1,68 @@
+"""The English translation is complete and compiled; the questionnaire's texts are in the catalogue."""
+import re
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from scoring.questionnaire_texts import QUESTIONNAIRE_TEXTS
+
+PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
+
+
+def catalogue_entries():
+    """(msgid, msgstr or the first plural form, fuzzy) for every active entry of the .po file."""
+    entries = []
+    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+        if block.lstrip().startswith("#~"):
+            continue
+        msgid = re.search(r'^msgid ((?:".*"\n)+)', block + "\n", re.M)
+        msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
+        if not msgid or not msgstr:
+            continue
+
+        def unquote(text):
+            return "".join(line[1:-1] for line in text.strip().split("\n")).replace('\\"', '"')
+
+        if unquote(msgid.group(1)):
+            entries.append((unquote(msgid.group(1)), unquote(msgstr.group(1)), "#, fuzzy" in block))
+    return entries
+
+
+def test_every_message_has_an_english_translation():
+    entries = catalogue_entries()
+    assert len(entries) > 200
+    untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
+    assert untranslated == []
+
+
+def test_the_compiled_catalogue_matches_the_po_file():
+    with translation.override("en"):
+        stale = [msgid for msgid, msgstr, _fuzzy in catalogue_entries()
+                 if "%(" not in msgid and "\\" not in msgid and translation.gettext(msgid) != msgstr]
+    assert stale == []
+
+
+def test_every_questionnaire_text_from_the_config_is_in_the_catalogue():
+    config = yaml.safe_load((Path(settings.BASE_DIR) / "configs" / "features.yaml").read_text(encoding="utf-8"))
+    texts = set()
+    for feature in config["features"]:
+        if feature.get("help_text"):
+            texts.add(feature["help_text"])
+        for choice in feature.get("choices") or []:
+            label = str(choice.get("label", choice["value"]) if isinstance(choice, dict) else choice)
+            if not label.isdigit():
+                texts.add(label)
+    assert texts - set(QUESTIONNAIRE_TEXTS) == set()
+
+
+def test_the_questionnaire_is_russian_by_default_and_english_on_request(officer_client, configured):
+    russian = officer_client.get(reverse("scoring:application_new")).content.decode()
+    assert "Анкета клиента" in russian and "Дата рождения" in russian
+    officer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = officer_client.get(reverse("scoring:application_new")).content.decode()
+    assert "Client questionnaire" in english and "Date of birth" in english
+    assert "Mobile devices" in english and "Income after tax that the client can prove." in english
+    assert "Анкета клиента" not in english
