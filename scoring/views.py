@@ -2,6 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from scoring import roles, selectors, services
 from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
+from scoring.models import BankScore
 from scoring.questionnaire import active_features
 
 # htmx stops polling an element when the response has this status.
@@ -30,7 +32,12 @@ def application_list(request):
         selectors.applications_for(request.user), by_phone=show_personal_data,
         query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
-    ).prefetch_related("scores__bank")
+    ).prefetch_related(Prefetch(
+        # Only the banks likely to approve, and only their names: the list needs no reasons or offers.
+        "scores", to_attr="likely_scores",
+        queryset=BankScore.objects.filter(verdict=BankScore.Verdict.LIKELY).select_related("bank")
+        .only("application_id", "bank__name").order_by("rank"),
+    ))
     page = Paginator(applications, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
