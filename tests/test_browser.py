@@ -15,7 +15,8 @@ from django.conf import settings
 
 from scoring.models import Application, Client
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api as playwright_api
+
 expect = playwright_api.expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -64,6 +65,7 @@ def log_in(page, live_server, username):
 
 def assert_accessible(page, name):
     """axe-core finds no serious or critical violation on the page as it is now."""
+    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (package.json pins axe-core)"
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
