@@ -213,6 +213,10 @@ def main() -> None:
         started = time.perf_counter()
         fill(args.applications)
         print(f"filled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    else:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     count = Application.objects.count()
     results = time_pages(args.repeat)
     if args.json:

@@ -199,6 +199,11 @@ class Application(models.Model):
             ("view_personal_data", _("Может видеть персональные данные клиентов")),
             ("view_analytics", _("Может видеть аналитику")),
         ]
+        indexes = [
+            # The applications list: an officer's own, newest first; and the status filter, newest first.
+            models.Index(fields=["officer", "-created_at"], name="application_officer_recent"),
+            models.Index(fields=["status", "-created_at"], name="application_status_recent"),
+        ]
         constraints = [
             # The same questionnaire from the same officer is one application (idempotent submit).
             models.UniqueConstraint(fields=["officer", "answers_hash"], name="unique_answers_per_officer"),

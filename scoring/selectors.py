@@ -43,16 +43,18 @@ def search_applications(queryset: QuerySet[Application], *, query: str = "", sta
     by_phone is False for roles that see phones masked: they must not find a client by number.
     """
     if query:
-        condition = Q()
-        for word in query.split()[:5]:
-            # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
-            spellings = {word, word.lower(), word.capitalize()}
-            condition &= Q.create([("client__full_name__icontains", w) for w in spellings], connector=Q.OR)
         digits = re.sub(r"\D", "", query)
-        if by_phone and len(digits) >= 3:
-            queryset = queryset.alias(phone_digits=_phone_digits("client__phone"))
-            condition |= Q(phone_digits__contains=digits)
-        queryset = queryset.filter(condition)
+        if re.search(r"[^\d\s()+\-]", query):  # letters: a name
+            condition = Q()
+            for word in query.split()[:5]:
+                # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
+                spellings = {word, word.lower(), word.capitalize()}
+                condition &= Q.create([("client__full_name__icontains", w) for w in spellings], connector=Q.OR)
+            queryset = queryset.filter(condition)
+        elif by_phone and len(digits) >= 3:
+            queryset = queryset.alias(phone_digits=_phone_digits("client__phone")).filter(phone_digits__contains=digits)
+        else:
+            queryset = queryset.none()  # digits too few to search by, or phones this role may not search
     if status:
         queryset = queryset.filter(status=status)
     if verdict:

@@ -32,13 +32,17 @@ def application_list(request):
         selectors.applications_for(request.user), by_phone=show_personal_data,
         query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
-    ).prefetch_related(Prefetch(
+    )
+    # Page through the ids alone (no joins for the rows skipped), then load the 25 rows shown.
+    page = Paginator(applications.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
+    shown = applications.filter(pk__in=list(page.object_list)).prefetch_related(Prefetch(
         # Only the banks likely to approve, and only their names: the list needs no reasons or offers.
         "scores", to_attr="likely_scores",
         queryset=BankScore.objects.filter(verdict=BankScore.Verdict.LIKELY).select_related("bank")
         .only("application_id", "bank__name").order_by("rank"),
     ))
-    page = Paginator(applications, 25).get_page(request.GET.get("page"))
+    by_id = {application.pk: application for application in shown}
+    page.object_list = [by_id[pk] for pk in page.object_list if pk in by_id]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
