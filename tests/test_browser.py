@@ -236,6 +236,11 @@ def test_the_pages_fit_a_phone_screen(browser, live_server, models_ready, office
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the questionnaire is {width} px wide on a 390 px screen"
         shoot(page, "questionnaire-390")
+        queued_application(officer, 1, "Петров Пётр Петрович", "+7 900 123-45-67")
+        page.goto(f"{live_server.url}/applications/")
+        expect(page.locator(".found")).to_have_text("Найдено заявок: 1")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the list is {width} px wide on a 390 px screen"  # the table scrolls in its box
     finally:
         context.close()
 
