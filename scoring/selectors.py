@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
@@ -66,3 +67,19 @@ def search_applications(queryset: QuerySet[Application], *, query: str = "", sta
         queryset = queryset.filter(created_at__lt=dt.datetime.combine(created_to + dt.timedelta(days=1),
                                                                       dt.time.min, zone))
     return queryset
+
+
+def list_page(applications: QuerySet[Application], *, page_number, per_page: int = 25) -> Page:
+    """One page of the applications list, with the names of the banks likely to approve.
+
+    It pages through the ids alone (no joins for the rows skipped: page 2 000 of 100 000 costs
+    what page 1 does), then loads the rows shown; of the scores only the likely banks' names.
+    """
+    page = Paginator(applications.values_list("pk", flat=True), per_page).get_page(page_number)
+    likely = (BankScore.objects.filter(verdict=BankScore.Verdict.LIKELY).select_related("bank")
+              .only("application_id", "bank__name").order_by("rank"))
+    shown = applications.filter(pk__in=list(page.object_list)).prefetch_related(
+        Prefetch("scores", queryset=likely, to_attr="likely_scores"))
+    by_id = {application.pk: application for application in shown}
+    page.object_list = [by_id[pk] for pk in page.object_list if pk in by_id]
+    return page

@@ -1,8 +1,6 @@
 """Pages for loan officers. Each view reads top to bottom; the work is done by services."""
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -10,7 +8,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from scoring import roles, selectors, services
 from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
-from scoring.models import BankScore
 from scoring.questionnaire import active_features
 
 # htmx stops polling an element when the response has this status.
@@ -33,16 +30,7 @@ def application_list(request):
         query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
     )
-    # Page through the ids alone (no joins for the rows skipped), then load the 25 rows shown.
-    page = Paginator(applications.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
-    shown = applications.filter(pk__in=list(page.object_list)).prefetch_related(Prefetch(
-        # Only the banks likely to approve, and only their names: the list needs no reasons or offers.
-        "scores", to_attr="likely_scores",
-        queryset=BankScore.objects.filter(verdict=BankScore.Verdict.LIKELY).select_related("bank")
-        .only("application_id", "bank__name").order_by("rank"),
-    ))
-    by_id = {application.pk: application for application in shown}
-    page.object_list = [by_id[pk] for pk in page.object_list if pk in by_id]
+    page = selectors.list_page(applications, page_number=request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
