@@ -16,7 +16,7 @@ from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.rules import facts_for, parse_rules
-from scoring.engine.training import load_booster
+from scoring.engine.estimators import load_model
 from scoring.models import Application, Bank, BankScore, Client, Feature, ModelVersion
 from scoring.questionnaire import validate_answers
 
@@ -112,10 +112,10 @@ def load_models() -> LoadedModels:
         for version in active_model_versions():
             encoder_json = json.dumps(version.encoder, sort_keys=True)
             encoder = shared.setdefault(encoder_json, FeatureEncoder.from_dict(version.encoder))
-            models[version.bank.code] = (encoder, load_booster(bytes(version.artifact)))
+            models[version.bank.code] = (encoder, load_model(version.artifact))
         _loaded = LoadedModels(
             key=key, scorer=Scorer(models), versions=dict(key),
-            encoders={code: encoder for code, (encoder, _booster) in models.items()},
+            encoders={code: encoder for code, (encoder, _model) in models.items()},
         )
         return _loaded
 
