@@ -293,7 +293,7 @@ def run_training(*, run_id: int) -> TrainingRun:
     try:
         banks = training.banks_for_training(run.bank_codes or None)
     except training.TrainingRefused as exc:
-        return _finish(run, TrainingRun.Status.FAILED, str(exc))
+        return finish_run(run, TrainingRun.Status.FAILED, str(exc))
     outcomes = []
     for done, bank in enumerate(banks):
         TrainingRun.objects.filter(pk=run.pk).update(
@@ -305,7 +305,7 @@ def run_training(*, run_id: int) -> TrainingRun:
             else:
                 result = training.train_imported(bank_codes=[bank.code])
         except training.TrainingRefused as exc:
-            return _finish(run, TrainingRun.Status.FAILED, str(exc), outcomes)
+            return finish_run(run, TrainingRun.Status.FAILED, str(exc), outcomes)
         for outcome in result:
             outcomes.append({"bank": outcome.bank.code, "bank_name": outcome.bank.name,
                              "version": outcome.version.pk if outcome.version else None,
@@ -317,10 +317,10 @@ def run_training(*, run_id: int) -> TrainingRun:
         TrainingRun.objects.filter(pk=run.pk).update(progress=round(100 * (done + 1) / len(banks)),
                                                      outcomes=outcomes)
     services.forget_loaded_models()
-    return _finish(run, TrainingRun.Status.DONE, _("Готово: обучено банков — %(n)s.") % {"n": len(banks)}, outcomes)
+    return finish_run(run, TrainingRun.Status.DONE, _("Готово: обучено банков — %(n)s.") % {"n": len(banks)}, outcomes)
 
 
-def _finish(run: TrainingRun, status: str, message: str, outcomes: list | None = None) -> TrainingRun:
+def finish_run(run: TrainingRun, status: str, message: str, outcomes: list | None = None) -> TrainingRun:
     values = {"status": status, "message": message[:2000], "finished_at": timezone.now()}
     if status == TrainingRun.Status.DONE:
         values["progress"] = 100

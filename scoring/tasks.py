@@ -43,7 +43,7 @@ def train_models(run_id: int) -> str:
         run = model_versions.run_training(run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the run's page
         log.exception("training run %s failed", run_id)
-        model_versions._finish(TrainingRun.objects.get(pk=run_id), TrainingRun.Status.FAILED,
+        model_versions.finish_run(TrainingRun.objects.get(pk=run_id), TrainingRun.Status.FAILED,
                                f"Обучение не удалось: {exc.__class__.__name__}: {exc}")
         return "failed"
     return run.status
