@@ -176,7 +176,7 @@ def bank_entries() -> list[dict]:
 
 
 def _dump(data: dict, path: Path, header: str) -> None:
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=120)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
     path.write_text(header + text, encoding="utf-8")
 
 
