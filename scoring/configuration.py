@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from scoring import audit
 from scoring.engine.config import load_yaml
 from scoring.models import Bank, Feature
 
@@ -32,6 +33,18 @@ FEATURE_DEFAULTS = {"label_en": "", "help_text": "", "choices": [], "ordered": F
                     "required": False, "used_by_model": True, "active": True, "csv_column": ""}
 
 
+def _snapshot_of(obj) -> dict | None:
+    return audit.snapshot(obj) if obj is not None else None
+
+
+def _audit_load(obj, before: dict | None) -> None:
+    """Configuration loads change banks and fields too: log them (no actor: it is a command) when they did."""
+    obj.refresh_from_db()  # stored values (Decimal places, JSON) so that an unchanged reload compares equal
+    after = audit.snapshot(obj)
+    if after != before:
+        audit.record(actor=None, action="load_config", obj=obj, before=before, after=after)
+
+
 @transaction.atomic
 def load_features(entries: list[dict]) -> tuple[int, int]:
     created = updated = 0
@@ -42,7 +55,9 @@ def load_features(entries: list[dict]) -> tuple[int, int]:
         feature.full_clean(exclude=["key"])
         if not values["active"]:
             _refuse_if_used(entry["key"])
-        _obj, was_created = Feature.objects.update_or_create(key=entry["key"], defaults=values)
+        before = _snapshot_of(Feature.objects.filter(key=entry["key"]).first())
+        obj, was_created = Feature.objects.update_or_create(key=entry["key"], defaults=values)
+        _audit_load(obj, before)
         created += was_created
         updated += not was_created
     return created, updated
@@ -64,7 +79,9 @@ def load_banks(entries: list[dict]) -> tuple[int, int]:
             "rules": entry.get("rules", []),
         }
         Bank(code=entry["code"], **values).full_clean(exclude=["code"])
-        _obj, was_created = Bank.objects.update_or_create(code=entry["code"], defaults=values)
+        before = _snapshot_of(Bank.objects.filter(code=entry["code"]).first())
+        obj, was_created = Bank.objects.update_or_create(code=entry["code"], defaults=values)
+        _audit_load(obj, before)
         created += was_created
         updated += not was_created
     return created, updated
@@ -111,11 +128,15 @@ def import_mapping(config_dir: Path | None = None) -> dict:
 @transaction.atomic
 def deactivate_missing(*, feature_keys: list[str], bank_codes: list[str]) -> dict[str, int]:
     """For a configuration that replaces the current one: switch off the fields and banks it leaves out."""
-    missing = Feature.objects.filter(active=True).exclude(key__in=feature_keys)
-    for key in missing.values_list("key", flat=True):
-        _refuse_if_used(key)
-    return {"features": missing.update(active=False),
-            "banks": Bank.objects.filter(active=True).exclude(code__in=bank_codes).update(active=False)}
+    features = list(Feature.objects.filter(active=True).exclude(key__in=feature_keys))
+    banks = list(Bank.objects.filter(active=True).exclude(code__in=bank_codes))
+    for feature in features:
+        _refuse_if_used(feature.key)
+    for obj in features + banks:
+        before = audit.snapshot(obj)
+        type(obj).objects.filter(pk=obj.pk).update(active=False)
+        _audit_load(obj, before)
+    return {"features": len(features), "banks": len(banks)}
 
 
 def load_config(config_dir: Path | None = None, *, replace: bool = False) -> dict[str, tuple[int, int]]:

@@ -21,7 +21,7 @@ def test_a_bank_change_is_logged_with_before_and_after(admin_client, administrat
     data.update(terms="6, 12", approval_threshold="0.6",
                 rules_text='{field: payment_to_income, operator: gt, value: 0.5, reason: "Платёж велик"}')
     assert admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data).status_code == 302
-    entry = AuditEntry.objects.get(object_type="scoring.bank", object_id=str(bank.pk))
+    entry = AuditEntry.objects.exclude(action="load_config").get(object_type="scoring.bank", object_id=str(bank.pk))
     assert entry.action == "update" and entry.actor == administrator and entry.at is not None
     assert entry.before["approval_threshold"] == 0.45 and entry.after["approval_threshold"] == 0.6
     assert entry.before["terms"] == [6, 12, 18, 24] and entry.after["terms"] == [6, 12]
@@ -33,7 +33,7 @@ def test_adding_and_deleting_a_field_are_logged(admin_client):
                                                       "type": "boolean", "order": "500", "active": "on"})
     feature = Feature.objects.get(key="car_owner")
     admin_client.post(f"/admin/scoring/feature/{feature.pk}/delete/", {"post": "yes"})
-    actions = list(AuditEntry.objects.filter(object_type="scoring.feature").order_by("at", "id")
+    actions = list(AuditEntry.objects.exclude(action="load_config").filter(object_type="scoring.feature").order_by("at", "id")
                    .values_list("action", "before", "after"))
     assert [a for a, _b, _a in actions] == ["create", "delete"]
     assert actions[0][1] is None and actions[0][2]["key"] == "car_owner"
@@ -49,7 +49,7 @@ def test_reordering_in_the_list_is_logged(admin_client):
         data[f"form-{i}-id"] = str(f.pk)
         data[f"form-{i}-order"] = "1" if f.pk == feature.pk else str(f.order)
     assert admin_client.post("/admin/scoring/feature/", data).status_code == 302
-    entry = AuditEntry.objects.get(object_type="scoring.feature")
+    entry = AuditEntry.objects.exclude(action="load_config").get(object_type="scoring.feature")
     assert entry.object_id == str(feature.pk) and entry.after["order"] == 1
 
 
@@ -76,3 +76,16 @@ def test_other_roles_do_not_see_the_log(client, request, role, configured):
     user.save()
     client.force_login(user)
     assert client.get(LOG_URL).status_code == 403
+
+
+def test_a_configuration_load_is_logged_only_when_it_changes_something(configured):
+    from scoring.configuration import load_config
+
+    created = AuditEntry.objects.filter(action="load_config").count()
+    assert created == 21  # 16 fields and 5 banks, each created with no one's name on it
+    load_config()
+    assert AuditEntry.objects.filter(action="load_config").count() == created
+    Bank.objects.filter(code="bank_a").update(name="Изменён")
+    load_config()
+    entry = AuditEntry.objects.filter(action="load_config").order_by("-at", "-id").first()
+    assert entry.actor is None and entry.before["name"] == "Изменён" and entry.after["name"] == "Банк А"
