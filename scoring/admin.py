@@ -53,6 +53,7 @@ class AuditedAdmin(admin.ModelAdmin):
 @admin.register(Bank)
 class BankAdmin(AuditedAdmin):
     form = BankAdminForm
+    change_form_template = "admin/scoring/bank/change_form.html"
     list_display = ("code", "name", "active", "annual_rate", "min_amount", "max_amount", "terms_display",
                     "approval_threshold", "rule_count", "active_model_display")
     list_filter = ("active",)
@@ -60,7 +61,7 @@ class BankAdmin(AuditedAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "active")}),
         (_("Условия продукта"), {"fields": ("annual_rate", "min_amount", "max_amount", "terms")}),
-        (_("Решение"), {"fields": ("approval_threshold", "active_model", "rules_text")}),
+        (_("Решение"), {"fields": ("approval_threshold", "active_model")}),
         (_("Загрузка истории"), {"fields": ("csv_decision_column",)}),
     )
 

@@ -1,11 +1,10 @@
 """Admin forms for banks and questionnaire fields: friendly inputs and clear Russian messages.
 
-Terms are typed as "6, 12, 18, 24", a choice field's variants one per line, knock-out rules one
-per line in the same notation as configs/banks.yaml; the stored JSON stays what the engine reads.
+Terms are typed as "6, 12, 18, 24", a choice field's variants one per line, knock-out rules in a
+table (an inline over the bank's rules list); the stored JSON stays what the engine reads.
 """
 from __future__ import annotations
 
-import yaml
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -15,59 +14,91 @@ from scoring.engine.config import load_yaml
 from scoring.engine.rules import Rule
 from scoring.models import Bank, Feature, ModelVersion
 
-RULES_HELP = _("Одно правило в строке, например: "
-               "{field: birth_date, operator: lt, value: 21, reason: \"Банк кредитует с 21 года\"}. "
-               "field — ключ поля анкеты (дата — число лет с неё) или производный признак; "
-               "operator — lt, le, gt, ge, eq, ne, in, not_in; reason — что увидит специалист.")
+OPERATOR_CHOICES = [("lt", _("меньше (<)")), ("le", _("не больше (≤)")), ("gt", _("больше (>)")),
+                    ("ge", _("не меньше (≥)")), ("eq", _("равно (=)")), ("ne", _("не равно (≠)")),
+                    ("in", _("одно из (∈)")), ("not_in", _("ни одно из (∉)"))]
+SET_OPERATORS = ("in", "not_in")
 
 
-def derived_feature_keys() -> set[str]:
-    """Keys of the derived features declared in the configuration (rules may name them)."""
+def derived_features() -> list[dict]:
+    """The derived features declared in the configuration (rules may name them)."""
     path = settings.PRESCORING["CONFIG_DIR"] / "features.yaml"
     try:
-        return {d["key"] for d in load_yaml(path).get("derived", [])}
+        return list(load_yaml(path).get("derived", []))
     except FileNotFoundError:
-        return set()
+        return []
 
 
-def rules_to_text(rules: list[dict]) -> str:
-    lines = []
-    for rule in rules or []:
-        lines.append(yaml.safe_dump(rule, allow_unicode=True, default_flow_style=True, sort_keys=False,
-                                    width=10_000).strip())
-    return "\n".join(lines)
+def rule_field_choices() -> list[tuple[str, str]]:
+    """What a rule may test: the questionnaire's fields (a date as years since it) and derived features."""
+    fields = [(f.key, f"{f.label} ({f.key})") for f in Feature.objects.filter(active=True).order_by("order", "id")]
+    derived = [(d["key"], f"{d.get('label', d['key'])} ({d['key']})") for d in derived_features()]
+    return [("", "—")] + fields + derived
 
 
-def parse_rules_text(text: str, *, known_fields: set[str]) -> list[dict]:
-    """The rules typed in the admin as a JSON-able list; ValidationError lists every bad line."""
-    rules, errors = [], []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        line = line.strip().lstrip("-").strip()
-        if not line:
-            continue
+def _rule_value(text: str, operator: str):
+    """'21' -> 21, '0.6' -> 0.6, 'Не работаю; Студент' -> a list for in / not_in, other text as is."""
+    if operator in SET_OPERATORS:
+        return [part.strip() for part in text.split(";") if part.strip()]
+    try:
+        number = float(text.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return text.strip()
+    return int(number) if number.is_integer() else number
+
+
+class RuleForm(forms.Form):
+    """One knock-out rule: a row of the bank's rules inline."""
+
+    field = forms.ChoiceField(label=_("поле"), choices=())
+    operator = forms.ChoiceField(label=_("условие"), choices=[("", "—")] + OPERATOR_CHOICES)
+    value = forms.CharField(label=_("значение"), max_length=500,
+                            help_text=_("Число (для даты — лет с неё) или, для «одно из», варианты через «;»."))
+    reason = forms.CharField(label=_("причина отказа для специалиста"), max_length=300, required=False,
+                             widget=forms.TextInput(attrs={"size": 60}))
+
+    def __init__(self, *args, field_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = field_choices
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        rule = {"field": cleaned["field"], "operator": cleaned["operator"],
+                "value": _rule_value(cleaned["value"], cleaned["operator"])}
+        if cleaned.get("reason"):
+            rule["reason"] = cleaned["reason"]
         try:
-            data = yaml.safe_load(line)
-        except yaml.YAMLError:
-            errors.append(_("Правило %(n)s: не разобрать запись; пишите как {field: ..., operator: ..., "
-                            "value: ..., reason: ...}.") % {"n": number})
-            continue
-        if not isinstance(data, dict):
-            errors.append(_("Правило %(n)s: ожидается запись {field: ..., operator: ..., value: ..., reason: ...}.")
-                          % {"n": number})
-            continue
-        try:
-            Rule.from_dict(data)
+            Rule.from_dict(rule)
         except ValueError as exc:
-            errors.append(_("Правило %(n)s: %(e)s.") % {"n": number, "e": exc})
-            continue
-        if str(data["field"]) not in known_fields:
-            errors.append(_("Правило %(n)s: поля «%(f)s» нет ни в анкете, ни среди производных признаков.")
-                          % {"n": number, "f": data["field"]})
-            continue
-        rules.append({k: data[k] for k in ("field", "operator", "value", "reason") if k in data})
-    if errors:
-        raise forms.ValidationError(errors)
-    return rules
+            raise forms.ValidationError(_("Правило не подходит: %(e)s.") % {"e": exc})
+        cleaned["rule"] = rule
+        return cleaned
+
+    @staticmethod
+    def initial_for(rule: dict) -> dict:
+        value = rule.get("value")
+        if isinstance(value, (list, tuple)):
+            value = "; ".join(str(v) for v in value)
+        return {"field": rule.get("field"), "operator": rule.get("operator"), "value": value,
+                "reason": rule.get("reason", "")}
+
+
+class BaseRuleFormSet(forms.BaseFormSet):
+    def rules(self) -> list[dict]:
+        """The rules in the order typed, without the rows marked for deletion or left empty."""
+        rules = []
+        for index, form in enumerate(self.forms):
+            if index >= self.initial_form_count() and not form.has_changed():
+                continue  # an extra row left blank
+            if self._should_delete_form(form) or "rule" not in form.cleaned_data:
+                continue
+            rules.append(form.cleaned_data["rule"])
+        return rules
+
+
+RuleFormSet = forms.formset_factory(RuleForm, formset=BaseRuleFormSet, extra=2, can_delete=True)
 
 
 class TermsField(forms.CharField):
@@ -92,8 +123,6 @@ class TermsField(forms.CharField):
 
 class BankAdminForm(forms.ModelForm):
     terms = TermsField(label=_("сроки, мес."), help_text=_("Через запятую, например: 6, 12, 18, 24."))
-    rules_text = forms.CharField(label=_("стоп-правила"), required=False, help_text=RULES_HELP,
-                                 widget=forms.Textarea(attrs={"rows": 5, "cols": 120}))
     active_model = forms.ModelChoiceField(
         label=_("активная модель"), queryset=ModelVersion.objects.none(), required=False,
         help_text=_("Новая версия становится активной, только если проходит проверку качества."))
@@ -105,16 +134,16 @@ class BankAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rules_text"].initial = rules_to_text(self.instance.rules if self.instance.pk else [])
+        # The rules inline: a formset over the bank's JSON list, one row per rule.
+        self.rules_formset = RuleFormSet(
+            self.data if self.is_bound else None, prefix="rules",
+            initial=[RuleForm.initial_for(r) for r in (self.instance.rules or [])] if self.instance.pk else [],
+            form_kwargs={"field_choices": rule_field_choices()})
         if self.instance.pk:
             self.fields["active_model"].queryset = self.instance.model_versions.order_by("-created_at")
             self.fields["active_model"].initial = self.instance.active_model
         else:
             del self.fields["active_model"]
-
-    def clean_rules_text(self):
-        known = set(Feature.objects.values_list("key", flat=True)) | derived_feature_keys()
-        return parse_rules_text(self.cleaned_data.get("rules_text", ""), known_fields=known)
 
     def clean_approval_threshold(self):
         value = self.cleaned_data.get("approval_threshold")
@@ -131,10 +160,15 @@ class BankAdminForm(forms.ModelForm):
                                             % {"id": chosen.pk, "reason": reason})
         return chosen
 
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and not self.rules_formset.is_valid():
+            self.add_error(None, _("Исправьте стоп-правила: ошибки отмечены в таблице правил."))
+
     def _post_clean(self):
-        # Bank.clean validates rules on the instance: give it the parsed rules first.
-        if "rules_text" in self.cleaned_data:
-            self.instance.rules = self.cleaned_data["rules_text"]
+        # Bank.clean validates the rules on the instance: give it the rules from the inline first.
+        if self.rules_formset.is_bound and self.rules_formset.is_valid():
+            self.instance.rules = self.rules_formset.rules()
         super()._post_clean()
 
 

@@ -1,5 +1,6 @@
 """Banks in the admin: product terms, threshold, rules one per line, active model through the gate."""
 import pytest
+from admin_post import change_page_post, rules_post
 
 from scoring.models import AuditEntry, Bank, ModelVersion
 
@@ -10,8 +11,9 @@ def bank_form(**overrides):
     data = {
         "code": "bank_f", "name": "Банк Е", "active": "on", "annual_rate": "18.50", "min_amount": "5000",
         "max_amount": "150000", "terms": "6, 12, 24", "approval_threshold": "0.5",
-        "csv_decision_column": "BankF_decision", "rules_text": "",
+        "csv_decision_column": "BankF_decision",
     }
+    data.update(rules_post(overrides.pop("rules", [])))
     data.update(overrides)
     return data
 
@@ -23,13 +25,16 @@ def admin_client(client, administrator, configured):
 
 
 def test_it_adds_a_bank_with_terms_and_rules(admin_client):
-    rules = '{field: birth_date, operator: lt, value: 23, reason: "Банк Е кредитует с 23 лет"}'
-    response = admin_client.post(ADD_URL, bank_form(rules_text=rules))
+    rules = [{"field": "birth_date", "operator": "lt", "value": "23", "reason": "Банк Е кредитует с 23 лет"},
+             {"field": "employment_status", "operator": "in", "value": "Не работаю; Студент", "reason": ""},
+             {"field": "", "operator": "", "value": "", "reason": ""}]  # a blank extra row is not a rule
+    response = admin_client.post(ADD_URL, bank_form(rules=rules))
     assert response.status_code == 302, response.content.decode()[:3000]
     bank = Bank.objects.get(code="bank_f")
     assert bank.terms == [6, 12, 24]
     assert bank.rules == [{"field": "birth_date", "operator": "lt", "value": 23,
-                           "reason": "Банк Е кредитует с 23 лет"}]
+                           "reason": "Банк Е кредитует с 23 лет"},
+                          {"field": "employment_status", "operator": "in", "value": ["Не работаю", "Студент"]}]
 
 
 def test_it_refuses_min_amount_above_max(admin_client):
@@ -59,46 +64,59 @@ def test_it_refuses_terms_that_are_not_months(admin_client):
     assert not Bank.objects.filter(code="bank_f").exists()
 
 
-def test_it_refuses_a_rule_with_an_unknown_operator_naming_its_line(admin_client):
-    rules = ('{field: birth_date, operator: lt, value: 21, reason: "ok"}\n'
-             '{field: birth_date, operator: about, value: 21, reason: "bad"}')
-    response = admin_client.post(ADD_URL, bank_form(rules_text=rules))
-    text = response.content.decode()
+def test_it_refuses_a_numeric_rule_without_a_number_on_its_row(admin_client):
+    rules = [{"field": "birth_date", "operator": "lt", "value": "21", "reason": "ok"},
+             {"field": "birth_date", "operator": "gt", "value": "много", "reason": "bad"}]
+    response = admin_client.post(ADD_URL, bank_form(rules=rules))
+    formset = response.context["adminform"].form.rules_formset
     assert response.status_code == 200
-    assert "Правило 2" in text and "неизвестный оператор" in text
+    assert not formset.forms[0].errors
+    assert "для оператора gt нужно число" in str(formset.forms[1].errors)
+    assert "Исправьте стоп-правила" in response.content.decode()
     assert not Bank.objects.filter(code="bank_f").exists()
 
 
 def test_it_refuses_a_rule_on_a_field_the_questionnaire_lacks(admin_client):
-    rules = '{field: salary, operator: lt, value: 10000, reason: "мало"}'
-    response = admin_client.post(ADD_URL, bank_form(rules_text=rules))
-    assert "поля «salary» нет" in response.content.decode()
+    rules = [{"field": "salary", "operator": "lt", "value": "10000", "reason": "мало"}]
+    response = admin_client.post(ADD_URL, bank_form(rules=rules))
+    formset = response.context["adminform"].form.rules_formset
+    assert "salary" in str(formset.forms[0].errors["field"])
+    assert not Bank.objects.filter(code="bank_f").exists()
 
 
 def test_it_accepts_a_rule_on_a_derived_feature(admin_client):
-    rules = '{field: payment_to_income, operator: gt, value: 0.5, reason: "Платёж больше половины дохода"}'
-    response = admin_client.post(ADD_URL, bank_form(rules_text=rules))
+    rules = [{"field": "payment_to_income", "operator": "gt", "value": "0,5", "reason": "Платёж велик"}]
+    response = admin_client.post(ADD_URL, bank_form(rules=rules))
     assert response.status_code == 302
-    assert Bank.objects.get(code="bank_f").rules[0]["field"] == "payment_to_income"
+    assert Bank.objects.get(code="bank_f").rules == [{"field": "payment_to_income", "operator": "gt",
+                                                      "value": 0.5, "reason": "Платёж велик"}]
 
 
-def test_it_shows_the_rules_one_per_line_on_the_change_page(admin_client):
+def test_it_shows_the_rules_as_rows_on_the_change_page(admin_client):
+    bank = Bank.objects.get(code="bank_a")
+    text = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/").content.decode()
+    assert 'name="rules-0-value" value="Не работаю; Студент"' in text
+    assert 'name="rules-TOTAL_FORMS" value="3"' in text  # the rule and two blank rows
+
+
+def test_it_deletes_a_rule_marked_for_deletion(admin_client):
     bank = Bank.objects.get(code="bank_c")
-    response = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/")
-    assert "operator: lt" in response.content.decode()
+    url = f"/admin/scoring/bank/{bank.pk}/change/"
+    data = change_page_post(admin_client, url)
+    data["rules-0-DELETE"] = "on"
+    assert admin_client.post(url, data).status_code == 302
+    bank.refresh_from_db()
+    assert bank.rules == []
 
 
 def test_an_unchanged_save_keeps_rules_and_writes_no_audit_entry(admin_client):
     bank = Bank.objects.get(code="bank_a")
-    page = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/")
-    form = page.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields}
-    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False)}
-    data["terms"] = form.fields["terms"].prepare_value(data["terms"])
+    data = change_page_post(admin_client, f"/admin/scoring/bank/{bank.pk}/change/")
     response = admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     bank.refresh_from_db()
-    assert bank.rules[0]["operator"] == "in"
+    assert bank.rules == [{"field": "employment_status", "operator": "in", "value": ["Не работаю", "Студент"],
+                           "reason": "Банк А не кредитует неработающих и студентов"}]
     assert not AuditEntry.objects.exclude(action="load_config").filter(object_type="scoring.bank").exists()
 
 

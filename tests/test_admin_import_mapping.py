@@ -4,6 +4,7 @@ import io
 
 import pytest
 import yaml
+from admin_post import rules_post
 from django.core.management import call_command
 
 from scoring.configuration import export_config
@@ -22,7 +23,7 @@ def test_a_sixth_bank_added_in_the_admin_is_imported_and_trained(admin_client, t
     response = admin_client.post("/admin/scoring/bank/add/", {
         "code": "bank_f", "name": "Банк Е", "active": "on", "annual_rate": "18.00", "min_amount": "4000",
         "max_amount": "200000", "terms": "6, 12, 18, 24", "approval_threshold": "0.5",
-        "csv_decision_column": "BankF_decision", "rules_text": ""})
+        "csv_decision_column": "BankF_decision", **rules_post([])})
     assert response.status_code == 302
     path = tmp_path / "history.csv"
     call_command("generate_training_data", rows=3000, seed=11, out=str(path), stdout=io.StringIO())

@@ -1,6 +1,7 @@
 """The audit log: changes to banks, fields, rules and model activation, who and when, before and after;
 read-only and visible to administrators only."""
 import pytest
+from admin_post import change_page_post
 
 from scoring.models import AuditEntry, Bank, Feature
 
@@ -15,11 +16,8 @@ def admin_client(client, administrator, configured):
 
 def test_a_bank_change_is_logged_with_before_and_after(admin_client, administrator):
     bank = Bank.objects.get(code="bank_d")
-    form = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/").context["adminform"].form
-    data = {name: form[name].value() for name in form.fields}
-    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False)}
-    data.update(terms="6, 12", approval_threshold="0.6",
-                rules_text='{field: payment_to_income, operator: gt, value: 0.5, reason: "Платёж велик"}')
+    data = change_page_post(admin_client, f"/admin/scoring/bank/{bank.pk}/change/")
+    data.update({"terms": "6, 12", "approval_threshold": "0.6", "rules-0-value": "0.5"})
     assert admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data).status_code == 302
     entry = AuditEntry.objects.exclude(action="load_config").get(object_type="scoring.bank", object_id=str(bank.pk))
     assert entry.action == "update" and entry.actor == administrator and entry.at is not None
