@@ -145,6 +145,17 @@ class BankAdminForm(forms.ModelForm):
         else:
             del self.fields["active_model"]
 
+    def clean_csv_decision_column(self):
+        column = (self.cleaned_data.get("csv_decision_column") or "").strip()
+        if column:
+            other = Bank.objects.filter(csv_decision_column=column).exclude(pk=self.instance.pk).first()
+            if other is not None:
+                raise forms.ValidationError(_("Колонка «%(c)s» уже содержит решения банка «%(b)s».")
+                                            % {"c": column, "b": other.name})
+            if Feature.objects.filter(csv_column=column).exists():
+                raise forms.ValidationError(_("Колонка «%(c)s» уже сопоставлена полю анкеты.") % {"c": column})
+        return column
+
     def clean_approval_threshold(self):
         value = self.cleaned_data.get("approval_threshold")
         if value is not None and not 0 < value < 1:
@@ -211,6 +222,15 @@ class FeatureAdminForm(forms.ModelForm):
         model = Feature
         fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "min_value", "max_value",
                   "min_age", "max_age", "max_length", "required", "order", "used_by_model", "active", "csv_column"]
+
+    def clean_csv_column(self):
+        column = (self.cleaned_data.get("csv_column") or "").strip()
+        if column:
+            other = Feature.objects.filter(csv_column=column).exclude(pk=self.instance.pk).first()
+            if other is not None:
+                raise forms.ValidationError(_("Колонка «%(c)s» уже сопоставлена полю «%(f)s».")
+                                            % {"c": column, "f": other.label})
+        return column
 
     def clean(self):
         cleaned = super().clean()

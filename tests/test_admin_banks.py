@@ -155,3 +155,9 @@ def test_an_officer_cannot_open_the_bank_admin(client, officer, configured):
     officer.save()
     client.force_login(officer)
     assert client.get(ADD_URL).status_code == 403
+
+
+def test_it_refuses_a_decision_column_another_bank_uses(admin_client):
+    response = admin_client.post(ADD_URL, bank_form(csv_decision_column="BankA_decision"))
+    assert "уже содержит решения банка «Банк А»" in response.content.decode()
+    assert not Bank.objects.filter(code="bank_f").exists()

@@ -149,3 +149,9 @@ def test_an_analyst_cannot_change_fields(client, analyst, configured):
     client.force_login(analyst)
     assert client.post(ADD_URL, field_form()).status_code == 403
     assert not Feature.objects.filter(key="car_owner").exists()
+
+
+def test_it_refuses_a_csv_column_another_field_uses(admin_client):
+    response = admin_client.post(ADD_URL, field_form(csv_column="MonthProfit"))
+    assert "уже сопоставлена полю «Ежемесячный доход, ₽»" in response.content.decode()
+    assert not Feature.objects.filter(key="car_owner").exists()
