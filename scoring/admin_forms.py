@@ -245,6 +245,14 @@ class FeatureAdminForm(forms.ModelForm):
         if "type" in cleaned and cleaned["type"] != original.type:
             changes.append(_("сменить тип"))
         if changes:
+            banks = [b.name for b in Bank.objects.order_by("code") if any(r.get("field") == original.key
+                                                                          for r in b.rules or [])]
+            if banks:
+                raise forms.ValidationError(
+                    _("Нельзя %(what)s «%(label)s»: на него ссылаются стоп-правила банков — %(banks)s. "
+                      "Сначала измените эти правила.")
+                    % {"what": ", ".join(str(c) for c in changes), "label": original.label,
+                       "banks": ", ".join(banks)})
             users = model_versions.active_models_using(original.key)
             if users:
                 raise forms.ValidationError(

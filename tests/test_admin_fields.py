@@ -155,3 +155,11 @@ def test_it_refuses_a_csv_column_another_field_uses(admin_client):
     response = admin_client.post(ADD_URL, field_form(csv_column="MonthProfit"))
     assert "уже сопоставлена полю «Ежемесячный доход, ₽»" in response.content.decode()
     assert not Feature.objects.filter(key="car_owner").exists()
+
+
+def test_it_refuses_to_deactivate_a_field_a_bank_rule_tests(admin_client):
+    feature = Feature.objects.get(key="employment_status")  # Банк А refuses the unemployed by this field
+    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
+                                 change_data(admin_client, feature, active=None))
+    assert "стоп-правила банков — Банк А" in response.content.decode()
+    assert Feature.objects.get(key="employment_status").active
