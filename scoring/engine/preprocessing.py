@@ -432,6 +432,14 @@ class FeatureEncoder:
                 result[d.key] = d.compute_arrays(inputs)
         return result
 
+    def loan_keys(self, default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
+        """(amount key, term key): the fields the configuration's payment feature reads, so that another
+        lender's questionnaire may call its loan amount and term whatever it likes; default without one."""
+        for d in self.derived:
+            if "amount" in d.inputs and "term" in d.inputs:
+                return d.inputs["amount"], d.inputs["term"]
+        return default
+
     def source_matrix(self) -> np.ndarray:
         """(n_columns, n_sources) 0/1 matrix that sums column contributions per source field."""
         index = {key: j for j, key in enumerate(self.source_keys)}
