@@ -20,7 +20,7 @@ from scoring import audit, services
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.synthetic import generate_applications
-from scoring.engine.training import load_booster
+from scoring.engine.estimators import load_model
 from scoring.importing import historical_frame
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
 from scoring.training import quality_gate
@@ -185,7 +185,7 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 
 def _probabilities(version: ModelVersion, records: list[dict], as_of: dt.date) -> np.ndarray:
     encoder = FeatureEncoder.from_dict(version.encoder)
-    scorer = Scorer({version.bank.code: (encoder, load_booster(bytes(version.artifact)))})
+    scorer = Scorer({version.bank.code: (encoder, load_model(version.artifact))})
     return np.asarray(scorer.score(records, as_of=as_of, explain=False).probabilities[:, 0], dtype=float)
 
 

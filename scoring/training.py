@@ -154,7 +154,8 @@ def train_frame(frame: pd.DataFrame, *, source: str, banks: list[Bank], seed: in
         specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
         derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
         encoder, trained = train_all_banks(frame, specs, [b.code for b in trainable], derived=derived,
-                                           seed=seed, as_of=as_of)
+                                           seed=seed, as_of=as_of,
+                                           algorithms=tuple(settings.PRESCORING["TRAINING_ALGORITHMS"]))
         for bank in trainable:
             outcomes[bank.code] = _gate_and_store(bank, trained[bank.code], encoder=encoder, frame=frame,
                                                   source=source, as_of=as_of, activate=activate)

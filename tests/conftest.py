@@ -22,6 +22,13 @@ def eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def training_algorithms(request, settings):
+    """XGBoost alone keeps the many tests that train fast; tests marked model_selection compare all four."""
+    if not request.node.get_closest_marker("model_selection"):
+        settings.PRESCORING = {**settings.PRESCORING, "TRAINING_ALGORITHMS": ("xgboost",)}
+
+
+@pytest.fixture(autouse=True)
 def fresh_model_cache():
     services.forget_loaded_models()
     yield

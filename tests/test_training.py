@@ -62,6 +62,7 @@ def test_a_model_worse_than_the_active_one_on_the_same_rows_is_not_activated(mod
     assert active_versions() == before
 
 
+@pytest.mark.model_selection
 def test_a_good_model_replaces_a_missing_one(configured):
     output = run_train(rows=3000, seed=5, banks=["bank_c"])
 
