@@ -112,10 +112,12 @@ def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[s
 
 
 def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
-                         today: dt.date | None = None) -> ImportReport:
+                         today: dt.date | None = None, decided_on: dt.date | None = None) -> ImportReport:
     """Validate a historical-decisions CSV and, if every non-empty row is valid, store it in one transaction.
 
-    today: the day dates are checked against (ages, no future dates); the local date by default.
+    decided_on: the day the banks made these decisions (the file has no date column); ages and
+    tenures are taken as of that day, in validation and in training. Today when not given.
+    today: the local date by default; decided_on may not be after it.
     Raises ImportRefused when the file cannot be read as such a CSV, lacks a configured column,
     or has been imported before (same SHA-256 of its bytes). A file with refused rows returns a
     report with report.accepted False and stores nothing.
@@ -145,6 +147,10 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     report = ImportReport(file_name=path.name, sha256=digest, dry_run=dry_run, rows_total=parsed.rows_total,
                           rows_empty=len(parsed.empty_rows), ignored_columns=parsed.ignored_columns)
     today = today or timezone.localdate()
+    if decided_on is not None and decided_on > today:
+        raise ImportRefused(f"Дата решений {decided_on:%d.%m.%Y} ещё не наступила.")
+    decided_on = decided_on or today
+    today = decided_on  # answers are checked as they stood on the day of the decisions
     valid: list[HistoricalApplication] = []
     for row in parsed.rows:
         answers, errors = validate_answers(row.answers, features, today=today, allow_unknown=False)
@@ -170,7 +176,7 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
         with transaction.atomic():
             batch = ImportBatch.objects.create(
                 file_name=path.name[:255], sha256=digest, user=user, rows_total=report.rows_total,
-                rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty,
+                rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty, decided_on=decided_on,
             )
             for application in valid:
                 application.batch = batch
@@ -195,19 +201,35 @@ def historical_frame(bank_codes: list[str]) -> pd.DataFrame:
     Columns: the active features' keys (values as stored by validate_answers, None where empty),
     `<code>_decision` per bank ('success', 'denied', 'error' or None where the file had none) and
     `<code>_p_true` for the banks whose probabilities every row carries (synthetic files only).
-    frame.attrs["as_of"] is today: the rows were validated against the day of import, and ages
-    and tenures are counted to the day the model is trained.
+    frame.attrs["as_of"] is today. Each batch's dates are moved forward by the days between its
+    decisions and today, so that ages and tenures counted to today are those the banks saw.
     """
-    keys = [f.key for f in active_features()]
+    features = active_features()
+    keys = [f.key for f in features]
+    date_keys = {f.key for f in features if f.type == "date"}
+    today = timezone.localdate()
+    batches = dict(ImportBatch.objects.values_list("pk", "decided_on"))
     rows = list(HistoricalApplication.objects.order_by("batch_id", "row_number")
-                .values_list("answers", "decisions", "p_true"))
+                .values_list("answers", "decisions", "p_true", "batch_id"))
+    shifts = {pk: (today - (decided_on or today)).days for pk, decided_on in batches.items()}
     # Object columns holding the stored values (None where empty): what the encoder sees when scoring.
-    frame = pd.DataFrame({key: pd.Series([answers.get(key) for answers, _d, _p in rows], dtype=object)
+    frame = pd.DataFrame({key: pd.Series([_as_of_today(answers.get(key), shifts[batch]) if key in date_keys
+                                          else answers.get(key) for answers, _d, _p, batch in rows], dtype=object)
                           for key in keys})
     for code in bank_codes:
-        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p in rows], dtype=object)
-        probabilities = [(p_true or {}).get(code) for _a, _d, p_true in rows]
+        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p, _b in rows], dtype=object)
+        probabilities = [(p_true or {}).get(code) for _a, _d, p_true, _b in rows]
         if rows and all(p is not None for p in probabilities):
             frame[f"{code}_p_true"] = pd.Series(probabilities, dtype=float)
     frame.attrs["as_of"] = timezone.localdate()
     return frame
+
+
+def _as_of_today(value, days: int):
+    """An ISO date moved `days` forward (None and unreadable values unchanged)."""
+    if not value or not days:
+        return value
+    try:
+        return (dt.date.fromisoformat(str(value)[:10]) + dt.timedelta(days=days)).isoformat()
+    except ValueError:
+        return value

@@ -298,6 +298,10 @@ class ImportBatch(models.Model):
     rows_imported = models.PositiveIntegerField(_("загружено"), default=0)
     rows_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
     rows_empty = models.PositiveIntegerField(_("пустых строк"), default=0)
+    decided_on = models.DateField(
+        _("дата решений"), null=True, blank=True,
+        help_text=_("День, когда банки приняли эти решения: возраст и стаж считаются к нему. "
+                    "Пусто — день загрузки (загрузки до этого поля)."))
     created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
 
     class Meta:

@@ -48,7 +48,7 @@ EARLY_STOPPING = 30
 XGB_SKLEARN = {"max_depth": 4, "learning_rate": 0.08, "n_estimators": 250, "subsample": 0.8,
                "colsample_bytree": 0.8, "min_child_weight": 5, "reg_lambda": 1.0, "tree_method": "hist",
                "n_jobs": 1}
-RF_PARAMS = {"n_estimators": 150, "max_depth": 8, "subsample": 0.8, "colsample_bynode": 0.8,
+RF_PARAMS = {"n_estimators": 100, "max_depth": 8, "subsample": 0.8, "colsample_bynode": 0.8,
              "min_child_weight": 5, "tree_method": "hist", "n_jobs": 1}
 LOGREG_PARAMS = {"C": 1.0, "max_iter": 500}
 MLP_PARAMS = {"hidden_layer_sizes": (32,), "alpha": 1e-3, "learning_rate_init": 1e-3, "max_iter": 200,
@@ -238,7 +238,8 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     sample = _selection_sample(y, fit, seed)
     selection = select_algorithm(X[sample], y[sample], algorithms=algorithms, seed=seed)
     best = max(selection, key=lambda r: r["cv_auc"])["algorithm"]
-    params, tuning = tune(best, X[sample], y[sample], seed=seed)
+    default_auc = next(r["cv_auc"] for r in selection if r["algorithm"] == best)
+    params, tuning = tune(best, X[sample], y[sample], seed=seed, default_auc=default_auc)
     model = fit_model(best, params, X[fit], y[fit], X[valid], y[valid], seed=seed)
     uncalibrated = model.predict_proba(X[valid])
     model.calibration = platt_scaling(model.raw_margin(X[valid]), y[valid])
@@ -317,10 +318,17 @@ def select_algorithm(X: np.ndarray, y: np.ndarray, *, algorithms=KINDS, seed: in
     return results
 
 
-def tune(algorithm: str, X: np.ndarray, y: np.ndarray, *, seed: int = 42) -> tuple[dict, list[dict]]:
-    """The best of TUNING_GRID[algorithm] by cross-validated AUC: (params, [{"params", "cv_auc"}])."""
+def tune(algorithm: str, X: np.ndarray, y: np.ndarray, *, seed: int = 42,
+         default_auc: float | None = None) -> tuple[dict, list[dict]]:
+    """The best of TUNING_GRID[algorithm] by cross-validated AUC: (params, [{"params", "cv_auc"}]).
+
+    default_auc: the defaults' CV AUC when selection already measured it on the same rows and folds.
+    """
     tried = []
     for params in TUNING_GRID[algorithm]:
+        if not params and default_auc is not None:
+            tried.append({"params": {}, "cv_auc": default_auc})
+            continue
         mean, _std = cross_validated_auc(algorithm, params, X, y, seed=seed)
         tried.append({"params": params, "cv_auc": round(mean, 4)})
     best = max(tried, key=lambda t: t["cv_auc"])
