@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0005_outcome_auditentry'),
+        ('scoring', '0007_importbatch_decided_on'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
