@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from scoring import services
 from scoring.models import Application, Client
 
 from playwright import sync_api as playwright_api
@@ -80,7 +81,7 @@ def shoot(page, name, full_page=True):
 
 
 def fill_overreaching_client(page):
-    """Dropdowns and dates as the officer picks them; 200 000 ₽ over 6 months is too much for this income."""
+    """Dropdowns and dates as the officer picks them: 200 000 ₽ over 6 months, too much for some banks."""
     page.get_by_label("ФИО клиента").fill("Петров Пётр Петрович")
     page.get_by_label("Телефон клиента").fill("+7 900 123-45-67")
     page.get_by_label("Дата рождения").fill("1988-07-21")
@@ -90,7 +91,7 @@ def fill_overreaching_client(page):
     page.get_by_label("Дата начала работы на текущем месте").fill("2015-03-01")
     page.get_by_label("Должность").fill("Менеджер")
     page.get_by_label("Ежемесячный доход, ₽").fill("45000")
-    page.get_by_label("Ежемесячные расходы, ₽").fill("15000")
+    page.get_by_label("Ежемесячные расходы, ₽").fill("20000")
     page.get_by_label("Пол", exact=True).select_option(label="Мужской")
     page.get_by_label("Семейное положение").select_option("Женат / замужем")
     page.get_by_label("Детей до 18 лет").fill("1")
@@ -101,7 +102,7 @@ def fill_overreaching_client(page):
     page.get_by_label("Код магазина").focus()  # leaves the last select: its blur check runs too
 
 
-def test_a_loan_officers_day(page, live_server, models_ready, officer):
+def test_a_loan_officers_day(page, live_server, models_ready, officer, answers):
     page.goto(f"{live_server.url}/login/")
     assert_accessible(page, "login")
     shoot(page, "login", full_page=False)
@@ -145,8 +146,7 @@ def test_a_loan_officers_day(page, live_server, models_ready, officer):
         expect(card.locator(".verdict")).to_have_text(re.compile("одобрит|под вопросом|откажет"))
         expect(card.locator("meter")).to_have_count(1)
     expect(page.locator(".offer").first).to_contain_text("годовых")
-    advice = page.locator(".advice-stop")
-    expect(advice).to_contain_text("Не отправляйте заявку в таком виде")
+    expect(page.locator(".advice-send")).to_contain_text("Отправьте заявку в")
     waterfall = page.locator(".waterfall-box").first
     waterfall.locator("summary").click()
     expect(waterfall.locator("table.waterfall")).to_be_visible()
@@ -158,18 +158,29 @@ def test_a_loan_officers_day(page, live_server, models_ready, officer):
     shoot(page, "result-print")
     page.emulate_media(media="screen")
 
-    # One click on the best alternative: a new application, scored, linked to this one.
+    # One click on an alternative a bank below its threshold would approve: a new scored application.
     original = page.url
-    advice.get_by_role("button", name="Оценить этот вариант").click()
+    page.locator(".suggestions button").first.click()
     expect(page.get_by_text("Вариант суммы и срока к")).to_be_visible()
     assert page.url != original
     expect(page.locator("article.bank")).to_have_count(5)
+
+    # Too much for every bank: the advice not to send, with the best alternative one click away.
+    hopeless, _ = services.submit_application(
+        officer=officer, client={"full_name": "Кузнецов Кузьма", "phone": "+7 912 000-00-00"},
+        answers={**answers, "month_profit": 45000, "month_expense": 20000, "loan_amount": 250000, "loan_term": "6"})
+    page.goto(f"{live_server.url}/applications/{hopeless.pk}/")
+    advice = page.locator(".advice-stop")
+    expect(advice).to_contain_text("Не отправляйте заявку в таком виде")
+    expect(advice.get_by_role("button", name="Оценить этот вариант")).to_be_visible()
+    assert_accessible(page, "do not send")
+    shoot(page, "result-do-not-send")
 
     # The list: search by name or phone, filters, htmx pagination.
     for number in range(26):
         queued_application(officer, number, f"Сидоров Сидор {number}", f"+7 911 000-00-{number:02d}")
     page.get_by_role("link", name="Заявки", exact=True).click()
-    expect(page.locator(".found")).to_have_text("Найдено заявок: 28")
+    expect(page.locator(".found")).to_have_text("Найдено заявок: 29")
     assert_accessible(page, "list")
     shoot(page, "applications")
     search = page.get_by_label("Клиент", exact=True)
