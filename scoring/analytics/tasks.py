@@ -1,0 +1,25 @@
+"""Celery tasks of analytics: the daily drift measurement and attribute-free training runs."""
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def compute_drift(last: int | None = None) -> int:
+    """Measure PSI of every active model's fields against the latest applications (Celery beat, daily)."""
+    from .drift import DEFAULT_LAST, compute_drift as measure
+
+    run = measure(last=last or DEFAULT_LAST)
+    for version_id, reason in run.skipped.items():
+        log.warning("drift of model %s skipped: %s", version_id, reason)
+    return len(run.measurements)
+
+
+@shared_task(acks_late=True)
+def train_without_protected_attributes(run_id: int) -> str:
+    """Train one bank with and without gender and birth date and store both AUCs."""
+    from .fairness import run_attribute_free_training
+
+    return run_attribute_free_training(run_id=run_id).status
