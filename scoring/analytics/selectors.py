@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import (Avg, Case, Count, Exists, F, FloatField, IntegerField, Max, Min, OuterRef, Prefetch, Q,
-                              QuerySet, Subquery, Value, When)
+                              QuerySet, Subquery, TextField, Value, When)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, ExtractYear, Floor, NullIf, Power, Substr, TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
@@ -113,7 +113,8 @@ def annotate_cohort(queryset, prefix: str = ""):
     amount = _answer_number("loan_amount", prefix)
     term = _answer_number("loan_term", prefix)
     payment = amount * Value(monthly_rate) / (Value(1.0) - Power(Value(1 + monthly_rate), -term))
-    employment = _answer("employment_status", prefix)
+    # As text: lookups on a bare JSON key transform would compare JSON values, not strings.
+    employment = Cast(_answer("employment_status", prefix), TextField())
     return queryset.annotate(
         income=income, pti=payment / NullIf(income, Value(0.0)), employment=employment,
     ).annotate(
