@@ -85,7 +85,9 @@ def profile(source: str) -> dict:
 def _profile(frame: pd.DataFrame, banks: list[str], features: list[Feature]) -> dict:
     rows = len(frame)
     as_of = frame.attrs.get("as_of") or timezone.localdate()
-    labels = {code: decision_labels(frame[f"{code}_decision"]) for code in banks if f"{code}_decision" in frame}
+    # fillna: engine.training.decision_labels cannot compare a missing (NA) decision with text.
+    labels = {code: decision_labels(frame[f"{code}_decision"].fillna("")) for code in banks
+              if f"{code}_decision" in frame}
     fields, numeric = [], {}
     for feature in features:
         if feature.key not in frame.columns:

@@ -207,7 +207,7 @@ def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed:
                                     bank.approval_threshold),
             "age_band": group_metrics(held.labels, held.probabilities, age_band(ages), bank.approval_threshold),
         }
-    labels = decision_labels(frame[f"{bank.code}_decision"])
+    labels = decision_labels(frame[f"{bank.code}_decision"].fillna(""))
     result["rows"] = int((~np.isnan(labels)).sum())
     return result
 
