@@ -7,6 +7,8 @@ data changes (new import) or for a day, so the page reads a stored result.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 from django.core.cache import cache
@@ -43,7 +45,8 @@ def _signature(source: str, bank_codes: list[str], feature_keys: list[str]) -> s
     else:
         stats = HistoricalApplication.objects.aggregate(n=Count("pk"), last=Max("pk"))
         data = f"{stats['n']}:{stats['last']}"
-    return f"analytics:profile:v1:{source}:{data}:{','.join(bank_codes)}:{','.join(feature_keys)}"
+    digest = hashlib.sha1(f"{data}:{','.join(bank_codes)}:{','.join(feature_keys)}".encode()).hexdigest()
+    return f"analytics:profile:v1:{source}:{digest}"
 
 
 def bin_labels(values: np.ndarray, numeric: bool, *, bins: int = NUMBER_BINS, top: int = TEXT_TOP) -> tuple[list[str], np.ndarray]:

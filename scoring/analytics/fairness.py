@@ -25,7 +25,7 @@ from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import decision_labels, train_all_banks
 from scoring.models import Bank, Feature
 
-from . import selectors
+from . import rollup, selectors
 from .drift import ReferenceUnavailable, reference_frame
 from .models import AttributeFreeTraining
 from .tables import Column, Table
@@ -95,6 +95,25 @@ def _gender_labels() -> dict:
     return dict(feature.choice_pairs()) if feature else {}
 
 
+def live_group_quality(filters: selectors.Filters) -> list[list]:
+    """[bank code, attribute, group, answers, predicted approval rate, AUC] from the scores with a recorded
+    answer (row-level, so stored by the daily refresh rather than summed by day)."""
+    genders = _gender_labels()
+    rows = []
+    for bank in Bank.objects.order_by("code"):
+        labelled = selectors.live_labelled_scores(bank)
+        if not labelled:
+            continue
+        p = [r[0] for r in labelled]
+        y = [r[1] for r in labelled]
+        for attribute, groups in (("gender", [genders.get(str(r[2]), str(r[2])) if r[2] not in (None, "") else ""
+                                               for r in labelled]),
+                                  ("age_band", age_band([r[3] if r[3] is not None else np.nan for r in labelled]))):
+            for entry in group_metrics(y, p, groups, bank.approval_threshold):
+                rows.append([bank.code, attribute, entry["group"], entry["n"], entry["approval_rate"], entry["auc"]])
+    return rows
+
+
 def live_fairness(filters: selectors.Filters) -> dict:
     """Tables: predicted approval rate by group and its ratio per bank; live AUC by group."""
     genders = _gender_labels()
@@ -104,7 +123,8 @@ def live_fairness(filters: selectors.Filters) -> dict:
     tables = {}
     for attribute, title in ATTRIBUTES.items():
         per_bank: dict[str, list] = {}
-        for row in selectors.predicted_approval_by_group(filters, attribute):
+        source = rollup if rollup.usable(filters) else selectors
+        for row in source.predicted_approval_by_group(filters, attribute):
             if row["bank__code"] not in banks or row["group"] in (None, "", selectors.UNKNOWN):
                 continue
             group = genders.get(str(row["group"]), str(row["group"])) if attribute == "gender" else row["group"]
@@ -120,23 +140,14 @@ def live_fairness(filters: selectors.Filters) -> dict:
             [Column(_("Банк")), Column(_("Группы: доля (заявок)")), Column(_("Отношение мин./макс."), "ratio")],
             rows, flags=flags)
 
-    rows = []
-    for code, bank in banks.items():
-        labelled = selectors.live_labelled_scores(bank)
-        if not labelled:
-            continue
-        p = [r[0] for r in labelled]
-        y = [r[1] for r in labelled]
-        for attribute, groups in (("gender", [genders.get(str(r[2]), str(r[2])) if r[2] not in (None, "") else ""
-                                               for r in labelled]),
-                                  ("age_band", age_band([r[3] if r[3] is not None else np.nan for r in labelled]))):
-            for entry in group_metrics(y, p, groups, bank.approval_threshold):
-                rows.append([bank.name, ATTRIBUTES[attribute], entry["group"], entry["n"], entry["approval_rate"],
-                             entry["auc"]])
+    snapshot = rollup.live_group_quality_snapshot() if rollup.usable(filters) else None
+    rows = snapshot if snapshot is not None else live_group_quality(filters)
+    rows = [row for row in rows if not filters.bank or row[0] == filters.bank]
     tables["live_auc"] = Table(
         "live_auc", _("Качество по группам на реальных ответах банков"),
         [Column(_("Банк")), Column(_("Признак")), Column(_("Группа")), Column(_("Ответов"), "count"),
-         Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio")], rows)
+         Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio")],
+        [[banks[r[0]].name if r[0] in banks else r[0], ATTRIBUTES.get(r[1], r[1]), *r[2:]] for r in rows])
     return tables
 
 

@@ -72,3 +72,42 @@ class AttributeFreeTraining(models.Model):
         if self.auc_with is None or self.auc_without is None:
             return None
         return self.auc_with - self.auc_without
+
+
+class DailyFigure(models.Model):
+    """Pre-aggregated figures of one day, bank and value of one dimension, for fast analytics pages.
+
+    Rebuilt from the applications by rollup.refresh (Celery beat, every few minutes); the pages read
+    these rows when no store or category filter is set, and query the applications themselves
+    otherwise. Score rows (bank set): n scores, probability_sum, likely (at or above the threshold),
+    answered/approved/errors (the bank's recorded answers), answered_probability_sum. Application
+    rows (bank empty): n applications, scored, recommended, sent (any answer), approved (by any bank).
+    """
+
+    day = models.DateField(_("день"))
+    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(_("разрез"), max_length=16)
+    value = models.CharField(_("значение"), max_length=200, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    probability_sum = models.FloatField(default=0.0)
+    likely = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    answered_probability_sum = models.FloatField(default=0.0)
+    scored = models.PositiveIntegerField(default=0)
+    recommended = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("дневной итог")
+        verbose_name_plural = _("дневные итоги")
+        indexes = [models.Index(fields=["dimension", "day"], name="daily_figure_dimension_day")]
+
+
+class AnalyticsSnapshot(models.Model):
+    """A computed result that cannot be summed by day (e.g. AUC per group), stored by the refresh."""
+
+    key = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Feature, ModelVersion
 
-from . import charts, selectors
+from . import charts, rollup, selectors
 from .tables import Column, Table
 
 HELD_OUT_FIGURES = [
@@ -111,7 +111,7 @@ def model_quality(version: ModelVersion) -> dict:
         chart["importance"] = charts.bar_chart([(r[0], r[1] / top) for r in tables["importance"].rows], maximum=1.0,
                                                title=str(_("Важность полей, доля от самого важного")))
 
-    live = selectors.live_calibration(version)
+    live = (rollup if rollup.is_ready() else selectors).live_calibration(version)
     tables["live_calibration"] = Table(
         "live_calibration", _("Калибровка на реальных ответах банка"),
         [Column(_("Интервал вероятности")), Column(_("Ответов"), "count"), Column(_("Средний прогноз"), "share"),

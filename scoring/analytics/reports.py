@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Bank, Feature
 
-from . import charts, selectors
+from . import charts, rollup, selectors
 from .models import PSI_ALERT
 from .tables import Column, Table
 
@@ -48,8 +48,9 @@ def dashboard(filters: selectors.Filters) -> dict:
     if filters.bank:
         banks = [(code, name) for code, name in banks if code == filters.bank]
     tables, chart = {}, {}
+    source = rollup if rollup.usable(filters) else selectors
 
-    period, over_time = selectors.applications_over_time(filters)
+    period, over_time = source.applications_over_time(filters)
     period_name = {"day": _("по дням"), "week": _("по неделям"), "month": _("по месяцам")}[period]
     tables["over_time"] = Table(
         "over_time", _("Заявки по времени, %(period)s") % {"period": period_name},
@@ -63,7 +64,7 @@ def dashboard(filters: selectors.Filters) -> dict:
              (str(_("Рекомендовано")), [r[2] for r in tables["over_time"].rows])],
             title=str(tables["over_time"].title))
 
-    by_bank = selectors.approval_by_bank(filters)
+    by_bank = source.approval_by_bank(filters)
     tables["by_bank"] = Table(
         "by_bank", _("Прогноз одобрения по банкам"),
         [Column(_("Банк")), Column(_("Оценено заявок"), "count"), Column(_("Средняя вероятность"), "share"),
@@ -77,14 +78,14 @@ def dashboard(filters: selectors.Filters) -> dict:
     labels = {"employment": _choice_labels("employment_status"), "category": _choice_labels("goods_category")}
     for dimension, title in selectors.DIMENSIONS.items():
         table = pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
-                              selectors.approval_by(filters, dimension), banks, value_label=title,
+                              source.approval_by(filters, dimension), banks, value_label=title,
                               labels=labels.get(dimension, {}), numeric=dimension == "store")
         tables[table.key] = table
         if dimension != "store" and table.rows:
             chart[table.key] = charts.bar_chart([(row[0], row[-1]) for row in table.rows], maximum=1.0,
                                                 title=str(table.title) + " — " + str(_("в среднем по банкам")))
 
-    stages = selectors.funnel(filters)
+    stages = source.funnel(filters)
     tables["funnel"] = Table(
         "funnel", _("Воронка"), [Column(_("Этап")), Column(_("Заявок"), "count"), Column(_("Доля от поданных"), "share")],
         [[label, stages[key], _rate(stages[key], stages["submitted"])] for key, label in STAGES],
@@ -92,7 +93,7 @@ def dashboard(filters: selectors.Filters) -> dict:
     chart["funnel"] = charts.bar_chart([(str(label), stages[key]) for key, label in STAGES], percent=False,
                                        title=str(_("Воронка")))
 
-    outcomes = selectors.outcomes_by_bank(filters)
+    outcomes = source.outcomes_by_bank(filters)
     tables["outcomes"] = Table(
         "outcomes", _("Ответы банков: прогноз и факт"),
         [Column(_("Банк")), Column(_("Отправлено"), "count"), Column(_("Одобрено"), "count"),
@@ -102,7 +103,8 @@ def dashboard(filters: selectors.Filters) -> dict:
           _rate(r["approved"], r["approved"] + r["refused"]), r["mean_predicted"]] for r in outcomes],
     )
     drift = [m for m in selectors.latest_drift() if m.psi > PSI_ALERT]
-    return {"tables": tables, "charts": chart, "drift_alerts": drift}
+    return {"tables": tables, "charts": chart, "drift_alerts": drift,
+            "refreshed_at": rollup.refreshed_at() if source is rollup else None}
 
 
 def pivot_by_bank(key: str, title, rows: list[dict], banks: list[tuple[str, str]], *, value_label,
@@ -163,12 +165,13 @@ def cohorts(filters: selectors.Filters, *, query: str = "") -> dict:
     banks = _banks()
     if filters.bank:
         banks = [(code, name) for code, name in banks if code == filters.bank]
+    source = rollup if rollup.usable(filters) else selectors
     predictions: dict[str, dict] = {}
-    for row in selectors.cohort_predictions(filters):
+    for row in source.cohort_predictions(filters):
         predictions.setdefault(cohort_code(row), {})[row["bank__code"]] = row["mean_probability"]
-    outcomes = {cohort_code(row): row for row in selectors.cohort_outcomes(filters)}
+    outcomes = {cohort_code(row): row for row in source.cohort_outcomes(filters)}
     rows, links = [], []
-    sizes = sorted(selectors.cohort_sizes(filters), key=lambda r: -r["n"])
+    sizes = sorted(source.cohort_sizes(filters), key=lambda r: (-r["n"], cohort_code(r)))
     total = sum(r["n"] for r in sizes)
     for row in sizes:
         code = cohort_code(row)
@@ -184,7 +187,8 @@ def cohorts(filters: selectors.Filters, *, query: str = "") -> dict:
                   rows, links=links)
     chart = charts.bar_chart([(r[0], r[2]) for r in rows[:15]], maximum=None,
                              title=str(_("Крупнейшие когорты: доля заявок")))
-    return {"tables": {"cohorts": table}, "charts": {"cohorts": chart} if rows else {}}
+    return {"tables": {"cohorts": table}, "charts": {"cohorts": chart} if rows else {},
+            "refreshed_at": rollup.refreshed_at() if source is rollup else None}
 
 
 def cohort_applications_table(page, banks: list[tuple[str, str]]) -> Table:

@@ -23,3 +23,11 @@ def train_without_protected_attributes(run_id: int) -> str:
     from .fairness import run_attribute_free_training
 
     return run_attribute_free_training(run_id=run_id).status
+
+
+@shared_task
+def refresh_analytics() -> int:
+    """Rebuild the daily figures behind the analytics pages (Celery beat, every few minutes)."""
+    from .rollup import refresh
+
+    return refresh()
