@@ -8,7 +8,8 @@ the synthetic generator (so the model-quality page has real metrics, a ROC curve
 predictions), and fills it once with synthetic applications: answers from the generator, created
 over the last 365 days, five BankScores each (the generator's true probability plus noise), a
 recommendation, and the banks' answers (Outcome) for a third of them. A second run reuses the data.
-Then it measures drift once (manage.py compute_drift's service) and times each page with the
+Then it measures drift once (manage.py compute_drift's service), rebuilds the daily figures
+(manage.py refresh_analytics's service, which Celery beat runs every 15 minutes) and times each page with the
 Django test client as an analyst: the time from the request entering Django to the response,
 templates included (the server's time, not the network's). Each page is requested once to warm
 up, then --repeat times; the table gives the median and the slowest.
@@ -174,6 +175,8 @@ def pages() -> list[tuple[str, str, dict]]:
          {"date_from": (today - dt.timedelta(days=90)).isoformat(), "date_to": today.isoformat()}),
         ("dashboard, one bank and category", reverse("analytics:dashboard"), {"bank": "bank_a", "category": "Travel"}),
         ("dashboard, one store (htmx)", reverse("analytics:dashboard"), {"store": "12", "htmx": True}),
+        ("dashboard: stores section (htmx, on demand)", reverse("analytics:dashboard"),
+         {"section": "by_store", "htmx": True}),
         ("dashboard CSV (by store)", reverse("analytics:dashboard"), {"csv": "by_store"}),
         ("cohorts", reverse("analytics:cohorts"), {}),
         ("cohort applications", reverse("analytics:cohort_detail", args=["i1-p0-e0"]), {}),
@@ -189,6 +192,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-refresh", action="store_true", help="reuse the daily figures of the last run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -207,11 +211,19 @@ def main() -> None:
     fill(args.applications, args.seed)
 
     from scoring.analytics.drift import compute_drift
+    from scoring.analytics.rollup import refresh
     from scoring.models import Application, BankScore, Outcome
 
     started = time.perf_counter()
     run = compute_drift(last=5000)
     drift_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    if args.no_refresh:
+        from scoring.analytics.models import DailyFigure
+        figures, refresh_seconds = DailyFigure.objects.count(), float("nan")
+    else:
+        figures = refresh()
+        refresh_seconds = time.perf_counter() - started
 
     client = Client()
     client.force_login(User.objects.get(username="bench-analyst"))
@@ -231,12 +243,14 @@ def main() -> None:
                         "max_ms": round(max(samples) * 1000, 1)})
     summary = {"applications": Application.objects.count(), "bank_scores": BankScore.objects.count(),
                "outcomes": Outcome.objects.count(), "drift_seconds": round(drift_seconds, 2),
-               "drift_measurements": len(run.measurements), "repeat": args.repeat, "pages": results}
+               "drift_measurements": len(run.measurements), "refresh_seconds": round(refresh_seconds, 2),
+               "daily_figures": figures, "repeat": args.repeat, "pages": results}
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     print(f"{summary['applications']} applications, {summary['bank_scores']} bank scores, "
-          f"{summary['outcomes']} outcomes; compute_drift --last 5000: {summary['drift_seconds']} s")
+          f"{summary['outcomes']} outcomes; compute_drift --last 5000: {summary['drift_seconds']} s; "
+          f"refresh_analytics: {summary['refresh_seconds']} s ({figures} daily figures)")
     print(f"{'page':42s} {'median, ms':>11s} {'max, ms':>9s}")
     for row in results:
         print(f"{row['page']:42s} {row['median_ms']:11.1f} {row['max_ms']:9.1f}")

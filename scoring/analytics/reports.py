@@ -42,8 +42,11 @@ def _value_text(value) -> str:
     return str(value)
 
 
-def dashboard(filters: selectors.Filters) -> dict:
-    """Tables (in page order) and charts (by table key) of the dashboard, and the drift warning."""
+def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
+    """Tables (in page order) and charts (by table key) of the dashboard, and the drift warning.
+
+    stores=False leaves out the per-store table (70 stores × banks × days: the costliest one), which
+    the page loads on demand."""
     banks = _banks()
     if filters.bank:
         banks = [(code, name) for code, name in banks if code == filters.bank]
@@ -77,6 +80,8 @@ def dashboard(filters: selectors.Filters) -> dict:
 
     labels = {"employment": _choice_labels("employment_status"), "category": _choice_labels("goods_category")}
     for dimension, title in selectors.DIMENSIONS.items():
+        if dimension == "store" and not stores:
+            continue
         table = pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
                               source.approval_by(filters, dimension), banks, value_label=title,
                               labels=labels.get(dimension, {}), numeric=dimension == "store")

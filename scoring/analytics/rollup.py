@@ -228,3 +228,10 @@ def live_calibration(version) -> list[dict]:
 def live_group_quality_snapshot() -> list | None:
     snapshot = AnalyticsSnapshot.objects.filter(key="live_group_quality").first()
     return snapshot.data if snapshot else None
+
+
+def cohort_size(filters: selectors.Filters, code: str) -> int | None:
+    """Applications in one cohort from the daily figures, or None when they cannot answer the filters."""
+    if not usable(filters):
+        return None
+    return _figures(filters, "cohort").filter(bank__isnull=True, value=code).aggregate(n=Sum("n"))["n"] or 0

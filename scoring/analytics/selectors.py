@@ -229,7 +229,9 @@ def latest_drift() -> list[DriftMeasurement]:
               .order_by("-computed_at").values("computed_at")[:1])
     return list(DriftMeasurement.objects.filter(model_version__active=True)
                 .annotate(last=Subquery(latest)).filter(computed_at=F("last"))
-                .select_related("model_version__bank").order_by("model_version__bank__code", "-psi"))
+                .select_related("model_version__bank")
+                .defer("model_version__artifact", "model_version__encoder", "model_version__metrics")
+                .order_by("model_version__bank__code", "-psi"))
 
 
 # --- cohorts ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from scoring import roles
 from scoring.models import Bank
 
-from . import exploration, fairness, quality, reports, selectors
+from . import exploration, fairness, quality, reports, rollup, selectors
 from .forms import FilterForm
 from .models import PSI_ALERT, AttributeFreeTraining
 from .tables import Column, Table, csv_response
@@ -45,9 +45,15 @@ def _filters(request):
 @require_GET
 def dashboard(request):
     form, filters = _filters(request)
-    data = reports.dashboard(filters)
-    return _page(request, "analytics/dashboard.html", {**data, "form": form, "psi_alert": PSI_ALERT,
-                                                       "query": request.GET.urlencode()})
+    section = request.GET.get("section")
+    stores = section == "by_store" or request.GET.get("csv") == "by_store"
+    data = reports.dashboard(filters, stores=stores)
+    query = request.GET.copy()
+    query.pop("section", None)
+    context = {**data, "form": form, "psi_alert": PSI_ALERT, "query": query.urlencode()}
+    if section == "by_store":
+        return _page(request, "analytics/_section.html", {**context, "key": "by_store"})
+    return _page(request, "analytics/dashboard.html", context)
 
 
 @login_required
@@ -68,7 +74,12 @@ def cohort_detail(request, code):
         raise Http404("Нет такой когорты")
     form, filters = _filters(request)
     banks = list(Bank.objects.order_by("code").values_list("code", "name"))
-    page = Paginator(selectors.cohort_applications(filters, **traits), 50).get_page(request.GET.get("page"))
+    paginator = Paginator(selectors.cohort_applications(filters, **traits), 50)
+    known = rollup.cohort_size(filters, code)
+    if known is not None:
+        # Counting a cohort means evaluating its traits on every application; the daily figures know it.
+        paginator.count = known
+    page = paginator.get_page(request.GET.get("page"))
     table = reports.cohort_applications_table(page, banks)
     return _page(request, "analytics/cohort_detail.html", {
         "name": reports.cohort_name(*code.split("-")), "code": code, "page": page, "tables": {table.key: table},

@@ -43,6 +43,13 @@ def test_it_groups_by_store(known_applications):
     assert [(row[0], row[1]) for row in table.rows] == [("5", 2), ("7", 2)]
 
 
+def test_the_page_loads_the_store_table_on_demand(analyst_client, known_applications):
+    page = analyst_client.get(reverse("analytics:dashboard")).content.decode()
+    assert "section=by_store" in page and 'id="table-by_store"' not in page
+    section = analyst_client.get(reverse("analytics:dashboard"), {"section": "by_store"}, HTTP_HX_REQUEST="true")
+    assert 'id="table-by_store"' in section.content.decode() and "<html" not in section.content.decode()
+
+
 def test_it_counts_the_funnel(known_applications):
     assert selectors.funnel(selectors.Filters()) == {
         "submitted": 4, "scored": 4, "recommended": 3, "sent": 2, "approved": 1}

@@ -62,3 +62,10 @@ def test_the_command_refreshes_and_the_page_says_when(analyst_client, known_appl
 
 def test_it_is_scheduled(settings):
     assert settings.CELERY_BEAT_SCHEDULE["analytics-refresh"]["task"] == "scoring.analytics.tasks.refresh_analytics"
+
+
+def test_the_cohort_page_counts_from_daily_figures(analyst_client, known_applications):
+    rollup.refresh()
+    assert rollup.cohort_size(selectors.Filters(), "i0-p2-e1") == 1
+    page = analyst_client.get(reverse("analytics:cohort_detail", args=["i0-p2-e1"])).content.decode()
+    assert "1 заявка" in page and str(known_applications[1].pk) in page
