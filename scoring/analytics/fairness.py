@@ -199,6 +199,11 @@ def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed:
     """{"with": {...}, "without": {...}}: held-out AUC and group metrics of two models trained with the
     engine's train_all_banks on the same frame and seed (so on the same split), one without `excluded`."""
     as_of = frame.attrs.get("as_of") or timezone.localdate()
+    column = f"{bank.code}_decision"
+    # Imported history leaves a bank's decision empty (None) where the file had none; the engine's
+    # decision_labels reads text only, so empty becomes "" (no answer) before training.
+    frame = frame.assign(**{column: frame[column].fillna("")})
+    frame.attrs["as_of"] = as_of
     derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
     specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
     blind = [s for s in specs if s.key not in excluded]
