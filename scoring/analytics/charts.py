@@ -29,7 +29,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
 def bar_chart(items: list[tuple[str, float | None]], *, title: str, maximum: float | None = None,
               percent: bool = True) -> SafeString:
     """Horizontal bars, one per (label, value); value None draws no bar. percent: values are shares 0..1."""
-    row, label_width, bar_width = 22, 200, WIDTH - 200 - 70
+    row, label_width, bar_width = 22, 250, WIDTH - 250 - 70
     values = [v for _label, v in items if v is not None and not math.isnan(v)]
     top = maximum if maximum is not None else (max(values) if values else 1.0)
     top = top or 1.0
