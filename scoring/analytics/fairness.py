@@ -123,7 +123,7 @@ def live_fairness(filters: selectors.Filters) -> dict:
     tables = {}
     for attribute, title in ATTRIBUTES.items():
         per_bank: dict[str, list] = {}
-        source = rollup if rollup.usable(filters) else selectors
+        source = rollup if rollup.usable(filters, attribute) else selectors
         for row in source.predicted_approval_by_group(filters, attribute):
             if row["bank__code"] not in banks or row["group"] in (None, "", selectors.UNKNOWN):
                 continue

@@ -51,9 +51,10 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
     if filters.bank:
         banks = [(code, name) for code, name in banks if code == filters.bank]
     tables, chart = {}, {}
-    source = rollup if rollup.usable(filters) else selectors
+    def source(dimension):
+        return rollup if rollup.usable(filters, dimension) else selectors
 
-    period, over_time = source.applications_over_time(filters)
+    period, over_time = source("applications").applications_over_time(filters)
     period_name = {"day": _("по дням"), "week": _("по неделям"), "month": _("по месяцам")}[period]
     tables["over_time"] = Table(
         "over_time", _("Заявки по времени, %(period)s") % {"period": period_name},
@@ -67,7 +68,7 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
              (str(_("Рекомендовано")), [r[2] for r in tables["over_time"].rows])],
             title=str(tables["over_time"].title))
 
-    by_bank = source.approval_by_bank(filters)
+    by_bank = source("all").approval_by_bank(filters)
     tables["by_bank"] = Table(
         "by_bank", _("Прогноз одобрения по банкам"),
         [Column(_("Банк")), Column(_("Оценено заявок"), "count"), Column(_("Средняя вероятность"), "share"),
@@ -83,14 +84,14 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
         if dimension == "store" and not stores:
             continue
         table = pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
-                              source.approval_by(filters, dimension), banks, value_label=title,
+                              source(dimension).approval_by(filters, dimension), banks, value_label=title,
                               labels=labels.get(dimension, {}), numeric=dimension == "store")
         tables[table.key] = table
         if dimension != "store" and table.rows:
             chart[table.key] = charts.bar_chart([(row[0], row[-1]) for row in table.rows], maximum=1.0,
                                                 title=str(table.title) + " — " + str(_("в среднем по банкам")))
 
-    stages = source.funnel(filters)
+    stages = source("applications").funnel(filters)
     tables["funnel"] = Table(
         "funnel", _("Воронка"), [Column(_("Этап")), Column(_("Заявок"), "count"), Column(_("Доля от поданных"), "share")],
         [[label, stages[key], _rate(stages[key], stages["submitted"])] for key, label in STAGES],
@@ -98,7 +99,7 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
     chart["funnel"] = charts.bar_chart([(str(label), stages[key]) for key, label in STAGES], percent=False,
                                        title=str(_("Воронка")))
 
-    outcomes = source.outcomes_by_bank(filters)
+    outcomes = source("all").outcomes_by_bank(filters)
     tables["outcomes"] = Table(
         "outcomes", _("Ответы банков: прогноз и факт"),
         [Column(_("Банк")), Column(_("Отправлено"), "count"), Column(_("Одобрено"), "count"),
@@ -109,7 +110,7 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
     )
     drift = [m for m in selectors.latest_drift() if m.psi > PSI_ALERT]
     return {"tables": tables, "charts": chart, "drift_alerts": drift,
-            "refreshed_at": rollup.refreshed_at() if source is rollup else None}
+            "refreshed_at": rollup.refreshed_at() if source("all") is rollup else None}
 
 
 def pivot_by_bank(key: str, title, rows: list[dict], banks: list[tuple[str, str]], *, value_label,

@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import (Case, CharField, Count, Exists, F, FloatField, Max, Min, OuterRef, Q, Subquery, Sum,
                               Value, When)
-from django.db.models.functions import Concat, Floor, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Concat, Floor, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from scoring.models import Application, BankScore, Outcome
@@ -23,6 +23,9 @@ from . import selectors
 from .models import AnalyticsSnapshot, DailyFigure
 
 SCORE_DIMENSIONS = ("all", "category", "store", "employment", "age_band", "gender", "cohort", "calibration")
+# Also summed per goods category (dimension "<name>@category", value "<category>|<value>"), so the
+# dashboard's category filter reads daily figures too; the 70 stores and the cohorts are not.
+CATEGORY_CROSSED = ("all", "applications", "employment", "age_band", "gender")
 CHUNK = 5000
 
 
@@ -34,9 +37,14 @@ def refreshed_at() -> dt.datetime | None:
     return AnalyticsSnapshot.objects.filter(key="refreshed").values_list("computed_at", flat=True).first()
 
 
-def usable(filters: selectors.Filters) -> bool:
-    """Daily figures answer every filter but store and category, once they have been computed."""
-    return filters.store is None and not filters.category and is_ready()
+def usable(filters: selectors.Filters, dimension: str = "cohort") -> bool:
+    """Whether daily figures of dimension answer the filters: never with a store filter, with a goods
+    category filter only for the dimensions also summed per category, and only once computed."""
+    if filters.store is not None:
+        return False
+    if filters.category and dimension not in CATEGORY_CROSSED + ("category",):
+        return False
+    return is_ready()
 
 
 def _score_value(queryset, dimension: str):
@@ -72,8 +80,12 @@ def build_rows() -> list[DailyFigure]:
     base = (BankScore.objects.filter(application__status=Application.Status.DONE)
             .annotate(day=TruncDate("application__created_at"), result=Subquery(outcome.values("result")[:1])))
     answered = Q(result__in=[Outcome.Result.APPROVED, Outcome.Result.REFUSED])
-    for dimension in SCORE_DIMENSIONS:
-        queryset = _score_value(base, dimension)
+    category = Coalesce(selectors._answer("goods_category", "application__"), Value(""), output_field=CharField())
+    plans = [(d, _score_value(base, d)) for d in SCORE_DIMENSIONS]
+    plans += [(f"{d}@category", _score_value(base, d).annotate(
+        crossed=Concat(category, Value("|"), "value", output_field=CharField())).annotate(value=F("crossed")))
+              for d in CATEGORY_CROSSED if d != "applications"]
+    for dimension, queryset in plans:
         for row in (queryset.values("day", "bank_id", "value")
                     .annotate(n=Count("pk"), probability_sum=Sum("probability"),
                               likely=Count("pk", filter=Q(verdict=BankScore.Verdict.LIKELY)),
@@ -97,6 +109,16 @@ def build_rows() -> list[DailyFigure]:
                 .order_by()):
         rows.append(DailyFigure(day=row["day"], dimension="applications", value="", n=row["n"], scored=row["scored"],
                                 recommended=row["recommended"], sent=row["sent"], approved=row["approved"]))
+    app_category = Coalesce(selectors._answer("goods_category"), Value(""), output_field=CharField())
+    for row in (applications.annotate(value=app_category).values("day", "value")
+                .annotate(n=Count("pk"), scored=Count("pk", filter=Q(status=Application.Status.DONE)),
+                          recommended=Count("pk", filter=Q(recommendation__action="send")),
+                          sent=Count("pk", filter=Q(Exists(any_outcome))),
+                          approved=Count("pk", filter=Q(Exists(any_outcome.filter(result=Outcome.Result.APPROVED)))))
+                .order_by()):
+        rows.append(DailyFigure(day=row["day"], dimension="applications@category", value=f"{row['value']}|",
+                                n=row["n"], scored=row["scored"], recommended=row["recommended"], sent=row["sent"],
+                                approved=row["approved"]))
     cohorts = selectors.annotate_cohort(applications).annotate(
         value=Concat("income_band", Value("-"), "pti_band", Value("-"), "employment_group", output_field=CharField()))
     for row in cohorts.values("day", "value").annotate(n=Count("pk")).order_by():
@@ -124,7 +146,13 @@ def refresh(*, now: dt.datetime | None = None) -> int:
 # --- readers: the selectors' shapes -------------------------------------------------------------
 
 def _figures(filters: selectors.Filters, dimension: str):
-    queryset = DailyFigure.objects.filter(dimension=dimension)
+    if filters.category and dimension == "category":
+        queryset = DailyFigure.objects.filter(dimension=dimension, value=filters.category)
+    elif filters.category:
+        queryset = DailyFigure.objects.filter(dimension=f"{dimension}@category",
+                                              value__startswith=f"{filters.category}|")
+    else:
+        queryset = DailyFigure.objects.filter(dimension=dimension)
     if filters.date_from:
         queryset = queryset.filter(day__gte=filters.date_from)
     if filters.date_to:
@@ -163,7 +191,15 @@ def approval_by_bank(filters: selectors.Filters) -> list[dict]:
 def approval_by(filters: selectors.Filters, dimension: str) -> list[dict]:
     rows = (_figures(filters, dimension).values("value", "bank__code")
             .annotate(n=Sum("n"), total=Sum("probability_sum")).order_by("value", "bank__code"))
-    return [{**row, "mean_probability": _mean(row["total"], row["n"])} for row in rows]
+    return [{**row, "value": _uncrossed(row["value"], filters, dimension),
+             "mean_probability": _mean(row["total"], row["n"])} for row in rows]
+
+
+def _uncrossed(value: str, filters: selectors.Filters, dimension: str) -> str:
+    """The value without its "<category>|" prefix in a per-category dimension."""
+    if filters.category and dimension != "category":
+        return value.split("|", 1)[1]
+    return value
 
 
 def funnel(filters: selectors.Filters) -> dict:
@@ -211,8 +247,9 @@ def cohort_outcomes(filters: selectors.Filters) -> list[dict]:
 
 
 def predicted_approval_by_group(filters: selectors.Filters, attribute: str) -> list[dict]:
-    return list(_figures(filters, attribute).values("bank__code", group=F("value"))
-                .annotate(n=Sum("n"), likely=Sum("likely")).order_by("bank__code", "group"))
+    rows = (_figures(filters, attribute).values("bank__code", group=F("value"))
+            .annotate(n=Sum("n"), likely=Sum("likely")).order_by("bank__code", "group"))
+    return [{**row, "group": _uncrossed(row["group"], filters, attribute)} for row in rows]
 
 
 def live_calibration(version) -> list[dict]:
