@@ -86,7 +86,7 @@ class DailyFigure(models.Model):
 
     day = models.DateField(_("день"))
     bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    dimension = models.CharField(_("разрез"), max_length=16)
+    dimension = models.CharField(_("разрез"), max_length=32)
     value = models.CharField(_("значение"), max_length=200, blank=True)
     n = models.PositiveIntegerField(default=0)
     probability_sum = models.FloatField(default=0.0)

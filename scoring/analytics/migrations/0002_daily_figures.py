@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(verbose_name='день')),
-                ('dimension', models.CharField(max_length=16, verbose_name='разрез')),
+                ('dimension', models.CharField(max_length=32, verbose_name='разрез')),
                 ('value', models.CharField(blank=True, max_length=200, verbose_name='значение')),
                 ('n', models.PositiveIntegerField(default=0)),
                 ('probability_sum', models.FloatField(default=0.0)),
