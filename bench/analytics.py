@@ -73,8 +73,7 @@ def fill(count: int, seed: int) -> None:
     analyst, _ = User.objects.get_or_create(username="bench-analyst")
     analyst.groups.add(Group.objects.get(name=roles.ANALYST))
     if not ModelVersion.objects.filter(active=True).exists():
-        train_synthetic(rows=5000, seed=seed)
-        add_curves(seed)
+        train_synthetic(rows=5000, seed=seed)  # stores the ROC curve and held-out sample in metrics
     have = Application.objects.count()
     if have >= count:
         print(f"{have} applications already there", file=sys.stderr)
@@ -128,35 +127,6 @@ def fill(count: int, seed: int) -> None:
     from django.db import connection
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-
-
-def add_curves(seed: int) -> None:
-    """The ROC curve and held-out predictions the lead's training will store, computed here the same way
-    (the bench needs them on the page; scoring/training.py is not changed by this)."""
-    from sklearn.metrics import roc_curve
-
-    from scoring.engine.synthetic import generate_applications
-    from scoring.engine.prediction import Scorer
-    from scoring.engine.preprocessing import FeatureEncoder
-    from scoring.engine.training import decision_labels, load_booster
-    from scoring.models import ModelVersion
-
-    frame = generate_applications(2000, seed=seed + 1)
-    for version in ModelVersion.objects.filter(active=True).select_related("bank"):
-        encoder = FeatureEncoder.from_dict(version.encoder)
-        scorer = Scorer({version.bank.code: (encoder, load_booster(bytes(version.artifact)))})
-        keys = [s.key for s in encoder.specs]
-        p = scorer.score(frame[keys].to_dict("records"), as_of=frame.attrs["as_of"], explain=False).probabilities[:, 0]
-        y = decision_labels(frame[f"{version.bank.code}_decision"])
-        keep = ~(y != y)
-        fpr, tpr, thresholds = roc_curve(y[keep], p[keep])
-        step = max(1, len(fpr) // 100)
-        version.metrics = {**version.metrics,
-                           "roc_curve": {"fpr": fpr[::step].round(4).tolist(), "tpr": tpr[::step].round(4).tolist(),
-                                         "thresholds": [min(t, 1.0) for t in thresholds[::step].round(4).tolist()]},
-                           "held_out_predictions": {"y": y[keep].astype(int).tolist(),
-                                                    "p": p[keep].round(4).tolist()}}
-        version.save(update_fields=["metrics"])
 
 
 def pages() -> list[tuple[str, str, dict]]:

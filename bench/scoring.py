@@ -47,7 +47,8 @@ def main() -> None:
     from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs, load_yaml
     from scoring.engine.prediction import Scorer
     from scoring.engine.synthetic import generate_applications
-    from scoring.engine.training import load_booster, train_all_banks
+    from scoring.engine.estimators import load_model
+    from scoring.engine.training import train_all_banks
     from scoring.models import Bank, Feature
 
     specs = [s for s in default_feature_specs() if s.used_by_model]
@@ -61,7 +62,7 @@ def main() -> None:
     encoder, trained = train_all_banks(frame, specs, codes, derived=default_derived_specs(), seed=42)
     training = time.perf_counter() - started
 
-    scorer = Scorer({code: (encoder, load_booster(model.to_bytes())) for code, model in trained.items()})
+    scorer = Scorer({code: (encoder, load_model(model.to_bytes())) for code, model in trained.items()})
     loaded = services.LoadedModels(key=(), scorer=scorer, versions={c: None for c in codes},
                                    encoders={c: encoder for c in codes})
     # Banks and fields as configured, in memory: the benchmark measures computation, not the database.

@@ -18,6 +18,7 @@ import pandas as pd
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from scoring.configuration import import_mapping
 from scoring.engine.csvformat import CsvFormatError, DecisionRow, read_decisions_csv
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 from scoring.questionnaire import active_features, validate_answers
@@ -80,13 +81,20 @@ def column_mappings() -> tuple[list[Feature], dict[str, str], dict[str, str]]:
     return features, column_for_feature, column_for_bank
 
 
-def _decision_errors(row: DecisionRow, column_for_bank: dict[str, str]) -> dict[str, list[str]]:
-    errors = {}
+def _decisions(row: DecisionRow, column_for_bank: dict[str, str],
+               meaning: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The row's decisions as success/denied/error through the configured words, and the refused ones."""
+    decisions, errors = {}, {}
     for code, value in row.decisions.items():
-        if value is not None and value not in DECISIONS:
-            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть success, denied, "
-                            f"error или пустым, а не «{value}»."]
-    return errors
+        if value is None:
+            continue
+        if value in meaning:
+            decisions[code] = meaning[value]
+        else:
+            allowed = ", ".join(meaning)
+            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть одним из: {allowed} "
+                            f"или пустым, а не «{value}»."]
+    return decisions, errors
 
 
 def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -125,9 +133,12 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
         raise ImportRefused(_already_imported(earlier))
 
     features, column_for_feature, column_for_bank = column_mappings()
+    mapping = import_mapping()
+    # The CSV reader lower-cases decisions, so the configured words are matched case-insensitively.
+    meaning = {word.lower(): decision for decision, words in mapping["decision_values"].items() for word in words}
     try:
         parsed = read_decisions_csv(io.BytesIO(content), column_for_feature=column_for_feature,
-                                    column_for_bank=column_for_bank)
+                                    column_for_bank=column_for_bank, id_column=mapping["id_column"])
     except CsvFormatError as exc:
         raise ImportRefused(str(exc)) from None
 
@@ -137,7 +148,8 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     valid: list[HistoricalApplication] = []
     for row in parsed.rows:
         answers, errors = validate_answers(row.answers, features, today=today, allow_unknown=False)
-        errors.update(_decision_errors(row, column_for_bank))
+        decisions, decision_errors = _decisions(row, column_for_bank, meaning)
+        errors.update(decision_errors)
         p_true, p_errors = _p_true_values(row)
         errors.update(p_errors)
         if errors:
@@ -147,7 +159,7 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
             row_number=row.row_number,
             external_id=row.external_id[:100],
             answers=answers,
-            decisions={code: value for code, value in row.decisions.items() if value is not None},
+            decisions=decisions,
             p_true=p_true or None,
         ))
     report.rows_valid = len(valid)

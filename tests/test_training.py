@@ -62,12 +62,15 @@ def test_a_model_worse_than_the_active_one_on_the_same_rows_is_not_activated(mod
     assert active_versions() == before
 
 
+@pytest.mark.model_selection
 def test_a_good_model_replaces_a_missing_one(configured):
     output = run_train(rows=3000, seed=5, banks=["bank_c"])
 
     version = ModelVersion.objects.get(bank__code="bank_c")
     assert version.active and active_versions() == {"bank_c": version.pk}
-    assert f"bank_c: AUC {version.metrics['auc']:.3f} [" in output and "— activated (version" in output
+    assert f"bank_c: {version.algorithm} (cv AUC " in output
+    assert f"; AUC {version.metrics['auc']:.3f} [" in output and "— activated (version" in output
+    assert version.algorithm == version.metrics["algorithm"] and version.artifact_format == "prescoring-psm1"
     assert "on synthetic rows=3000 seed=5, activated 1" in output
     assert version.training_data == "synthetic rows=3000 seed=5"
 
@@ -120,7 +123,7 @@ def test_imported_source_trains_on_the_imported_history(configured, tmp_path):
     version = ModelVersion.objects.get(bank__code="bank_d")
     batch = ImportBatch.objects.get()
     assert version.training_data == f"imported: 2 000 rows, batches {batch.pk}"
-    assert version.active and "bank_d: AUC" in output and "activated 1" in output
+    assert version.active and "bank_d: " in output and "; AUC " in output and "activated 1" in output
     assert version.metrics["n_test"] + version.metrics["n_train"] + version.metrics["n_valid"] > 1950
     assert "oracle_auc" in version.metrics  # the generated file carries the true probabilities
 

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 
 from scoring.engine.config import default_derived_specs
 from scoring.engine.synthetic import generate_applications
-from scoring.engine.training import decision_labels, train_all_banks
+from scoring.engine.training import KINDS, decision_labels, train_all_banks
 from scoring.models import Bank, Feature
 
 from . import rollup, selectors
@@ -183,7 +183,11 @@ def run_attribute_free_training(*, run_id: int, frame: pd.DataFrame | None = Non
     try:
         if frame is None:
             frame, source = training_frame_for(run.bank)
-        result = compare_with_and_without(frame, bank=run.bank, excluded=run.excluded, seed=seed)
+        active = run.bank.active_model
+        # The active model's algorithm, so both models answer "what do these fields cost this model".
+        algorithms = (active.algorithm,) if active is not None and active.algorithm in KINDS else KINDS
+        result = compare_with_and_without(frame, bank=run.bank, excluded=run.excluded, seed=seed,
+                                          algorithms=algorithms)
     except (ValueError, KeyError) as exc:
         run.status, run.error, run.finished_at = AttributeFreeTraining.Status.FAILED, str(exc)[:2000], timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
@@ -195,7 +199,8 @@ def run_attribute_free_training(*, run_id: int, frame: pd.DataFrame | None = Non
     return run
 
 
-def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed: int = 42) -> dict:
+def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed: int = 42,
+                             algorithms: tuple[str, ...] = KINDS) -> dict:
     """{"with": {...}, "without": {...}}: held-out AUC and group metrics of two models trained with the
     engine's train_all_banks on the same frame and seed (so on the same split), one without `excluded`."""
     as_of = frame.attrs.get("as_of") or timezone.localdate()
@@ -209,7 +214,8 @@ def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed:
     blind = [s for s in specs if s.key not in excluded]
     result = {}
     for name, chosen in (("with", specs), ("without", blind)):
-        _encoder, models = train_all_banks(frame, chosen, [bank.code], derived=derived, seed=seed, as_of=as_of)
+        _encoder, models = train_all_banks(frame, chosen, [bank.code], derived=derived, seed=seed, as_of=as_of,
+                                           algorithms=algorithms)
         model = models[bank.code]
         held = model.held_out
         rows = frame.iloc[held.rows]
