@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "scoring",
+    "scoring.analytics",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Celery beat (`celery -A prescoring beat`): the analytics pages' daily figures and drift measurement.
+CELERY_BEAT_SCHEDULE = {
+    "analytics-refresh": {
+        "task": "scoring.analytics.tasks.refresh_analytics",
+        "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", 15 * 60)),
+    },
+    "analytics-compute-drift": {
+        "task": "scoring.analytics.tasks.compute_drift",
+        "schedule": float(os.environ.get("DRIFT_EVERY_SECONDS", 24 * 3600)),
+    },
+}
 
 # Cache: Redis when REDIS_URL is set (shared across processes), local memory otherwise.
 if os.environ.get("REDIS_URL"):
