@@ -84,11 +84,13 @@ def test_train_bank_records_selection_tuning_and_calibration(trained_artifacts):
                          p_true=frame["bank_b_p_true"].to_numpy())
     metrics = trained.metrics
     assert {r["algorithm"] for r in metrics["selection"]} == set(KINDS)
-    finalists = sorted(metrics["selection"], key=lambda r: -r["cv_auc"])[:2]
-    assert [f["algorithm"] for f in metrics["final_round"]] == [f["algorithm"] for f in finalists]
-    best = max(metrics["final_round"], key=lambda f: f["valid_auc"])
-    assert metrics["algorithm"] == best["algorithm"] == trained.algorithm and metrics["params"] == best["params"]
-    if best["algorithm"] == finalists[0]["algorithm"]:  # the CV leader was tuned
+    finalists = [r["algorithm"] for r in sorted(metrics["selection"], key=lambda r: -r["cv_auc"])[:2]]
+    assert {f["algorithm"] for f in metrics["final_round"]} == set(finalists)
+    top = max(f["valid_auc"] for f in metrics["final_round"])
+    chosen = next(f for f in metrics["final_round"]
+                  if f["algorithm"] == metrics["algorithm"] and f["params"] == metrics["params"])
+    assert chosen["valid_auc"] >= top - 0.002 and trained.algorithm == metrics["algorithm"]
+    if metrics["algorithm"] == finalists[0]:  # the CV leader was tuned
         assert metrics["params"] in [t["params"] for t in metrics["tuning"]]
     assert metrics["calibration_fit"]["brier_valid_after"] <= metrics["calibration_fit"]["brier_valid_before"] + 1e-4
     curve = metrics["roc_curve"]
