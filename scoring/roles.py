@@ -19,7 +19,8 @@ SUBMIT_APPLICATIONS = "scoring.add_application"
 MANAGE_MODELS = "scoring.change_modelversion"
 
 # Model names (app "scoring") whose add/change/delete/view permissions administrators get.
-ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication")
+ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication", "apiclient",
+                       "webhookdelivery")
 
 GROUP_PERMISSIONS = {
     OFFICER: ["add_application", "view_personal_data"],
