@@ -61,7 +61,7 @@ def _application(request) -> Application:
 
 
 @extend_schema(
-    **LEGACY, request=LegacyFeaturesSerializer,
+    **LEGACY, operation_id="legacy_upload_features", request=LegacyFeaturesSerializer,
     responses={200: LegacyTaskSerializer, 409: ERROR, 415: ERROR, **ERRORS},
     summary="[legacy] Отправить анкету в формате сервиса 2023 года",
     examples=[OpenApiExample("Анкета старого формата", request_only=True, value={
@@ -90,14 +90,15 @@ def upload_features(request):
                     status=status.HTTP_200_OK)
 
 
-@extend_schema(**LEGACY, parameters=[TASK_ID], responses={200: OpenApiTypes.BOOL, **ERRORS},
-               summary="[legacy] Оценка закончена? (true/false)")
+@extend_schema(**LEGACY, operation_id="legacy_check_task", parameters=[TASK_ID],
+               responses={200: OpenApiTypes.BOOL, **ERRORS}, summary="[legacy] Оценка закончена? (true/false)")
 @api_view(["GET"])
 def check_task(request):
     return Response(_application(request).is_finished)
 
 
-@extend_schema(**LEGACY, parameters=[TASK_ID], responses={200: OpenApiTypes.BOOL, **ERRORS},
+@extend_schema(**LEGACY, operation_id="legacy_check_state", parameters=[TASK_ID],
+               responses={200: OpenApiTypes.BOOL, **ERRORS},
                summary="[legacy] Оценка успешна и результат готов? (true/false)")
 @api_view(["GET"])
 def check_state(request):
@@ -105,7 +106,7 @@ def check_state(request):
 
 
 @extend_schema(
-    **LEGACY, parameters=[TASK_ID],
+    **LEGACY, operation_id="legacy_get_result", parameters=[TASK_ID],
     responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="task_id и вероятность одобрения каждого банка"),
                409: ERROR, **ERRORS},
     summary="[legacy] Вероятности одобрения по банкам",

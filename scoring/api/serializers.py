@@ -134,7 +134,7 @@ class RecommendationSerializer(serializers.Serializer):
 
 class OutcomeBriefSerializer(serializers.Serializer):
     bank = serializers.CharField()
-    result = serializers.ChoiceField(choices=["approved", "refused", "error"])
+    result = serializers.ChoiceField(choices=Outcome.Result.choices)
     amount = serializers.CharField(allow_null=True, help_text="₽, строка с двумя знаками после точки.")
     term = serializers.IntegerField(allow_null=True)
     recorded_at = serializers.DateTimeField()

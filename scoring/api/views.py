@@ -134,7 +134,8 @@ def application_list(request):
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
-@extend_schema(responses={200: ApplicationSerializer, **READ_ERRORS}, summary="Заявка и оценки банков")
+@extend_schema(operation_id="applications_retrieve", responses={200: ApplicationSerializer, **READ_ERRORS},
+               summary="Заявка и оценки банков")
 @api_view(["GET"])
 def application_detail(request, application_id):
     application = selectors.application_with_scores(request.user, application_id)
@@ -144,7 +145,7 @@ def application_detail(request, application_id):
 
 
 @extend_schema(
-    request=AlternativeSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+    operation_id="applications_alternative", request=AlternativeSerializer, parameters=[IDEMPOTENCY_PARAMETER],
     responses={
         202: ApplicationStatusSerializer,
         200: OpenApiResponse(ApplicationStatusSerializer, description="Такой вариант уже оценивался."),
@@ -222,7 +223,7 @@ def raise_validation(errors):
 
 
 @extend_schema(
-    request=BatchCreateSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+    operation_id="batches_create", request=BatchCreateSerializer, parameters=[IDEMPOTENCY_PARAMETER],
     responses={202: BatchAcceptedSerializer, 413: ERROR, **WRITE_ERRORS},
     summary="Отправить пакет анкет (до 1000)",
     description="Все анкеты проверяются до записи: если хоть одна с ошибкой, ничего не сохраняется, а "
@@ -251,7 +252,8 @@ def batch_create(request):
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(responses={200: BatchSerializer, **READ_ERRORS}, summary="Пакет: прогресс и результаты")
+@extend_schema(operation_id="batches_retrieve", responses={200: BatchSerializer, **READ_ERRORS},
+               summary="Пакет: прогресс и результаты")
 @api_view(["GET"])
 def batch_detail(request, batch_id):
     batch, rows = selectors.batch_for(request.user, batch_id)
@@ -284,7 +286,7 @@ def batch_detail(request, batch_id):
 
 # --- banks, features, model versions ----------------------------------------------------------------
 
-@extend_schema(responses={200: BankSerializer(many=True), **COMMON_ERRORS},
+@extend_schema(operation_id="banks_list", responses={200: BankSerializer(many=True), **COMMON_ERRORS},
                summary="Активные банки и условия их продуктов")
 @api_view(["GET"])
 def bank_list(request):
@@ -293,7 +295,7 @@ def bank_list(request):
     return Response(BankSerializer(banks, many=True).data)
 
 
-@extend_schema(responses={200: QuestionnaireSerializer, **COMMON_ERRORS},
+@extend_schema(operation_id="features_list", responses={200: QuestionnaireSerializer, **COMMON_ERRORS},
                summary="Поля анкеты: чтобы построить свою форму",
                description="Строится по активным полям анкеты в момент запроса: изменения в админке видны сразу.")
 @api_view(["GET"])
@@ -305,7 +307,7 @@ def feature_list(request):
                      "answers_schema": answers_schema(features)})
 
 
-@extend_schema(parameters=[ModelVersionFilterSerializer],
+@extend_schema(operation_id="model_versions_list", parameters=[ModelVersionFilterSerializer],
                responses={200: ModelVersionPageSerializer, **READ_ERRORS},
                summary="Версии моделей с метриками (только чтение)")
 @api_view(["GET"])
@@ -319,7 +321,8 @@ def model_version_list(request):
     return _paginated(request, queryset, ModelVersionSerializer)
 
 
-@extend_schema(responses={200: ModelVersionSerializer, **READ_ERRORS}, summary="Версия модели")
+@extend_schema(operation_id="model_versions_retrieve", responses={200: ModelVersionSerializer, **READ_ERRORS},
+               summary="Версия модели")
 @api_view(["GET"])
 def model_version_detail(request, version_id):
     version = ModelVersion.objects.select_related("bank").defer("artifact").filter(pk=version_id).first()
