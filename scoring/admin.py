@@ -85,6 +85,8 @@ class HistoricalApplicationAdmin(admin.ModelAdmin):
 
 # --- the integration API (scoring/webhooks.py) ---------------------------------------------------------
 
+from django.db import models  # noqa: E402
+
 from scoring.models import ApiClient, WebhookDelivery  # noqa: E402
 
 
@@ -93,6 +95,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_display = ("user", "callback_url", "created_at")
     search_fields = ("user__username", "callback_url")
     readonly_fields = ("created_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(WebhookDelivery)

@@ -103,7 +103,7 @@ class BankScoreSerializer(serializers.ModelSerializer):
     threshold = serializers.FloatField(source="bank.approval_threshold")
     refused_by_rule = serializers.BooleanField(help_text="Банк откажет по своим условиям (стоп-правила, лимиты).")
     reasons = ReasonSerializer(many=True)
-    offer = OfferSerializer(allow_null=True)
+    offer = serializers.SerializerMethodField(help_text="Условия банка для этой суммы и срока; null, если их нет.")
     suggestions = SuggestionSerializer(many=True, help_text="До трёх ближайших сумм и сроков, при которых "
                                                             "банк скорее одобрит (только ниже порога).")
 
@@ -112,12 +112,15 @@ class BankScoreSerializer(serializers.ModelSerializer):
         fields = ["bank", "bank_name", "rank", "probability", "threshold", "verdict", "refused_by_rule",
                   "reasons", "offer", "suggestions"]
 
+    @extend_schema_field(OfferSerializer(allow_null=True))
+    def get_offer(self, obj):
+        return obj.offer or None
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["reasons"] = [{"feature": r["feature"], "label": r.get("label", r["feature"]),
                             "contribution": r["contribution"], "direction": r.get("direction"),
                             "effect_pp": r.get("effect_pp"), "text": r["text"]} for r in instance.reasons]
-        data["offer"] = instance.offer or None
         return data
 
 
@@ -145,7 +148,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     client = serializers.SerializerMethodField()
     scores = BankScoreSerializer(many=True, read_only=True)
     error = serializers.CharField(help_text="Причина ошибки, если статус failed.")
-    recommendation = RecommendationSerializer(allow_null=True)
+    recommendation = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True,
                                    help_text="Исходная заявка, если эта — вариант суммы и срока.")
     answers = serializers.DictField(help_text="Ответы анкеты после проверки (ключ поля → значение или null).")
@@ -169,10 +172,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
                  "term": o.term, "recorded_at": serializers.DateTimeField().to_representation(o.recorded_at)}
                 for o in obj.outcomes.select_related("bank").order_by("bank__code")]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["recommendation"] = instance.recommendation or None
-        return data
+    @extend_schema_field(RecommendationSerializer(allow_null=True))
+    def get_recommendation(self, obj):
+        return obj.recommendation or None
 
 
 class AlternativeSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Throttling per API user (one token per user), at the rate in settings.PRESCORING_API["THROTTLE_RATE"].
+"""Throttling per token (per user for a browser session), at settings.PRESCORING_API["THROTTLE_RATE"].
 
 The rate is read on every request rather than once at import, so tests and operators can change it
 through settings.
@@ -19,8 +19,11 @@ class PerTokenThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            ident = request.user.pk
+        token = getattr(request.auth, "key", None)
+        if token:
+            ident = f"token-{token}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"  # a browser session
         else:
-            ident = self.get_ident(request)
+            ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
