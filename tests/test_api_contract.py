@@ -18,6 +18,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from django.core import signals
+from django.db import close_old_connections
+
 from prescoring.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -25,7 +28,19 @@ EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}  # per oper
 
 
 @pytest.fixture
-def api_schema(db, models_ready, administrator, answers, settings, django_capture_on_commit_callbacks):
+def wsgi_keeps_the_test_connection():
+    """Calls through the WSGI app must not close the test's database connection at the end of each
+    request (Django's own test client does the same), or PostgreSQL loses the test transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, models_ready, administrator, answers, settings, django_capture_on_commit_callbacks,
+               wsgi_keeps_the_test_connection):
     from scoring import services
 
     settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": None, "BATCH_LIMIT": 5}
