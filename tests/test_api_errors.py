@@ -126,3 +126,11 @@ def test_the_schema_documents_the_error_shape(api, configured):
     for code in ("400", "401", "403", "409", "415", "429"):
         assert create[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert "413" in schema["paths"]["/api/v1/applications/batch/"]["post"]["responses"]
+
+
+def test_a_body_over_the_size_limit_is_413(api, configured, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = '{"applications": [' + ",".join(['{"answers": {"position": "' + "x" * 1000 + '"}}'] * 1100) + "]}"
+    response = api.post("/api/v1/applications/batch/", body, content_type="application/json")
+    body = assert_error(response, 413, "payload_too_large")
+    assert "1 МБ" in body["detail"]

@@ -13,7 +13,8 @@ DRF exceptions go through exception_handler; what Django answers itself (an unkn
 over the size limit, an unexpected error) goes through the handler* views below, which answer in
 this shape for API paths and as usual for pages.
 """
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -90,7 +91,10 @@ def _json(status_code: int, code: str, detail: str) -> JsonResponse:
 
 def handler400(request, exception=None):
     if is_api_path(request):
-        return _json(400, "bad_request", "Некорректный запрос (например, тело больше допустимого размера).")
+        if isinstance(exception, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            return _json(413, "payload_too_large", f"Тело запроса больше {limit} МБ; разбейте пакет на части.")
+        return _json(400, "bad_request", "Некорректный запрос.")
     return defaults.bad_request(request, exception)
 
 
