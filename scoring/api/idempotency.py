@@ -9,9 +9,10 @@ and sent again with the same key.
 """
 import hashlib
 import json
+import time
 from functools import wraps
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from rest_framework.response import Response
 
 from scoring.api.errors import Conflict
@@ -55,25 +56,40 @@ def idempotent(view):
         if key is None:
             return view(request, *args, **kwargs)
         fingerprint = request_fingerprint(request)
-        record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-        if record is not None:
-            return _replay(record, fingerprint)
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(user=request.user, key=key, request_hash=fingerprint)
-                response = view(request, *args, **kwargs)
-                if not 200 <= response.status_code < 300:
-                    transaction.set_rollback(True)  # not kept: the client may correct and retry
-                    return response
-                record.response_status = response.status_code
-                record.response_body = response.data
-                record.save(update_fields=["response_status", "response_body"])
-                return response
-        except IntegrityError:
-            # A simultaneous request with the same key committed first: answer as it did.
-            record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-            if record is None:
-                raise
-            return _replay(record, fingerprint)
+        for attempt in range(SQLITE_LOCK_ATTEMPTS):
+            try:
+                return _respond_once(request, key, fingerprint, view, args, kwargs)
+            except OperationalError as exc:
+                # SQLite (the embedded default) may refuse a concurrent writer at once instead of
+                # waiting; everything above was rolled back, so trying again is safe.
+                if connection.vendor != "sqlite" or "locked" not in str(exc) or attempt == SQLITE_LOCK_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.02 * 2 ** attempt, 1.0))
 
     return wrapped
+
+
+SQLITE_LOCK_ATTEMPTS = 12
+
+
+def _respond_once(request, key, fingerprint, view, args, kwargs):
+    record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if record is not None:
+        return _replay(record, fingerprint)
+    try:
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(user=request.user, key=key, request_hash=fingerprint)
+            response = view(request, *args, **kwargs)
+            if not 200 <= response.status_code < 300:
+                transaction.set_rollback(True)  # not kept: the client may correct and retry
+                return response
+            record.response_status = response.status_code
+            record.response_body = response.data
+            record.save(update_fields=["response_status", "response_body"])
+            return response
+    except IntegrityError:
+        # A simultaneous request with the same key committed first: answer as it did.
+        record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if record is None:
+            raise
+        return _replay(record, fingerprint)

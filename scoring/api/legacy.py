@@ -14,8 +14,9 @@ from rest_framework.response import Response
 
 from scoring import selectors, services
 from scoring.api.errors import Conflict, validation_error_response
+from scoring.api.idempotency import idempotent
 from scoring.api.serializers import LegacyFeaturesSerializer, LegacyTaskSerializer
-from scoring.api.views import ERROR, _require_submitter
+from scoring.api.views import ERROR, IDEMPOTENCY_PARAMETER, _require_submitter
 from scoring.models import Application
 from scoring.questionnaire import active_features, validate_answers
 
@@ -62,6 +63,7 @@ def _application(request) -> Application:
 
 @extend_schema(
     **LEGACY, operation_id="legacy_upload_features", request=LegacyFeaturesSerializer,
+    parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: LegacyTaskSerializer, 409: ERROR, 415: ERROR, **ERRORS},
     summary="[legacy] Отправить анкету в формате сервиса 2023 года",
     examples=[OpenApiExample("Анкета старого формата", request_only=True, value={
@@ -72,6 +74,7 @@ def _application(request) -> Application:
         "merch_code": 12, "loan_amount": 68000, "loan_term": 12, "goods_category": "Mobile_devices"})],
 )
 @api_view(["POST"])
+@idempotent
 def upload_features(request):
     _require_submitter(request.user)
     raw = request.data
