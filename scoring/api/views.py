@@ -69,6 +69,41 @@ INVALID_EXAMPLE = OpenApiExample(
 )
 
 
+DETAIL_EXAMPLE = OpenApiExample("Оценённая заявка", response_only=True, status_codes=["200"], value={
+    "id": "3f1c2d9e-8a1b-4c55-9e0f-2b7c1d4e5f60",
+    "url": "http://127.0.0.1:8000/api/v1/applications/3f1c2d9e-8a1b-4c55-9e0f-2b7c1d4e5f60/",
+    "status": "done", "created_at": "2026-11-25T10:15:02.120000+03:00",
+    "scored_at": "2026-11-25T10:15:02.480000+03:00", "parent": None,
+    "client": {"full_name": "Иванов Иван Иванович", "phone": "+7 900 123-45-67", "masked": False},
+    "answers": ANSWERS_EXAMPLE, "error": "",
+    "recommendation": {"action": "send", "banks": ["bank_d", "bank_a"], "ranking": ["bank_d", "bank_a", "bank_b"],
+                       "text": "Отправьте в «Банк D» и «Банк A»."},
+    "scores": [{"bank": "bank_d", "bank_name": "Банк D", "rank": 0, "probability": 0.83, "threshold": 0.5,
+                "verdict": "likely", "refused_by_rule": False,
+                "reasons": [{"feature": "month_profit", "label": "Ежемесячный доход, ₽", "contribution": 0.41,
+                             "direction": "up", "effect_pp": 6.2, "text": "Доход 145 000 ₽ повышает шансы."}],
+                "offer": {"annual_rate": 24.9, "amount": 68000.0, "term": 12, "monthly_payment": 6455.0},
+                "suggestions": []}],
+    "outcomes": [],
+})
+BATCH_EXAMPLE = OpenApiExample("Пакет в работе", response_only=True, status_codes=["200"], value={
+    "id": "9b2e7c1a-4d3f-4e8b-a1c2-0f9e8d7c6b5a",
+    "url": "http://127.0.0.1:8000/api/v1/applications/batch/9b2e7c1a-4d3f-4e8b-a1c2-0f9e8d7c6b5a/",
+    "created_at": "2026-11-25T10:20:00+03:00", "is_complete": False,
+    "progress": {"total": 2, "queued": 1, "scoring": 0, "done": 1, "failed": 0, "finished": 1, "percent": 50.0},
+    "applications": [
+        {"position": 0, "id": "3f1c2d9e-8a1b-4c55-9e0f-2b7c1d4e5f60", "status": "done", "action": "send",
+         "url": "http://127.0.0.1:8000/api/v1/applications/3f1c2d9e-8a1b-4c55-9e0f-2b7c1d4e5f60/",
+         "scores": [{"bank": "bank_a", "probability": 0.81, "verdict": "likely"}]},
+        {"position": 1, "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", "status": "queued", "action": None,
+         "url": "http://127.0.0.1:8000/api/v1/applications/5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/", "scores": []},
+    ],
+})
+BANKS_EXAMPLE = OpenApiExample("Банки", response_only=True, status_codes=["200"], value=[
+    {"code": "bank_a", "name": "Банк A", "annual_rate": 24.9, "min_amount": 5000.0, "max_amount": 200000.0,
+     "terms": [6, 12, 18, 24], "approval_threshold": 0.5, "model_version": 12}])
+
+
 class Pages(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -135,7 +170,7 @@ def application_list(request):
 
 
 @extend_schema(operation_id="applications_retrieve", responses={200: ApplicationSerializer, **READ_ERRORS},
-               summary="Заявка и оценки банков")
+               summary="Заявка и оценки банков", examples=[DETAIL_EXAMPLE])
 @api_view(["GET"])
 def application_detail(request, application_id):
     application = selectors.application_with_scores(request.user, application_id)
@@ -253,7 +288,7 @@ def batch_create(request):
 
 
 @extend_schema(operation_id="batches_retrieve", responses={200: BatchSerializer, **READ_ERRORS},
-               summary="Пакет: прогресс и результаты")
+               summary="Пакет: прогресс и результаты", examples=[BATCH_EXAMPLE])
 @api_view(["GET"])
 def batch_detail(request, batch_id):
     batch, rows = selectors.batch_for(request.user, batch_id)
@@ -287,7 +322,7 @@ def batch_detail(request, batch_id):
 # --- banks, features, model versions ----------------------------------------------------------------
 
 @extend_schema(operation_id="banks_list", responses={200: BankSerializer(many=True), **COMMON_ERRORS},
-               summary="Активные банки и условия их продуктов")
+               summary="Активные банки и условия их продуктов", examples=[BANKS_EXAMPLE])
 @api_view(["GET"])
 def bank_list(request):
     banks = Bank.objects.filter(active=True).prefetch_related(
