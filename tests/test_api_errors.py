@@ -4,7 +4,6 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scoring.api.throttling import PerTokenThrottle
 
 URL = "/api/v1/applications/"
 

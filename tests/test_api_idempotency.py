@@ -105,3 +105,16 @@ def test_simultaneous_requests_with_one_key_make_one_application(models_ready, o
     assert responses[0].json()["id"] == responses[1].json()["id"]
     assert Application.objects.count() == 1
     assert IdempotencyKey.objects.filter(key="same-moment").count() == 1
+
+
+def test_old_keys_are_purged_by_the_command(api, models_ready, answers, officer):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    api.post(URL, {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    api.post(URL, {"answers": {**answers, "loan_amount": 50000}}, format="json", HTTP_IDEMPOTENCY_KEY="fresh")
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(days=31))
+    call_command("purge_idempotency_keys", "--days", "30")
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]

@@ -5,7 +5,6 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 
 from scoring import services, webhooks
 from scoring.models import ApiClient, WebhookDelivery

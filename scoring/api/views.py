@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -216,7 +216,7 @@ def _validated_batch(data) -> list[dict]:
     """Each questionnaire checked like a single one; errors are reported by position in the list."""
     items = data.get("applications") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise_validation({"applications": ["Ожидается непустой список анкет."]})
+        raise ValidationError({"applications": ["Ожидается непустой список анкет."]})
     limit = settings.PRESCORING_API["BATCH_LIMIT"]
     if len(items) > limit:
         raise PayloadTooLarge(f"В пакете {len(items)} анкет, а можно не больше {limit}. "
@@ -247,14 +247,8 @@ def _validated_batch(data) -> list[dict]:
         validated.append({"answers": answers,
                           "client": client.validated_data if item.get("client") is not None else None})
     if errors:
-        raise_validation({"applications": errors})
+        raise ValidationError({"applications": errors})
     return validated
-
-
-def raise_validation(errors):
-    from rest_framework.exceptions import ValidationError
-
-    raise ValidationError(errors)
 
 
 @extend_schema(
