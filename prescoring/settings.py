@@ -213,6 +213,9 @@ PRESCORING = {
     # Scores at or above the bank's threshold are "likely"; this margin below it is "uncertain".
     "UNCERTAIN_MARGIN": float(os.environ.get("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
     "TOP_REASONS": 5,
+    # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
+    "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
+                                                "logreg,random_forest,xgboost,mlp").split(",")),
 }
 
 # The integration API (docs/api.md).

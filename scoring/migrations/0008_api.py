@@ -25,7 +25,7 @@ def let_administrators_manage_api_clients(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0005_outcome_auditentry'),
+        ('scoring', '0007_importbatch_decided_on'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
