@@ -64,6 +64,8 @@ def user_in_role(django_user_model, username, role):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user(username=username, password=f"pw-{username}")
+    if not Group.objects.filter(name=role).exists():  # flushed by an earlier transactional test
+        roles.ensure_groups()
     user.groups.add(Group.objects.get(name=role))
     return user
 
