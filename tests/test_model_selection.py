@@ -89,7 +89,7 @@ def test_train_bank_records_selection_tuning_and_calibration(trained_artifacts):
     top = max(f["valid_auc"] for f in metrics["final_round"])
     chosen = next(f for f in metrics["final_round"]
                   if f["algorithm"] == metrics["algorithm"] and f["params"] == metrics["params"])
-    assert chosen["valid_auc"] >= top - 0.002 and trained.algorithm == metrics["algorithm"]
+    assert chosen["valid_auc"] >= top - 0.005 and trained.algorithm == metrics["algorithm"]
     if metrics["algorithm"] == finalists[0]:  # the CV leader was tuned
         assert metrics["params"] in [t["params"] for t in metrics["tuning"]]
     assert metrics["calibration_fit"]["brier_valid_after"] <= metrics["calibration_fit"]["brier_valid_before"] + 1e-4
