@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "scoring",
+    "scoring.analytics",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "scoring.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["scoring.api.throttling.PerTokenThrottle"],
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
@@ -199,6 +201,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Celery beat (`celery -A prescoring beat`): the analytics pages' daily figures and drift measurement.
+CELERY_BEAT_SCHEDULE = {
+    "analytics-refresh": {
+        "task": "scoring.analytics.tasks.refresh_analytics",
+        "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", 15 * 60)),
+    },
+    "analytics-compute-drift": {
+        "task": "scoring.analytics.tasks.compute_drift",
+        "schedule": float(os.environ.get("DRIFT_EVERY_SECONDS", 24 * 3600)),
+    },
+}
 
 # Cache: Redis when REDIS_URL is set (shared across processes), local memory otherwise.
 if os.environ.get("REDIS_URL"):
@@ -215,6 +228,17 @@ PRESCORING = {
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
     "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
                                                 "logreg,random_forest,xgboost,mlp").split(",")),
+}
+
+# The integration API (docs/api.md).
+PRESCORING_API = {
+    # Requests per API user (token) and period: "600/minute"; empty turns throttling off.
+    "THROTTLE_RATE": os.environ.get("API_THROTTLE_RATE", "600/minute"),
+    "BATCH_LIMIT": int(os.environ.get("API_BATCH_LIMIT", "1000")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+    "WEBHOOK_MAX_RETRIES": int(os.environ.get("WEBHOOK_MAX_RETRIES", "6")),
+    "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
+    "WEBHOOK_RETRY_MAX_SECONDS": int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from scoring.api.urls import legacy_urlpatterns
 from scoring.views_health import health
 
 urlpatterns = [
@@ -16,5 +17,13 @@ urlpatterns = [
     path("api/v1/", include("scoring.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("analytics/", include("scoring.analytics.urls")),
+    *legacy_urlpatterns,
     path("", include("scoring.urls")),
 ]
+
+# API paths answer errors in the API's JSON shape; pages as usual (scoring/api/errors.py).
+handler400 = "scoring.api.errors.handler400"
+handler403 = "scoring.api.errors.handler403"
+handler404 = "scoring.api.errors.handler404"
+handler500 = "scoring.api.errors.handler500"

@@ -317,3 +317,36 @@ class HistoricalApplicationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- the integration API (scoring/webhooks.py) ---------------------------------------------------------
+
+from django.db import models  # noqa: E402
+
+from scoring.models import ApiClient, WebhookDelivery  # noqa: E402
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ("user", "callback_url", "created_at")
+    search_fields = ("user__username", "callback_url")
+    readonly_fields = ("created_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: the log of what was sent where and what the receiver answered."""
+
+    list_display = ("id", "application", "api_client", "url", "status", "attempts", "response_status",
+                    "created_at", "delivered_at")
+    list_filter = ("status",)
+    search_fields = ("url", "application__id")
+    readonly_fields = ("api_client", "application", "url", "payload", "status", "attempts", "response_status",
+                       "last_error", "created_at", "delivered_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from scoring.configuration import import_mapping
 from scoring.engine.csvformat import CsvFormatError, DecisionRow, read_decisions_csv
+from scoring.engine.training import ROW_KEY
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 from scoring.questionnaire import active_features, validate_answers
 
@@ -210,15 +211,17 @@ def historical_frame(bank_codes: list[str]) -> pd.DataFrame:
     today = timezone.localdate()
     batches = dict(ImportBatch.objects.values_list("pk", "decided_on"))
     rows = list(HistoricalApplication.objects.order_by("batch_id", "row_number")
-                .values_list("answers", "decisions", "p_true", "batch_id"))
+                .values_list("answers", "decisions", "p_true", "batch_id", "pk"))
     shifts = {pk: (today - (decided_on or today)).days for pk, decided_on in batches.items()}
     # Object columns holding the stored values (None where empty): what the encoder sees when scoring.
     frame = pd.DataFrame({key: pd.Series([_as_of_today(answers.get(key), shifts[batch]) if key in date_keys
-                                          else answers.get(key) for answers, _d, _p, batch in rows], dtype=object)
+                                          else answers.get(key) for answers, _d, _p, batch, _k in rows], dtype=object)
                           for key in keys})
+    frame[ROW_KEY] = pd.Series([pk for *_rest, pk in rows], dtype="int64")
     for code in bank_codes:
-        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p, _b in rows], dtype=object)
-        probabilities = [(p_true or {}).get(code) for _a, _d, p_true, _b in rows]
+        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p, _b, _k in rows],
+                                              dtype=object)
+        probabilities = [(p_true or {}).get(code) for _a, _d, p_true, _b, _k in rows]
         if rows and all(p is not None for p in probabilities):
             frame[f"{code}_p_true"] = pd.Series(probabilities, dtype=float)
     frame.attrs["as_of"] = timezone.localdate()

@@ -19,7 +19,8 @@ SUBMIT_APPLICATIONS = "scoring.add_application"
 MANAGE_MODELS = "scoring.change_modelversion"
 
 # Model names (app "scoring") whose add/change/delete/view permissions administrators get.
-ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication")
+ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication", "apiclient",
+                       "webhookdelivery")
 
 GROUP_PERMISSIONS = {
     OFFICER: ["add_application", "view_personal_data"],
@@ -61,3 +62,13 @@ def permission_required(predicate):
             return view(request, *args, **kwargs)
         return wrapped
     return decorator
+
+
+def ensure_groups() -> None:
+    """Create the three groups with their permissions if they are missing (migration 0004 makes them;
+    a test database flushed by a transactional test loses them)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="scoring", codename__in=codenames))

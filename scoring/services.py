@@ -292,3 +292,54 @@ def mark_failed(*, application_id, message: str) -> None:
     Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
         status=Application.Status.FAILED, error=message[:2000], updated_at=timezone.now()
     )
+
+
+# --- the integration API ------------------------------------------------------------------------
+
+def record_outcome(*, actor, application: Application, bank: Bank, result: str, amount=None,
+                   term=None) -> tuple["Outcome", bool]:
+    """Store what the bank really answered; a second answer for the same bank replaces the first.
+
+    Returns (outcome, created). The change is written to the audit log with the state before.
+    """
+    from scoring import audit
+    from scoring.models import Outcome
+
+    values = {"result": result, "amount": amount, "term": term, "recorded_by": actor}
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                existing = Outcome.objects.select_for_update().filter(application=application, bank=bank).first()
+                before = audit.snapshot(existing) if existing else None
+                if existing is None:
+                    outcome = Outcome.objects.create(application=application, bank=bank, **values)
+                else:
+                    for field, value in values.items():
+                        setattr(existing, field, value)
+                    existing.save()
+                    outcome = existing
+                audit.record(actor=actor, action="update" if existing else "create", obj=outcome,
+                             before=before, after=audit.snapshot(outcome))
+            return outcome, existing is None
+        except IntegrityError:
+            continue  # another request recorded this bank's answer a moment ago: replace it
+    raise IntegrityError("could not record the outcome")
+
+
+def submit_batch(*, officer, items: list[dict]):
+    """Store validated questionnaires as one batch; each is queued for scoring after commit.
+
+    items: [{"answers": validated answers, "client": {...} or None}]. The same answers twice
+    (in the batch or before it) are one application, as with single submission.
+    """
+    from scoring.models import ScoringBatch, ScoringBatchItem
+
+    with transaction.atomic():
+        batch = ScoringBatch.objects.create(officer=officer)
+        rows = []
+        for position, item in enumerate(items):
+            application, _created = submit_application(officer=officer, answers=item["answers"],
+                                                       client=item.get("client"))
+            rows.append(ScoringBatchItem(batch=batch, position=position, application=application))
+        ScoringBatchItem.objects.bulk_create(rows)
+    return batch

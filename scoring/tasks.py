@@ -1,9 +1,10 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from scoring import services
+from scoring import services, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,15 @@ def score_application(self, application_id: str) -> str:
         raise
     except services.ScoringError as exc:
         services.mark_failed(application_id=application_id, message=str(exc))
+        _notify(application_id)
         return "failed"
     except Exception as exc:  # noqa: BLE001 - any other error is final: say so on the application
         log.exception("scoring of application %s failed", application_id)
         services.mark_failed(application_id=application_id,
                              message=f"Не удалось оценить заявку: {exc.__class__.__name__}: {exc}")
+        _notify(application_id)
         return "failed"
+    _notify(application_id)
     return application.status if application else "missing"
 
 
@@ -47,3 +51,22 @@ def train_models(run_id: int) -> str:
                                f"Обучение не удалось: {exc.__class__.__name__}: {exc}")
         return "failed"
     return run.status
+
+
+def _notify(application_id) -> None:
+    """Tell the integrator's callback URL, if any; a webhook problem never fails the scoring."""
+    try:
+        webhooks.notify_scoring_finished(application_id=application_id)
+    except Exception:  # noqa: BLE001 - the result is stored; the delivery log shows what went wrong
+        log.exception("could not queue the webhook for application %s", application_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=settings.PRESCORING_API["WEBHOOK_MAX_RETRIES"])
+def deliver_webhook(self, delivery_id: int) -> str:
+    """POST one scoring result to the callback URL; retried with exponential backoff until 2xx."""
+    final = self.request.retries >= self.max_retries
+    if webhooks.attempt_delivery(delivery_id=delivery_id, final=final):
+        return "delivered"
+    if final:
+        return "failed"
+    raise self.retry(countdown=webhooks.backoff_seconds(self.request.retries))

@@ -61,15 +61,12 @@ def models_ready(configured, trained_artifacts):
 
 
 def user_in_role(django_user_model, username, role):
-    from django.contrib.auth.models import Group, Permission
+    from django.contrib.auth.models import Group
 
-    # Transactional tests (live server, real worker) flush the database, and migration 0004's groups with it.
-    group, created = Group.objects.get_or_create(name=role)
-    if created:
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="scoring",
-                                                         codename__in=roles.GROUP_PERMISSIONS[role]))
     user = django_user_model.objects.create_user(username=username, password=f"pw-{username}")
-    user.groups.add(group)
+    if not Group.objects.filter(name=role).exists():  # flushed by an earlier transactional test
+        roles.ensure_groups()
+    user.groups.add(Group.objects.get(name=role))
     return user
 
 

@@ -211,3 +211,11 @@ def test_batch_encoding_equals_row_by_row_encoding(specs):
     columns = encoder.transform(records, AS_OF)
     rows = np.vstack([encoder.transform([record], AS_OF) for record in records])
     np.testing.assert_array_equal(columns, rows)
+
+
+def test_decisions_become_labels_and_gaps_become_nan():
+    from scoring.engine.training import decision_labels
+
+    labels = decision_labels(pd.Series(["success", " Denied ", "error", None, "", pd.NA], dtype=object))
+    np.testing.assert_array_equal(labels[:2], [1.0, 0.0])
+    assert np.isnan(labels[2:]).all()

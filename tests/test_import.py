@@ -213,7 +213,9 @@ def test_historical_frame_is_what_training_takes(configured, tmp_path):
 
     keys = list(Feature.objects.filter(active=True).values_list("key", flat=True))
     assert len(frame) == 1500 and frame.attrs["as_of"] == timezone.localdate()
-    assert set(frame.columns) == {*keys, *(f"{c}_decision" for c in codes), *(f"{c}_p_true" for c in codes)}
+    assert set(frame.columns) == {*keys, *(f"{c}_decision" for c in codes), *(f"{c}_p_true" for c in codes),
+                                  "_row_key"}
+    assert frame["_row_key"].is_unique
     assert set(frame["bank_a_decision"]) <= {"success", "denied", "error"}
     specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
     encoder, models = train_all_banks(frame, specs, codes, derived=default_derived_specs(), seed=3,

@@ -170,3 +170,28 @@ def test_a_better_model_replaces_the_active_one(configured):
     assert strong.version.metrics["auc"] > strong.version.metrics["champion_auc_same_rows"]
     champion_auc = strong.version.metrics["champion_auc_same_rows"]
     assert f"vs active {champion_auc:.3f} on the same rows — activated" in strong.reason
+
+
+def test_retraining_on_the_same_history_holds_out_the_same_rows(configured, tmp_path):
+    from scoring.engine.config import default_derived_specs
+    from scoring.engine.training import ROW_KEY, train_all_banks
+    from scoring.importing import historical_frame
+    from scoring.questionnaire import active_features
+
+    path = tmp_path / "history.csv"
+    call_command("generate_training_data", rows=1500, seed=9, out=str(path), stdout=io.StringIO())
+    call_command("import_applications", str(path), stdout=io.StringIO())
+    frame = historical_frame(["bank_a"])
+    specs = [f.to_spec() for f in active_features() if f.used_by_model]
+
+    def held_out_ids(data, seed):
+        _encoder, trained = train_all_banks(data, specs, ["bank_a"], derived=default_derived_specs(), seed=seed,
+                                            algorithms=("logreg",))
+        return set(data[ROW_KEY].to_numpy()[trained["bank_a"].held_out.rows]) if ROW_KEY in data else \
+            set(trained["bank_a"].held_out.rows)
+
+    first, second = held_out_ids(frame, seed=1), held_out_ids(frame, seed=2)
+    assert first == second and 0.15 < len(first) / len(frame) < 0.25
+    # Without stable ids the seed decides, and the two splits differ.
+    anonymous = frame.drop(columns=[ROW_KEY])
+    assert held_out_ids(anonymous, seed=1) != held_out_ids(anonymous, seed=2)

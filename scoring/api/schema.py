@@ -29,18 +29,72 @@ def feature_schema(feature: Feature) -> dict:
     return schema
 
 
-def add_questionnaire_to_schema(result, generator, request, public):
-    features = list(Feature.objects.filter(active=True).order_by("order", "id"))
-    answers = {
+def answers_schema(features: list[Feature] | None = None) -> dict:
+    """JSON Schema of the answers object, from the active fields as they are now."""
+    if features is None:
+        features = list(Feature.objects.filter(active=True).order_by("order", "id"))
+    return {
         "type": "object",
         "description": "Ответы анкеты, по активным полям (таблица полей анкеты в админке).",
         "properties": {f.key: feature_schema(f) for f in features},
         "required": [f.key for f in features if f.required],
         "additionalProperties": False,
     }
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Одна форма для любой ошибки API (docs/api.md, «Ошибки»).",
+    "properties": {
+        "status": {"type": "integer", "description": "HTTP-код ответа."},
+        "code": {"type": "string", "description": "Код ошибки: invalid, parse_error, not_authenticated, "
+                 "authentication_failed, permission_denied, not_found, method_not_allowed, "
+                 "idempotency_key_reused, payload_too_large, unsupported_media_type, throttled, not_ready…"},
+        "detail": {"type": "string", "description": "Сообщение для человека."},
+        "errors": {"type": "object", "description": "Только для 400 invalid: поле → список сообщений "
+                   "(для вложенных объектов — вложенный объект).", "additionalProperties": True},
+    },
+    "required": ["status", "code", "detail"],
+    "example": {"status": 400, "code": "invalid", "detail": "Проверьте поля запроса.",
+                "errors": {"answers": {"birth_date": ["Обязательное поле."]}}},
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Ошибка в запросе: errors — по полям.",
+    "401": "Нет токена или он неверный.",
+    "403": "Роль пользователя не позволяет это действие.",
+    "404": "Не найдено (или не видно этому пользователю).",
+    "405": "Метод не поддерживается.",
+    "409": "Idempotency-Key уже использован с другим телом, или результат ещё не готов (legacy).",
+    "413": "Пакет больше допустимого.",
+    "415": "Тело не в JSON.",
+    "429": "Слишком много запросов с этим токеном; см. заголовок Retry-After.",
+}
+
+LEGACY_RESULT_SCHEMA = {
+    "type": "object",
+    "properties": {"task_id": {"type": "string", "format": "uuid"}},
+    "required": ["task_id"],
+    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+    "description": "task_id и для каждого банка (код) — вероятность одобрения от 0 до 1.",
+}
+
+
+def add_questionnaire_to_schema(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Answers"] = answers
+    schemas["Answers"] = answers_schema()
+    schemas["Error"] = ERROR_SCHEMA
     for name in ("ApplicationCreateRequest",):
         if name in schemas:
             schemas[name]["properties"]["answers"] = {"$ref": "#/components/schemas/Answers"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, response in operation["responses"].items():
+                if code.startswith(("4", "5")):
+                    response["description"] = ERROR_DESCRIPTIONS.get(code, response.get("description", ""))
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            if path == "/get_result" and "200" in operation["responses"]:
+                operation["responses"]["200"]["content"]["application/json"]["schema"] = LEGACY_RESULT_SCHEMA
     return result

@@ -1,7 +1,8 @@
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scoring.models import Application, BankScore
+from scoring.models import Application, Bank, BankScore, Feature, ModelVersion, Outcome
 from scoring.questionnaire import validate_answers
 
 
@@ -9,6 +10,41 @@ class ClientSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.RegexField(r"^\+?[\d\s()\-]{5,31}$", max_length=32, required=False, allow_blank=True,
                                    error_messages={"invalid": "Введите телефон: цифры, пробелы, скобки, дефис."})
+
+
+class ClientOutSerializer(serializers.Serializer):
+    """The client's name and phone; masked (Иванов И., +7 900 123-**-**) for users who may not see them."""
+
+    full_name = serializers.CharField()
+    phone = serializers.CharField()
+    masked = serializers.BooleanField(help_text="true: имя и телефон скрыты по роли пользователя.")
+
+    def to_representation(self, instance):
+        from scoring.roles import sees_personal_data
+
+        user = self.context.get("user")
+        if user is None and self.context.get("request") is not None:
+            user = self.context["request"].user
+        if user is not None and sees_personal_data(user):
+            return {"full_name": instance.full_name, "phone": instance.phone, "masked": False}
+        return {"full_name": instance.masked_name, "phone": instance.masked_phone if instance.phone else "",
+                "masked": True}
+
+
+class ScoreSummarySerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    probability = serializers.FloatField(min_value=0, max_value=1)
+    verdict = serializers.ChoiceField(choices=BankScore.Verdict.choices)
+
+
+def _summaries(application) -> list[dict]:
+    return [{"bank": s.bank.code, "probability": s.probability, "verdict": s.verdict}
+            for s in application.scores.all()]
+
+
+def _absolute(context, path: str) -> str:
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
@@ -67,7 +103,7 @@ class BankScoreSerializer(serializers.ModelSerializer):
     threshold = serializers.FloatField(source="bank.approval_threshold")
     refused_by_rule = serializers.BooleanField(help_text="Банк откажет по своим условиям (стоп-правила, лимиты).")
     reasons = ReasonSerializer(many=True)
-    offer = OfferSerializer(allow_null=True)
+    offer = serializers.SerializerMethodField(help_text="Условия банка для этой суммы и срока; null, если их нет.")
     suggestions = SuggestionSerializer(many=True, help_text="До трёх ближайших сумм и сроков, при которых "
                                                             "банк скорее одобрит (только ниже порога).")
 
@@ -76,12 +112,15 @@ class BankScoreSerializer(serializers.ModelSerializer):
         fields = ["bank", "bank_name", "rank", "probability", "threshold", "verdict", "refused_by_rule",
                   "reasons", "offer", "suggestions"]
 
+    @extend_schema_field(OfferSerializer(allow_null=True))
+    def get_offer(self, obj):
+        return obj.offer or None
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["reasons"] = [{"feature": r["feature"], "label": r.get("label", r["feature"]),
                             "contribution": r["contribution"], "direction": r.get("direction"),
                             "effect_pp": r.get("effect_pp"), "text": r["text"]} for r in instance.reasons]
-        data["offer"] = instance.offer or None
         return data
 
 
@@ -96,24 +135,278 @@ class RecommendationSerializer(serializers.Serializer):
                                        help_text="Лучший вариант суммы и срока, если отправлять не стоит.")
 
 
+class OutcomeBriefSerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    result = serializers.ChoiceField(choices=Outcome.Result.choices)
+    amount = serializers.CharField(allow_null=True, help_text="₽, строка с двумя знаками после точки.")
+    term = serializers.IntegerField(allow_null=True)
+    recorded_at = serializers.DateTimeField()
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    client = serializers.SerializerMethodField()
     scores = BankScoreSerializer(many=True, read_only=True)
     error = serializers.CharField(help_text="Причина ошибки, если статус failed.")
-    recommendation = RecommendationSerializer(allow_null=True)
+    recommendation = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True,
                                    help_text="Исходная заявка, если эта — вариант суммы и срока.")
+    answers = serializers.DictField(help_text="Ответы анкеты после проверки (ключ поля → значение или null).")
+    outcomes = serializers.SerializerMethodField(help_text="Что банки ответили на самом деле (если записано).")
 
     class Meta:
         model = Application
-        fields = ["id", "status", "created_at", "scored_at", "parent", "answers", "error", "recommendation",
-                  "scores"]
+        fields = ["id", "url", "status", "created_at", "scored_at", "parent", "client", "answers", "error",
+                  "recommendation", "scores", "outcomes"]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["recommendation"] = instance.recommendation or None
-        return data
+    def get_url(self, obj) -> str:
+        return _absolute(self.context, reverse("api:application-detail", kwargs={"application_id": obj.pk}))
+
+    @extend_schema_field(ClientOutSerializer(allow_null=True))
+    def get_client(self, obj):
+        return ClientOutSerializer(obj.client, context=self.context).data if obj.client else None
+
+    @extend_schema_field(OutcomeBriefSerializer(many=True))
+    def get_outcomes(self, obj):
+        return [{"bank": o.bank.code, "result": o.result, "amount": None if o.amount is None else f"{o.amount:.2f}",
+                 "term": o.term, "recorded_at": serializers.DateTimeField().to_representation(o.recorded_at)}
+                for o in obj.outcomes.select_related("bank").order_by("bank__code")]
+
+    @extend_schema_field(RecommendationSerializer(allow_null=True))
+    def get_recommendation(self, obj):
+        return obj.recommendation or None
 
 
 class AlternativeSerializer(serializers.Serializer):
     loan_amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Новая сумма, ₽")
     loan_term = serializers.IntegerField(help_text="Новый срок, мес.")
+
+
+# --- personal data, lists and the other resources -------------------------------------------------
+
+class ApplicationListItemSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    client = serializers.SerializerMethodField()
+    parent = serializers.UUIDField(source="parent_id", allow_null=True)
+    action = serializers.SerializerMethodField(help_text="Рекомендация: send или do_not_send; null, пока не оценена.")
+    scores = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = ["id", "url", "status", "created_at", "scored_at", "parent", "client", "action", "scores"]
+
+    def get_url(self, obj) -> str:
+        return _absolute(self.context, reverse("api:application-detail", kwargs={"application_id": obj.pk}))
+
+    @extend_schema_field(ClientOutSerializer(allow_null=True))
+    def get_client(self, obj):
+        return ClientOutSerializer(obj.client, context=self.context).data if obj.client else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=["send", "do_not_send"], allow_null=True))
+    def get_action(self, obj):
+        return (obj.recommendation or {}).get("action")
+
+    @extend_schema_field(ScoreSummarySerializer(many=True))
+    def get_scores(self, obj):
+        return _summaries(obj)
+
+
+class PageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Всего записей по фильтру.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class ApplicationPageSerializer(PageSerializer):
+    results = ApplicationListItemSerializer(many=True)
+
+
+class ApplicationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Application.Status.choices, required=False)
+    created_from = serializers.DateField(required=False, help_text="Создана не раньше (ГГГГ-ММ-ДД).")
+    created_to = serializers.DateField(required=False, help_text="Создана не позже (ГГГГ-ММ-ДД), включительно.")
+    bank = serializers.SlugField(required=False, help_text="Код банка (с verdict: вердикт этого банка).")
+    verdict = serializers.ChoiceField(choices=BankScore.Verdict.choices, required=False,
+                                      help_text="Вердикт банка bank (или любого банка, если bank не задан).")
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+    def validate(self, attrs):
+        start, end = attrs.get("created_from"), attrs.get("created_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"created_to": ["Конец периода раньше его начала."]})
+        return attrs
+
+
+class BankSerializer(serializers.ModelSerializer):
+    annual_rate = serializers.FloatField(help_text="% годовых")
+    min_amount = serializers.FloatField(help_text="₽")
+    max_amount = serializers.FloatField(help_text="₽")
+    terms = serializers.ListField(child=serializers.IntegerField(), help_text="Допустимые сроки, мес.")
+    approval_threshold = serializers.FloatField()
+    model_version = serializers.SerializerMethodField(help_text="Активная версия модели банка.")
+
+    class Meta:
+        model = Bank
+        fields = ["code", "name", "annual_rate", "min_amount", "max_amount", "terms", "approval_threshold",
+                  "model_version"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_model_version(self, obj):
+        active = [v.pk for v in obj.model_versions.all() if v.active]
+        return active[0] if active else None
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class FeatureSerializer(serializers.ModelSerializer):
+    choices = serializers.SerializerMethodField()
+    json_schema = serializers.SerializerMethodField(help_text="JSON Schema значения этого поля.")
+
+    class Meta:
+        model = Feature
+        fields = ["key", "label", "label_en", "help_text", "type", "required", "order", "choices", "ordered",
+                  "min_value", "max_value", "min_age", "max_age", "max_length", "json_schema"]
+
+    @extend_schema_field(ChoiceSerializer(many=True))
+    def get_choices(self, obj):
+        return [{"value": v, "label": label} for v, label in obj.choice_pairs()]
+
+    @extend_schema_field(serializers.DictField())
+    def get_json_schema(self, obj):
+        from scoring.api.schema import feature_schema
+
+        return feature_schema(obj)
+
+
+class QuestionnaireSerializer(serializers.Serializer):
+    features = FeatureSerializer(many=True)
+    answers_schema = serializers.DictField(help_text="JSON Schema объекта answers (то же, что Answers в /api/schema/).")
+
+
+class OutcomeCreateSerializer(serializers.Serializer):
+    application = serializers.UUIDField()
+    bank = serializers.SlugField(help_text="Код банка.")
+    result = serializers.ChoiceField(choices=Outcome.Result.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=1, required=False, allow_null=True,
+                                      help_text="Одобренная (или запрошенная) сумма, ₽.")
+    term = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True,
+                                    help_text="Срок, мес.")
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    application = serializers.UUIDField(source="application_id")
+    bank = serializers.CharField(source="bank.code")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Outcome
+        fields = ["id", "application", "bank", "result", "amount", "term", "recorded_by", "recorded_at"]
+
+
+class OutcomePageSerializer(PageSerializer):
+    results = OutcomeSerializer(many=True)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    bank = serializers.CharField(source="bank.code")
+    metrics = serializers.DictField(help_text="Метрики на отложенной выборке: auc, pr_auc, …")
+    feature_keys = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "bank", "algorithm", "active", "created_at", "training_data", "feature_keys", "metrics"]
+
+
+class ModelVersionPageSerializer(PageSerializer):
+    results = ModelVersionSerializer(many=True)
+
+
+class ModelVersionFilterSerializer(serializers.Serializer):
+    bank = serializers.SlugField(required=False)
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class OutcomeFilterSerializer(serializers.Serializer):
+    application = serializers.UUIDField(required=False)
+    bank = serializers.SlugField(required=False)
+    result = serializers.ChoiceField(choices=Outcome.Result.choices, required=False)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+# --- batch ------------------------------------------------------------------------------------------
+
+class BatchCreateSerializer(serializers.Serializer):
+    """Only for the schema; the view validates items one by one to report errors by position."""
+
+    applications = ApplicationCreateSerializer(many=True, help_text="От 1 до 1000 анкет.")
+
+
+class BatchApplicationSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Номер анкеты в запросе, с 0.")
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    status = serializers.ChoiceField(choices=Application.Status.choices)
+    action = serializers.ChoiceField(choices=["send", "do_not_send"], allow_null=True)
+    scores = ScoreSummarySerializer(many=True)
+
+
+class BatchProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    scoring = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    finished = serializers.IntegerField(help_text="done + failed")
+    percent = serializers.FloatField(help_text="Доля оценённых, %.")
+
+
+class BatchAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField(help_text="Адрес пакета: прогресс и результаты.")
+    total = serializers.IntegerField()
+    applications = ApplicationStatusSerializer(many=True)
+
+
+class BatchSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    is_complete = serializers.BooleanField()
+    progress = BatchProgressSerializer()
+    applications = BatchApplicationSerializer(many=True)
+
+
+# --- the legacy service (2023) ------------------------------------------------------------------------
+
+class LegacyFeaturesSerializer(serializers.Serializer):
+    """The original service's 16 fields; any may be missing. Dates like 2000-11-22 00:00:00.0000000."""
+
+    birthdate = serializers.CharField(required=False, allow_null=True)
+    education = serializers.CharField(required=False, allow_null=True)
+    employment_status = serializers.CharField(required=False, allow_null=True)
+    value = serializers.CharField(required=False, allow_null=True, help_text="Общий стаж.")
+    jobstartdate = serializers.CharField(required=False, allow_null=True)
+    position = serializers.CharField(required=False, allow_null=True)
+    monthprofit = serializers.FloatField(required=False, allow_null=True)
+    monthexpense = serializers.FloatField(required=False, allow_null=True)
+    gender = serializers.IntegerField(required=False, allow_null=True)
+    family_status = serializers.CharField(required=False, allow_null=True)
+    childcount = serializers.IntegerField(required=False, allow_null=True)
+    snils = serializers.IntegerField(required=False, allow_null=True)
+    merch_code = serializers.IntegerField(required=False, allow_null=True)
+    loan_amount = serializers.FloatField(required=False, allow_null=True)
+    loan_term = serializers.IntegerField(required=False, allow_null=True)
+    goods_category = serializers.CharField(required=False, allow_null=True)
+
+
+class LegacyTaskSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    is_complete = serializers.BooleanField()

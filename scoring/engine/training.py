@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import time
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +65,13 @@ TUNING_GRID = {
 # Cross-validation for selection and tuning runs on at most this many of the fit rows.
 SELECTION_ROWS = 8000
 CV_FOLDS = 3
+# How many of the best algorithms by CV are refitted on all the fit rows for the final choice.
+FINALISTS = 2
+# Validation AUCs closer than this are a tie: two fits of the same data differ by about this much
+# on ~5 000 rows (the quality gate's MAX_AUC_LOSS is the same). Ties go to the model whose
+# explanation costs least per application (exact TreeSHAP on deep forest trees is the dearest).
+TIE_AUC = 0.005
+EXPLANATION_COST = ("logreg", "xgboost", "mlp", "random_forest")
 # Fewer answers than this, or fewer of either kind, and the held-out metrics would mean nothing.
 MIN_ANSWERED_ROWS = 100
 MIN_ROWS_PER_CLASS = 10
@@ -101,6 +109,8 @@ class TrainedModel:
 
 
 ARTIFACT_FORMAT = "prescoring-psm1"
+# The frame column that names each row stably across retrainings (stored history: the row's id).
+ROW_KEY = "_row_key"
 
 
 def fast_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -193,7 +203,7 @@ def global_importance(model: BankModel, X: np.ndarray, encoder: FeatureEncoder, 
 
 def decision_labels(decisions: pd.Series) -> np.ndarray:
     """1 approved ('success'), 0 refused ('denied'), NaN for no answer ('error', empty)."""
-    text = decisions.astype("string").str.strip().str.lower()
+    text = decisions.astype("string").str.strip().str.lower().fillna("")
     return np.where(text == "success", 1.0, np.where(text == "denied", 0.0, np.nan))
 
 
@@ -211,7 +221,8 @@ def training_problem(y: np.ndarray) -> str | None:
 
 
 def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 42,
-               p_true: np.ndarray | None = None, algorithms: tuple[str, ...] = KINDS) -> TrainedModel:
+               p_true: np.ndarray | None = None, algorithms: tuple[str, ...] = KINDS,
+               row_keys: np.ndarray | None = None) -> TrainedModel:
     """Choose, tune, fit and calibrate one bank's model; evaluate it on rows it never saw.
 
     X: (n, n_columns) float32 from FeatureEncoder.transform; y: 1/0/NaN per row;
@@ -220,6 +231,9 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     20 % held out for the metrics. The algorithms are compared by stratified cross-validation on
     (a sample of) the fit rows (select_algorithm), the best one's settings are tuned the same way
     (tune), then it is fitted on all the fit rows and calibrated on the validation rows.
+    row_keys: a stable identity per row of X (e.g. the stored row's id). When given, a row is held
+    out by a hash of its key, not by the seed, so every retraining on the same history holds out the
+    same rows and a new model can be compared fairly with an active one that never trained on them.
     The returned model's held_out names the held-out rows by their position in X.
     Raises ValueError (training_problem's reason) when y cannot train a model.
     """
@@ -231,16 +245,34 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     if p_true is not None:
         p_true = np.asarray(p_true, dtype=float)[positions]
     index = np.arange(len(y))
-    rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=y)
+    if row_keys is not None:
+        held = stable_holdout(np.asarray(row_keys)[positions])
+        rest, test = index[~held], index[held]
+    else:
+        rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=y)
     fit, valid = train_test_split(rest, test_size=0.125, random_state=seed, stratify=y[rest])
 
     started = time.perf_counter()
     sample = _selection_sample(y, fit, seed)
     selection = select_algorithm(X[sample], y[sample], algorithms=algorithms, seed=seed)
-    best = max(selection, key=lambda r: r["cv_auc"])["algorithm"]
-    default_auc = next(r["cv_auc"] for r in selection if r["algorithm"] == best)
-    params, tuning = tune(best, X[sample], y[sample], seed=seed, default_auc=default_auc)
-    model = fit_model(best, params, X[fit], y[fit], X[valid], y[valid], seed=seed)
+    ranked = sorted(selection, key=lambda r: -r["cv_auc"])
+    leader = ranked[0]["algorithm"]
+    params, tuning = tune(leader, X[sample], y[sample], seed=seed, default_auc=ranked[0]["cv_auc"])
+    # A sample ranks the algorithms, but they do not gain equally from all the rows (boosting gains
+    # most): the two best are refitted on every fit row and the validation rows decide.
+    # Settings tuned on the sample may not suit all the rows, so the leader's defaults run too.
+    entries = [(leader, params)] + ([(leader, {})] if params else [])
+    entries += [(entry["algorithm"], {}) for entry in ranked[1:FINALISTS]]
+    final_round = []
+    for algorithm, settings in entries:
+        candidate = fit_model(algorithm, settings, X[fit], y[fit], X[valid], y[valid], seed=seed)
+        final_round.append({"algorithm": algorithm, "params": settings, "model": candidate,
+                            "valid_auc": round(fast_auc(y[valid], candidate.raw_margin(X[valid])), 4)})
+    # Within TIE_AUC of the best, the model that is cheaper to explain per application wins.
+    top = max(f["valid_auc"] for f in final_round)
+    winner = min((f for f in final_round if f["valid_auc"] >= top - TIE_AUC),
+                 key=lambda f: EXPLANATION_COST.index(f["algorithm"]))
+    best, params, model = winner["algorithm"], winner["params"], winner["model"]
     uncalibrated = model.predict_proba(X[valid])
     model.calibration = platt_scaling(model.raw_margin(X[valid]), y[valid])
     calibrated = model.predict_proba(X[valid])
@@ -253,6 +285,7 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
         "params": params,
         "selection": selection,
         "tuning": tuning,
+        "final_round": [{k: v for k, v in f.items() if k != "model"} for f in final_round],
         "calibration_fit": {
             "method": "platt", "a": round(model.calibration[0], 4), "b": round(model.calibration[1], 4),
             "brier_valid_before": round(float(brier_score_loss(y[valid], uncalibrated)), 4),
@@ -269,6 +302,12 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
         metrics["oracle_auc"] = round(float(roc_auc_score(y[test], p_true[test])), 4)
     held_out = HeldOut(rows=positions[test], labels=y[test], probabilities=probabilities)
     return TrainedModel(model=model, metrics=metrics, held_out=held_out)
+
+
+def stable_holdout(keys: np.ndarray, share: float = 0.2) -> np.ndarray:
+    """Boolean mask: the rows whose key hashes into the held-out `share` (the same for the same key, always)."""
+    digests = np.fromiter((zlib.crc32(str(key).encode()) for key in keys), dtype=np.uint64, count=len(keys))
+    return (digests % 1000) < int(share * 1000)
 
 
 def _selection_sample(y: np.ndarray, fit: np.ndarray, seed: int) -> np.ndarray:
@@ -407,11 +446,13 @@ def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: l
     """One encoder fitted on the frame's answers and one model per bank.
 
     frame: one row per application, a column per field key and `<code>_decision` per bank
-    (optionally `<code>_p_true`); as_of: the day the applications were made.
+    (optionally `<code>_p_true`, and ROW_KEY: a stable id per row, see train_bank's row_keys);
+    as_of: the day the applications were made.
     Each model's metrics also hold "importance" (global_importance on its held-out rows), and its
     held_out.rows are positions in frame (frame.iloc), for comparing other models on the same rows.
     """
     as_of = as_of or frame.attrs.get("as_of") or dt.date.today()
+    row_keys = frame[ROW_KEY].to_numpy() if ROW_KEY in frame else None
     keys = [s.key for s in specs if s.used_by_model]
     records = frame[keys].to_dict("records")
     encoder = FeatureEncoder(specs, derived).fit(records)
@@ -419,7 +460,7 @@ def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: l
     models = {}
     for code in bank_codes:
         p_true = frame[f"{code}_p_true"].to_numpy() if f"{code}_p_true" in frame else None
-        model = train_bank(X, decision_labels(frame[f"{code}_decision"]), encoder.columns,
+        model = train_bank(X, decision_labels(frame[f"{code}_decision"]), encoder.columns, row_keys=row_keys,
                            seed=seed, p_true=p_true, algorithms=algorithms)
         model.metrics["importance"] = global_importance(model.model, X[model.held_out.rows], encoder)
         models[code] = model

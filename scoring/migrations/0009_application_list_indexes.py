@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0007_importbatch_decided_on'),
+        ('scoring', '0008_api'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,72 @@
+"""The API keeps its published contract: schemathesis generates requests from /api/schema/ (valid ones
+and invalid ones) and checks that no input gives a server error and that every response matches the
+schema (documented status, content type, body).
+
+Hypothesis drives schemathesis's strategies directly, operation by operation, inside one test that
+has the database: schemathesis's own pytest loader for fixtures does not run under pytest 9.
+"""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from django.core import signals
+from django.db import close_old_connections
+
+from prescoring.wsgi import application
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}  # per operation: about a minute in all
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """Calls through the WSGI app must not close the test's database connection at the end of each
+    request (Django's own test client does the same), or PostgreSQL loses the test transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, models_ready, administrator, answers, settings, django_capture_on_commit_callbacks,
+               wsgi_keeps_the_test_connection):
+    from scoring import services
+
+    settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": None, "BATCH_LIMIT": 5}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(officer=administrator, answers=answers)
+    token = Token.objects.create(user=administrator)
+    headers = {"Authorization": f"Token {token.key}"}
+    loaded = schemathesis.openapi.from_wsgi("/api/schema/", application,
+                                            headers={**headers, "Accept": "application/vnd.oai.openapi+json"})
+    return loaded, headers
+
+
+def test_no_input_breaks_the_api_contract(api_schema):
+    loaded, headers = api_schema
+    operations = [result.ok() for result in loaded.get_all_operations()]
+    assert len(operations) >= 16
+    for operation in operations:
+        for mode, examples in EXAMPLES.items():
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def call(case):
+                case.call_and_validate(headers=headers, checks=CHECKS)
+
+            try:
+                call()
+            except Unsatisfiable:
+                # An operation without parameters or body has no invalid request to generate.
+                assert mode == GenerationMode.NEGATIVE, operation.label

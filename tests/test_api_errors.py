@@ -1,0 +1,135 @@
+"""Every API error has one JSON shape: {status, code, detail, errors?}."""
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+URL = "/api/v1/applications/"
+
+
+@pytest.fixture
+def token(officer):
+    return Token.objects.create(user=officer)
+
+
+@pytest.fixture
+def api(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == status and body["code"] == code and body["detail"]
+    assert set(body) <= {"status", "code", "detail", "errors"}
+    return body
+
+
+def test_400_lists_errors_by_field(api, configured, answers):
+    del answers["month_profit"]
+    body = assert_error(api.post(URL, {"answers": answers, "client": {"phone": "звоните"}}, format="json"),
+                        400, "invalid")
+    assert body["errors"] == {"answers": {"month_profit": ["Обязательное поле."]},
+                              "client": {"phone": ["Введите телефон: цифры, пробелы, скобки, дефис."]}}
+
+
+def test_400_for_a_body_that_is_not_an_object(api, configured):
+    body = assert_error(api.post(URL, [1, 2], format="json"), 400, "invalid")
+    assert "non_field_errors" in body["errors"]
+
+
+def test_401_without_a_token(db):
+    assert_error(APIClient().get("/api/v1/banks/"), 401, "not_authenticated")
+
+
+def test_401_with_a_wrong_token(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0000")
+    assert_error(client.get("/api/v1/banks/"), 401, "authentication_failed")
+
+
+def test_403_for_a_role_without_the_right(analyst, configured, answers):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=analyst).key}")
+    assert_error(client.post(URL, {"answers": answers}, format="json"), 403, "permission_denied")
+
+
+def test_404_for_an_unknown_application(api, db):
+    assert_error(api.get(f"{URL}00000000-0000-0000-0000-000000000001/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/applications/not-a-uuid/", "/api/v2/"])
+def test_404_for_an_unknown_api_address(api, db, path):
+    assert_error(api.get(path), 404, "not_found")
+
+
+def test_pages_keep_their_html_404(officer_client):
+    response = officer_client.get("/no-such-page/")
+    assert response.status_code == 404 and not response["Content-Type"].startswith("application/json")
+
+
+def test_405_for_a_wrong_method(api, db):
+    assert_error(api.delete(URL), 405, "method_not_allowed")
+
+
+def test_415_for_a_body_that_is_not_json(api, configured):
+    assert_error(api.post(URL, "answers=1", content_type="application/x-www-form-urlencoded"), 415,
+                 "unsupported_media_type")
+
+
+def test_400_for_broken_json(api, configured):
+    assert_error(api.post(URL, "{oops", content_type="application/json"), 400, "parse_error")
+
+
+def test_429_when_a_token_sends_too_many_requests(api, token, db, settings):
+    settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": "3/minute"}
+    statuses = [api.get("/api/v1/banks/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = api.get("/api/v1/banks/")
+    assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_the_throttle_counts_each_token_apart(api, db, settings, other_officer):
+    settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": "2/minute"}
+    for _ in range(3):
+        api.get("/api/v1/banks/")
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_officer).key}")
+    assert other.get("/api/v1/banks/").status_code == 200
+
+
+def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer):
+    """An unexpected exception still answers in the error shape (and is logged), not an HTML page."""
+    from scoring.api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.Bank.objects, "filter", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(officer)
+    response = client.get("/api/v1/banks/")
+    body = assert_error(response, 500, "server_error")
+    assert "boom" not in body["detail"]
+
+
+def test_the_schema_documents_the_error_shape(api, configured):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["status", "code", "detail"]
+    create = schema["paths"]["/api/v1/applications/"]["post"]["responses"]
+    for code in ("400", "401", "403", "409", "415", "429"):
+        assert create[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert "413" in schema["paths"]["/api/v1/applications/batch/"]["post"]["responses"]
+
+
+def test_a_body_over_the_size_limit_is_413(api, configured, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = '{"applications": [' + ",".join(['{"answers": {"position": "' + "x" * 1000 + '"}}'] * 1100) + "]}"
+    response = api.post("/api/v1/applications/batch/", body, content_type="application/json")
+    body = assert_error(response, 413, "payload_too_large")
+    assert "1 МБ" in body["detail"]

@@ -1,0 +1,163 @@
+"""Webhooks, delivered to a real HTTP server started by the test on 127.0.0.1."""
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+from scoring import services, webhooks
+from scoring.models import ApiClient, WebhookDelivery
+from scoring.tasks import deliver_webhook
+
+
+class Receiver:
+    """A callback endpoint: records every request and answers with the next status in `statuses`."""
+
+    def __init__(self, statuses=(200,)):
+        self.statuses = list(statuses)
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/prescoring"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify(secret: str, body: bytes, header: str) -> bool:
+    """What an integrator does (docs/api.md)."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header)
+
+
+def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready, officer, answers,
+                                                                    django_capture_on_commit_callbacks):
+    with Receiver() as receiver:
+        api_client = ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            application, _ = services.submit_application(officer=officer, answers=answers)
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert verify(api_client.secret, request["body"], request["headers"][webhooks.SIGNATURE_HEADER])
+    assert not verify("another secret", request["body"], request["headers"][webhooks.SIGNATURE_HEADER])
+    payload = json.loads(request["body"])
+    assert payload["event"] == "application.scored"
+    assert payload["application"]["id"] == str(application.pk)
+    assert payload["application"]["status"] == "done"
+    assert {s["bank"] for s in payload["application"]["scores"]} == {"bank_a", "bank_b", "bank_c", "bank_d",
+                                                                    "bank_e"}
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "delivered" and delivery.attempts == 1 and delivery.response_status == 200
+    assert request["headers"][webhooks.DELIVERY_HEADER] == str(delivery.pk)
+
+
+def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, officer, answers,
+                                                                django_capture_on_commit_callbacks):
+    with Receiver(statuses=(500, 503, 200)) as receiver:
+        ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.submit_application(officer=officer, answers=answers)
+    assert len(receiver.requests) == 3
+    assert len({r["body"] for r in receiver.requests}) == 1  # the same signed body each time
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "delivered" and delivery.attempts == 3
+
+
+def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, officer, answers, settings):
+    with Receiver(statuses=(500,)) as receiver:
+        ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        application, _ = services.submit_application(officer=officer, answers=answers)
+        services.score_application(application_id=application.pk)
+        delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+        deliver_webhook.apply(args=[delivery.pk])
+    delivery.refresh_from_db()
+    attempts = deliver_webhook.max_retries + 1
+    assert len(receiver.requests) == attempts
+    assert delivery.status == "failed" and delivery.attempts == attempts
+    assert delivery.response_status == 500 and delivery.last_error == "HTTP 500"
+
+
+def test_an_unreachable_receiver_is_a_failed_attempt_not_an_error(models_ready, officer, answers):
+    with Receiver() as receiver:
+        url = receiver.url
+    ApiClient.objects.create(user=officer, callback_url=url)  # the server is closed now
+    application, _ = services.submit_application(officer=officer, answers=answers)
+    services.score_application(application_id=application.pk)
+    delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+    assert webhooks.attempt_delivery(delivery_id=delivery.pk, final=False) is False
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_error
+
+
+def test_retries_back_off_exponentially(settings):
+    settings.PRESCORING_API = {**settings.PRESCORING_API, "WEBHOOK_RETRY_BASE_SECONDS": 30,
+                               "WEBHOOK_RETRY_MAX_SECONDS": 3600}
+    assert [webhooks.backoff_seconds(n) for n in range(9)] == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_no_callback_url_means_no_delivery(models_ready, officer, answers, django_capture_on_commit_callbacks):
+    ApiClient.objects.create(user=officer, callback_url="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(officer=officer, answers=answers)
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_redelivered_scoring_task_does_not_notify_twice(models_ready, officer, answers):
+    with Receiver() as receiver:
+        ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        application, _ = services.submit_application(officer=officer, answers=answers)
+        services.score_application(application_id=application.pk)
+        assert webhooks.notify_scoring_finished(application_id=application.pk) is not None
+        assert webhooks.notify_scoring_finished(application_id=application.pk) is None
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_failed_scoring_is_notified_too(configured, officer, answers, django_capture_on_commit_callbacks):
+    with Receiver() as receiver:
+        ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.submit_application(officer=officer, answers=answers)  # no trained models: fails
+    payload = json.loads(receiver.requests[0]["body"])
+    assert payload["event"] == "application.failed" and payload["application"]["status"] == "failed"
+    assert payload["application"]["error"]
+
+
+def test_administrators_read_the_delivery_log_but_cannot_edit_it(client, administrator, models_ready, officer,
+                                                                  answers):
+    with Receiver() as receiver:
+        ApiClient.objects.create(user=officer, callback_url=receiver.url)
+        application, _ = services.submit_application(officer=officer, answers=answers)
+        services.score_application(application_id=application.pk)
+        delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+        webhooks.attempt_delivery(delivery_id=delivery.pk, final=True)
+    client.force_login(administrator)
+    listing = client.get("/admin/scoring/webhookdelivery/")
+    assert listing.status_code == 200 and receiver.url in listing.content.decode()
+    page = client.get(f"/admin/scoring/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200 and 'name="url"' not in page.content.decode()
+    assert client.get("/admin/scoring/webhookdelivery/add/").status_code == 403
+    assert client.get("/admin/scoring/apiclient/add/").status_code == 200
+
+
+def test_officers_cannot_open_the_delivery_log(client, officer):
+    client.force_login(officer)
+    assert client.get("/admin/scoring/webhookdelivery/").status_code == 302
