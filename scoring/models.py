@@ -161,8 +161,14 @@ class Client(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        digits = self.phone
-        return (digits[:-4] + "**-**") if len(digits) > 4 else "**-**"
+        # The last four digits hidden, the formatting kept: "+7 912 345-67-89" -> "+7 912 345-**-**".
+        chars, hidden = list(self.phone), 0
+        for i in range(len(chars) - 1, -1, -1):
+            if hidden == 4:
+                break
+            if chars[i].isdigit():
+                chars[i], hidden = "*", hidden + 1
+        return "".join(chars) if hidden == 4 else "**-**"
 
 
 class Application(models.Model):

@@ -61,3 +61,9 @@ def test_masking_keeps_the_surname_and_hides_the_phone_tail():
     client = Client(full_name="Иванов Пётр Сергеевич", phone="+7 912 345-67-89")
     assert client.masked_name == "Иванов П. С."
     assert client.masked_phone.endswith("**-**") and "67-89" not in client.masked_phone
+
+
+def test_masking_hides_the_last_four_digits_whatever_the_format():
+    assert Client(phone="+7 912 345-67-89").masked_phone == "+7 912 345-**-**"
+    assert Client(phone="89123456789").masked_phone == "8912345****"
+    assert Client(phone="123").masked_phone == "**-**"
