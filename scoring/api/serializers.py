@@ -109,9 +109,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
                   "scores"]
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["recommendation"] = instance.recommendation or None
-        return data
+        if not instance.recommendation:
+            instance.recommendation = None  # queued or failed: nothing to recommend yet (not saved)
+        return super().to_representation(instance)
 
 
 class AlternativeSerializer(serializers.Serializer):
