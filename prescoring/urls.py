@@ -21,3 +21,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("scoring.urls")),
 ]
+
+handler500 = "prescoring.errors.server_error"

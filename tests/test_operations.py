@@ -132,3 +132,51 @@ def test_the_import_refuses_an_oversized_file_before_reading_it(configured, tmp_
     path.write_bytes(b"x;" * 1000)
     with pytest.raises(ImportRefused, match="больше"):
         import_decisions_csv(path=path)
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_a_retryable_503_in_the_api(officer, monkeypatch):
+    from django.db import OperationalError
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from scoring.api import views as api_views
+
+    def down(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    api = APIClient(raise_request_exception=False)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    monkeypatch.setattr(api_views.selectors, "application_with_scores", down)
+    response = api.get("/api/v1/applications/00000000-0000-0000-0000-000000000001/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["code"] == "database_unavailable"
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_a_503_page_not_a_500(client, officer, monkeypatch):
+    from django.db import InterfaceError
+
+    from scoring import views
+
+    def down(*args, **kwargs):
+        raise InterfaceError("connection already closed")
+
+    client.raise_request_exception = False
+    client.force_login(officer)
+    monkeypatch.setattr(views.selectors, "applications_for", down)
+    response = client.get("/applications/")
+    assert response.status_code == 503 and "временно недоступен" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_errors_stay_a_500(client, officer, monkeypatch):
+    from scoring import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    client.raise_request_exception = False
+    client.force_login(officer)
+    monkeypatch.setattr(views.selectors, "applications_for", broken)
+    assert client.get("/applications/").status_code == 500
