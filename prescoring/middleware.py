@@ -13,11 +13,10 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = incoming_or_new_request_id(request.headers.get("X-Request-ID"))
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Not reset afterwards: Django logs the response ("Bad Request: ...") after the middleware
+        # returns, and that line should carry the id too; the next request sets its own.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 
