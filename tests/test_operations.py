@@ -180,3 +180,21 @@ def test_other_errors_stay_a_500(client, officer, monkeypatch):
     client.force_login(officer)
     monkeypatch.setattr(views.selectors, "applications_for", broken)
     assert client.get("/applications/").status_code == 500
+
+
+def test_a_task_carries_the_request_id_that_queued_it():
+    from types import SimpleNamespace
+
+    from prescoring import celery as celery_module
+    from prescoring.observability import request_id_var, task_id_var
+
+    headers = {}
+    token = request_id_var.set("submit-req-12345")
+    celery_module._attach_request_id(headers=headers)
+    request_id_var.reset(token)
+    assert headers == {"request_id": "submit-req-12345"}
+
+    celery_module._enter_task_context(task_id="task-42", task=SimpleNamespace(request=SimpleNamespace(**headers)))
+    assert (request_id_var.get(), task_id_var.get()) == ("submit-req-12345", "task-42")
+    celery_module._leave_task_context()
+    assert (request_id_var.get(), task_id_var.get()) == ("-", "-")
