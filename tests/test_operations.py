@@ -39,12 +39,13 @@ def test_readiness_fails_when_the_broker_is_unreachable(client, models_ready):
     with override_settings(CELERY_BROKER_URL="redis://127.0.0.1:9/0"):
         from prescoring.celery import app
 
-        previous = app.conf.broker_url
-        app.conf.broker_url = "redis://127.0.0.1:9/0"
+        # Celery's broker_url prefers the CELERY_BROKER_URL variable; the write URL wins over both.
+        previous = app.conf.get("broker_write_url")
+        app.conf.broker_write_url = "redis://127.0.0.1:9/0"
         try:
             response = client.get("/health/ready/")
         finally:
-            app.conf.broker_url = previous
+            app.conf.broker_write_url = previous
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "unreachable"
 
