@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/prescoring_load")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--gunicorn-threads", type=int, default=8)
+    parser.add_argument("--worker-concurrency", type=int, default=1,
+                        help="processes per Celery worker (1: solo pool); more hide commit latency")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -134,7 +136,9 @@ def main() -> None:
                          f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
                          "--threads", str(args.gunicorn_threads)], env=env)]
     for n in range(2):
-        processes.append(Logged([sys.executable, "-m", "celery", "-A", "prescoring", "worker", "--pool=solo",
+        pool = ["--pool=solo"] if args.worker_concurrency == 1 else \
+            ["--pool=prefork", f"--concurrency={args.worker_concurrency}"]
+        processes.append(Logged([sys.executable, "-m", "celery", "-A", "prescoring", "worker", *pool,
                                  "--loglevel=WARNING", "-n", f"load{n}-{uuid.uuid4().hex[:6]}@localhost",
                                  "--without-gossip", "--without-mingle", "--without-heartbeat"], env=env))
     base = f"http://127.0.0.1:{port}"
