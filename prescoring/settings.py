@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "scoring",
+    "scoring.analytics",
 ]
 
 MIDDLEWARE = [
@@ -231,12 +232,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-# Celery beat: applications left queued (broker down when they were submitted, a lost message)
-# are sent again; scoring is idempotent, so a second delivery changes nothing.
+# Celery beat (`celery -A prescoring beat`, exactly one per deployment): applications left queued
+# (broker down when they were submitted, a lost message) are sent again, scoring being idempotent;
+# the analytics pages' daily figures and drift measurement.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-applications": {
         "task": "scoring.tasks.requeue_stale_applications",
         "schedule": float(os.environ.get("PRESCORING_REQUEUE_EVERY_SECONDS", "60")),
+    },
+    "analytics-refresh": {
+        "task": "scoring.analytics.tasks.refresh_analytics",
+        "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", 15 * 60)),
+    },
+    "analytics-compute-drift": {
+        "task": "scoring.analytics.tasks.compute_drift",
+        "schedule": float(os.environ.get("DRIFT_EVERY_SECONDS", 24 * 3600)),
     },
 }
 
@@ -257,6 +267,9 @@ PRESCORING = {
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
     "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(os.environ.get("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
+    "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
+                                                "logreg,random_forest,xgboost,mlp").split(",")),
 }
 
 # LOG_FORMAT=json (the Docker image) writes one JSON object per line; both formats carry the

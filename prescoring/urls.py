@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("scoring.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("analytics/", include("scoring.analytics.urls")),
     path("", include("scoring.urls")),
 ]
 

@@ -19,7 +19,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from scoring.configuration import import_mapping
 from scoring.engine.csvformat import CsvFormatError, DecisionRow, read_decisions_csv
+from scoring.engine.training import ROW_KEY
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 from scoring.questionnaire import active_features, validate_answers
 
@@ -81,13 +83,20 @@ def column_mappings() -> tuple[list[Feature], dict[str, str], dict[str, str]]:
     return features, column_for_feature, column_for_bank
 
 
-def _decision_errors(row: DecisionRow, column_for_bank: dict[str, str]) -> dict[str, list[str]]:
-    errors = {}
+def _decisions(row: DecisionRow, column_for_bank: dict[str, str],
+               meaning: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The row's decisions as success/denied/error through the configured words, and the refused ones."""
+    decisions, errors = {}, {}
     for code, value in row.decisions.items():
-        if value is not None and value not in DECISIONS:
-            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть success, denied, "
-                            f"error или пустым, а не «{value}»."]
-    return errors
+        if value is None:
+            continue
+        if value in meaning:
+            decisions[code] = meaning[value]
+        else:
+            allowed = ", ".join(meaning)
+            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть одним из: {allowed} "
+                            f"или пустым, а не «{value}»."]
+    return decisions, errors
 
 
 def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -105,10 +114,12 @@ def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[s
 
 
 def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
-                         today: dt.date | None = None) -> ImportReport:
+                         today: dt.date | None = None, decided_on: dt.date | None = None) -> ImportReport:
     """Validate a historical-decisions CSV and, if every non-empty row is valid, store it in one transaction.
 
-    today: the day dates are checked against (ages, no future dates); the local date by default.
+    decided_on: the day the banks made these decisions (the file has no date column); ages and
+    tenures are taken as of that day, in validation and in training. Today when not given.
+    today: the local date by default; decided_on may not be after it.
     Raises ImportRefused when the file cannot be read as such a CSV, lacks a configured column,
     or has been imported before (same SHA-256 of its bytes). A file with refused rows returns a
     report with report.accepted False and stores nothing.
@@ -129,19 +140,27 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
         raise ImportRefused(_already_imported(earlier))
 
     features, column_for_feature, column_for_bank = column_mappings()
+    mapping = import_mapping()
+    # The CSV reader lower-cases decisions, so the configured words are matched case-insensitively.
+    meaning = {word.lower(): decision for decision, words in mapping["decision_values"].items() for word in words}
     try:
         parsed = read_decisions_csv(io.BytesIO(content), column_for_feature=column_for_feature,
-                                    column_for_bank=column_for_bank)
+                                    column_for_bank=column_for_bank, id_column=mapping["id_column"])
     except CsvFormatError as exc:
         raise ImportRefused(str(exc)) from None
 
     report = ImportReport(file_name=path.name, sha256=digest, dry_run=dry_run, rows_total=parsed.rows_total,
                           rows_empty=len(parsed.empty_rows), ignored_columns=parsed.ignored_columns)
     today = today or timezone.localdate()
+    if decided_on is not None and decided_on > today:
+        raise ImportRefused(f"Дата решений {decided_on:%d.%m.%Y} ещё не наступила.")
+    decided_on = decided_on or today
+    today = decided_on  # answers are checked as they stood on the day of the decisions
     valid: list[HistoricalApplication] = []
     for row in parsed.rows:
         answers, errors = validate_answers(row.answers, features, today=today, allow_unknown=False)
-        errors.update(_decision_errors(row, column_for_bank))
+        decisions, decision_errors = _decisions(row, column_for_bank, meaning)
+        errors.update(decision_errors)
         p_true, p_errors = _p_true_values(row)
         errors.update(p_errors)
         if errors:
@@ -151,7 +170,7 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
             row_number=row.row_number,
             external_id=row.external_id[:100],
             answers=answers,
-            decisions={code: value for code, value in row.decisions.items() if value is not None},
+            decisions=decisions,
             p_true=p_true or None,
         ))
     report.rows_valid = len(valid)
@@ -162,7 +181,7 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
         with transaction.atomic():
             batch = ImportBatch.objects.create(
                 file_name=path.name[:255], sha256=digest, user=user, rows_total=report.rows_total,
-                rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty,
+                rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty, decided_on=decided_on,
             )
             for application in valid:
                 application.batch = batch
@@ -187,19 +206,37 @@ def historical_frame(bank_codes: list[str]) -> pd.DataFrame:
     Columns: the active features' keys (values as stored by validate_answers, None where empty),
     `<code>_decision` per bank ('success', 'denied', 'error' or None where the file had none) and
     `<code>_p_true` for the banks whose probabilities every row carries (synthetic files only).
-    frame.attrs["as_of"] is today: the rows were validated against the day of import, and ages
-    and tenures are counted to the day the model is trained.
+    frame.attrs["as_of"] is today. Each batch's dates are moved forward by the days between its
+    decisions and today, so that ages and tenures counted to today are those the banks saw.
     """
-    keys = [f.key for f in active_features()]
+    features = active_features()
+    keys = [f.key for f in features]
+    date_keys = {f.key for f in features if f.type == "date"}
+    today = timezone.localdate()
+    batches = dict(ImportBatch.objects.values_list("pk", "decided_on"))
     rows = list(HistoricalApplication.objects.order_by("batch_id", "row_number")
-                .values_list("answers", "decisions", "p_true"))
+                .values_list("answers", "decisions", "p_true", "batch_id", "pk"))
+    shifts = {pk: (today - (decided_on or today)).days for pk, decided_on in batches.items()}
     # Object columns holding the stored values (None where empty): what the encoder sees when scoring.
-    frame = pd.DataFrame({key: pd.Series([answers.get(key) for answers, _d, _p in rows], dtype=object)
+    frame = pd.DataFrame({key: pd.Series([_as_of_today(answers.get(key), shifts[batch]) if key in date_keys
+                                          else answers.get(key) for answers, _d, _p, batch, _k in rows], dtype=object)
                           for key in keys})
+    frame[ROW_KEY] = pd.Series([pk for *_rest, pk in rows], dtype="int64")
     for code in bank_codes:
-        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p in rows], dtype=object)
-        probabilities = [(p_true or {}).get(code) for _a, _d, p_true in rows]
+        frame[f"{code}_decision"] = pd.Series([decisions.get(code) for _a, decisions, _p, _b, _k in rows],
+                                              dtype=object)
+        probabilities = [(p_true or {}).get(code) for _a, _d, p_true, _b, _k in rows]
         if rows and all(p is not None for p in probabilities):
             frame[f"{code}_p_true"] = pd.Series(probabilities, dtype=float)
     frame.attrs["as_of"] = timezone.localdate()
     return frame
+
+
+def _as_of_today(value, days: int):
+    """An ISO date moved `days` forward (None and unreadable values unchanged)."""
+    if not value or not days:
+        return value
+    try:
+        return (dt.date.fromisoformat(str(value)[:10]) + dt.timedelta(days=days)).isoformat()
+    except ValueError:
+        return value

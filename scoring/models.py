@@ -225,6 +225,9 @@ class ModelVersion(models.Model):
     training_data = models.CharField(_("данные обучения"), max_length=300, blank=True)
     metrics = models.JSONField(_("метрики"), default=dict, blank=True)
     active = models.BooleanField(_("активна"), default=False)
+    activated_at = models.DateTimeField(_("активирована"), null=True, blank=True,
+                                        help_text=_("Когда версия последний раз стала активной: по ней находится "
+                                                    "предыдущая версия для отката."))
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
 
     class Meta:
@@ -295,6 +298,10 @@ class ImportBatch(models.Model):
     rows_imported = models.PositiveIntegerField(_("загружено"), default=0)
     rows_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
     rows_empty = models.PositiveIntegerField(_("пустых строк"), default=0)
+    decided_on = models.DateField(
+        _("дата решений"), null=True, blank=True,
+        help_text=_("День, когда банки приняли эти решения: возраст и стаж считаются к нему. "
+                    "Пусто — день загрузки (загрузки до этого поля)."))
     created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
 
     class Meta:
@@ -385,3 +392,42 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_repr}"
+
+
+class TrainingRun(models.Model):
+    """One "train now" request from the admin: the Celery task writes its progress here, the page polls it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("в очереди")
+        RUNNING = "running", _("обучается")
+        DONE = "done", _("готово")
+        FAILED = "failed", _("ошибка")
+
+    class Source(models.TextChoices):
+        SYNTHETIC = "synthetic", _("синтетические данные")
+        IMPORTED = "imported", _("загруженная история")
+
+    source = models.CharField(_("данные"), max_length=16, choices=Source.choices, default=Source.IMPORTED)
+    bank_codes = models.JSONField(_("банки"), default=list, blank=True, help_text=_("Пусто: все активные банки."))
+    rows = models.PositiveIntegerField(_("строк (синтетика)"), default=20_000)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    progress = models.PositiveSmallIntegerField(_("готово, %"), default=0)
+    message = models.TextField(_("сообщение"), blank=True)
+    outcomes = models.JSONField(_("итоги по банкам"), default=list, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("запустил"))
+    created_at = models.DateTimeField(_("запущено"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("обучение моделей")
+        verbose_name_plural = _("обучения моделей")
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_source_display()} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -25,7 +25,8 @@ GROUP_PERMISSIONS = {
     OFFICER: ["add_application", "view_personal_data"],
     ANALYST: ["view_all_applications", "view_analytics"],
     ADMINISTRATOR: ["add_application", "view_all_applications", "view_personal_data", "view_analytics"]
-    + [f"{action}_{model}" for model in ADMINISTERED_MODELS for action in ("add", "change", "delete", "view")],
+    + [f"{action}_{model}" for model in ADMINISTERED_MODELS for action in ("add", "change", "delete", "view")]
+    + ["view_auditentry", "add_trainingrun", "view_trainingrun"],
 }
 
 

@@ -16,7 +16,7 @@ from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.rules import facts_for, parse_rules
-from scoring.engine.training import load_booster
+from scoring.engine.estimators import load_model
 from scoring.models import Application, Bank, BankScore, Client, Feature, ModelVersion
 from scoring.questionnaire import validate_answers
 
@@ -139,10 +139,10 @@ def load_models() -> LoadedModels:
         for version in active_model_versions():
             encoder_json = json.dumps(version.encoder, sort_keys=True)
             encoder = shared.setdefault(encoder_json, FeatureEncoder.from_dict(version.encoder))
-            models[version.bank.code] = (encoder, load_booster(bytes(version.artifact)))
+            models[version.bank.code] = (encoder, load_model(version.artifact))
         _loaded = LoadedModels(
             key=key, scorer=Scorer(models), versions=dict(key),
-            encoders={code: encoder for code, (encoder, _booster) in models.items()},
+            encoders={code: encoder for code, (encoder, _model) in models.items()},
         )
         return _loaded
 
@@ -166,8 +166,14 @@ def bank_terms(bank: Bank) -> BankTerms:
                      rules=rules)
 
 
-def _loan(answers: dict) -> tuple[float | None, int | None]:
-    amount, term = answers.get("loan_amount"), answers.get("loan_term")
+def _loan_keys(loaded: LoadedModels) -> tuple[str, str]:
+    """Which answers hold the loan amount and term, as the active models' configuration names them."""
+    encoder = next(iter(loaded.encoders.values()), None)
+    return encoder.loan_keys() if encoder is not None else ("loan_amount", "loan_term")
+
+
+def _loan(answers: dict, keys: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[float | None, int | None]:
+    amount, term = answers.get(keys[0]), answers.get(keys[1])
     return (float(amount) if amount is not None else None), (int(term) if term is not None else None)
 
 
@@ -186,7 +192,7 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
     codes = [c for c in loaded.scorer.bank_codes if c in banks]
     terms = {code: bank_terms(banks[code]) for code in codes}
     batch = loaded.scorer.score([answers], as_of=as_of)
-    amount, term = _loan(answers)
+    amount, term = _loan(answers, _loan_keys(loaded))
     scores, facts = [], {}
     for column, code in enumerate(batch.bank_codes):
         if code not in terms:
@@ -225,7 +231,8 @@ def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, te
         return
     banks = [terms[s["bank"]] for s in below]
     grid_amounts, grid_terms = candidate_grid(banks, amount, term)
-    changes = {"loan_amount": grid_amounts, "loan_term": grid_terms}
+    amount_key, term_key = _loan_keys(loaded)
+    changes = {amount_key: grid_amounts, term_key: grid_terms}
     try:
         probabilities = loaded.scorer.variant_probabilities(answers, as_of=as_of, changes=changes)
     except ValueError:  # a questionnaire whose model does not use amount and term: nothing to vary
@@ -297,7 +304,11 @@ def apply_suggestion(*, officer, application: Application, amount, term) -> tupl
 
     The changed answers go through the same validation as any questionnaire.
     """
-    answers, errors = validate_answers({**application.answers, "loan_amount": amount, "loan_term": term},
+    try:
+        amount_key, term_key = _loan_keys(load_models())
+    except ScoringError:
+        amount_key, term_key = "loan_amount", "loan_term"
+    answers, errors = validate_answers({**application.answers, amount_key: amount, term_key: term},
                                        allow_unknown=True)
     if errors:
         raise SuggestionError("; ".join(f"{key}: {' '.join(messages)}" for key, messages in errors.items()))

@@ -22,6 +22,13 @@ def eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def training_algorithms(request, settings):
+    """XGBoost alone keeps the many tests that train fast; tests marked model_selection compare all four."""
+    if not request.node.get_closest_marker("model_selection"):
+        settings.PRESCORING = {**settings.PRESCORING, "TRAINING_ALGORITHMS": ("xgboost",)}
+
+
+@pytest.fixture(autouse=True)
 def fresh_model_cache():
     services.forget_loaded_models()
     yield
@@ -33,8 +40,9 @@ def trained_artifacts():
     """Small models for the default questionnaire, trained once per test session (no database)."""
     specs = [s for s in default_feature_specs() if s.used_by_model]
     frame = generate_applications(3000, seed=7)
+    # XGBoost only, to keep the session fast; model selection has its own tests (test_model_selection.py).
     encoder, trained = train_all_banks(frame, specs, default_bank_codes(), derived=default_derived_specs(),
-                                       seed=7, as_of=frame.attrs["as_of"])
+                                       seed=7, as_of=frame.attrs["as_of"], algorithms=("xgboost",))
     return encoder.to_dict(), {code: (model.to_bytes(), model.metrics) for code, model in trained.items()}
 
 

@@ -13,7 +13,8 @@ from scoring.engine.offers import monthly_payment
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder, learn_vocabulary, match_vocabulary, normalise_text
 from scoring.engine.synthetic import generate_applications, labels
-from scoring.engine.training import _safe_names, fast_auc, load_booster
+from scoring.engine.estimators import TreeModel, load_model
+from scoring.engine.training import _safe_names, fast_auc
 
 AS_OF = dt.date(2026, 1, 1)
 
@@ -27,7 +28,7 @@ def specs():
 def scorer(trained_artifacts):
     encoder_dict, by_bank = trained_artifacts
     encoder = FeatureEncoder.from_dict(encoder_dict)
-    return Scorer({code: (encoder, load_booster(artifact)) for code, (artifact, _m) in by_bank.items()})
+    return Scorer({code: (encoder, load_model(artifact)) for code, (artifact, _m) in by_bank.items()})
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,9 @@ def test_contributions_plus_base_equal_the_margin(scorer, records):
 def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
     import shap
 
-    encoder, booster = scorer.models["bank_c"]
+    encoder, model = scorer.models["bank_c"]
+    assert isinstance(model, TreeModel)
+    booster = model.booster
     X = encoder.transform(records[:30], AS_OF)
     expected = shap.TreeExplainer(booster).shap_values(pd.DataFrame(X, columns=_safe_names(encoder.columns)))
     raw = booster.predict(xgb.DMatrix(X), pred_contribs=True, validate_features=False)
@@ -166,11 +169,10 @@ def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
 def test_a_model_survives_its_artifact(trained_artifacts, records):
     encoder_dict, by_bank = trained_artifacts
     artifact, _metrics = by_bank["bank_a"]
-    assert artifact[:1] == b"{"  # UBJ object, not a pickle stream
+    assert artifact[:4] == b"PSM1" and artifact[8:9] == b"{"  # our JSON header, not a pickle stream
     encoder = FeatureEncoder.from_dict(encoder_dict)
-    X = xgb.DMatrix(encoder.transform(records, AS_OF))
-    np.testing.assert_array_equal(load_booster(artifact).predict(X, validate_features=False),
-                                  load_booster(bytes(artifact)).predict(X, validate_features=False))
+    X = encoder.transform(records, AS_OF)
+    np.testing.assert_array_equal(load_model(artifact).predict_proba(X), load_model(bytearray(artifact)).predict_proba(X))
 
 
 def test_trained_models_beat_chance_on_held_out_rows(trained_artifacts):
@@ -194,3 +196,18 @@ def test_reasons_are_ranked_phrased_and_sized():
     assert reasons[1]["text"].startswith("Возраст 36\u00a0лет") and reasons[1]["effect_pp"] > 0
     assert reasons[2]["text"] == "Категория товара: Путешествия — снижает шанс"
     assert len(reasons_for(contributions, answers, derived, top_n=1)) == 1
+
+
+def test_batch_encoding_equals_row_by_row_encoding(specs):
+    from scoring.engine.config import default_derived_specs
+
+    frame = generate_applications(300, seed=21)
+    records = frame[[s.key for s in specs]].to_dict("records")
+    records[0] = {**records[0], "position": "  Зам. ДИРЕКТОРА ", "monthly_income": "45 000,5", "gender": None}
+    records[1] = {**records[1], "goods_category": "не из списка", "birth_date": "1988-07-21 00:00:00.0000000"}
+    records[2] = {key: None for key in records[2]}
+    records[3] = {**records[3], "education": ["a", "list"], "loan_term": 12.0}
+    encoder = FeatureEncoder(specs, default_derived_specs()).fit(records)
+    columns = encoder.transform(records, AS_OF)
+    rows = np.vstack([encoder.transform([record], AS_OF) for record in records])
+    np.testing.assert_array_equal(columns, rows)

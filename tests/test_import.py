@@ -213,7 +213,9 @@ def test_historical_frame_is_what_training_takes(configured, tmp_path):
 
     keys = list(Feature.objects.filter(active=True).values_list("key", flat=True))
     assert len(frame) == 1500 and frame.attrs["as_of"] == timezone.localdate()
-    assert set(frame.columns) == {*keys, *(f"{c}_decision" for c in codes), *(f"{c}_p_true" for c in codes)}
+    assert set(frame.columns) == {*keys, *(f"{c}_decision" for c in codes), *(f"{c}_p_true" for c in codes),
+                                  "_row_key"}
+    assert frame["_row_key"].is_unique
     assert set(frame["bank_a_decision"]) <= {"success", "denied", "error"}
     specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
     encoder, models = train_all_banks(frame, specs, codes, derived=default_derived_specs(), seed=3,
@@ -230,3 +232,35 @@ def test_historical_frame_leaves_out_probabilities_some_rows_lack(configured, tm
                          header=header))
     frame = historical_frame(["bank_a"])
     assert "bank_a_p_true" not in frame.columns and list(frame["bank_a_decision"]) == ["success", "success"]
+
+
+def test_decisions_made_years_ago_keep_the_ages_the_banks_saw(tmp_path, configured):
+    import datetime as dt
+
+    path = write_csv(tmp_path / "old.csv", [legacy_row(BirthDate="2000-01-01", JobStartDate="2019-01-01")])
+    output = run_import(path, decided_on=dt.date(2020, 1, 1))
+    assert "загружено 1" in output
+    assert ImportBatch.objects.get().decided_on == dt.date(2020, 1, 1)
+    frame = historical_frame(BANKS)
+    today = timezone.localdate()
+    age = (today - dt.date.fromisoformat(frame.loc[0, "birth_date"])).days / 365.25
+    tenure = (today - dt.date.fromisoformat(frame.loc[0, "job_start_date"])).days / 365.25
+    assert age == pytest.approx(20.0, abs=0.01) and tenure == pytest.approx(1.0, abs=0.01)
+
+
+def test_ages_are_checked_on_the_day_of_the_decisions(tmp_path, configured):
+    import datetime as dt
+
+    # 17 on the day of the decisions, though an adult today: the bank could not have lent to them.
+    path = write_csv(tmp_path / "minor.csv", [legacy_row(BirthDate="2003-01-01", JobStartDate="")])
+    output, error = run_import_refused(path, decided_on=dt.date(2020, 1, 1))
+    assert "строка 2: birth_date" in output and "ничего не загружено" in error
+    assert not HistoricalApplication.objects.exists()
+
+
+def test_a_decision_date_in_the_future_is_refused(tmp_path, configured):
+    import datetime as dt
+
+    path = write_csv(tmp_path / "future.csv", [legacy_row()])
+    _output, error = run_import_refused(path, decided_on=timezone.localdate() + dt.timedelta(days=1))
+    assert "ещё не наступила" in error and not ImportBatch.objects.exists()

@@ -62,12 +62,15 @@ def test_a_model_worse_than_the_active_one_on_the_same_rows_is_not_activated(mod
     assert active_versions() == before
 
 
+@pytest.mark.model_selection
 def test_a_good_model_replaces_a_missing_one(configured):
     output = run_train(rows=3000, seed=5, banks=["bank_c"])
 
     version = ModelVersion.objects.get(bank__code="bank_c")
     assert version.active and active_versions() == {"bank_c": version.pk}
-    assert f"bank_c: AUC {version.metrics['auc']:.3f} [" in output and "— activated (version" in output
+    assert f"bank_c: {version.algorithm} (cv AUC " in output
+    assert f"; AUC {version.metrics['auc']:.3f} [" in output and "— activated (version" in output
+    assert version.algorithm == version.metrics["algorithm"] and version.artifact_format == "prescoring-psm1"
     assert "on synthetic rows=3000 seed=5, activated 1" in output
     assert version.training_data == "synthetic rows=3000 seed=5"
 
@@ -120,7 +123,7 @@ def test_imported_source_trains_on_the_imported_history(configured, tmp_path):
     version = ModelVersion.objects.get(bank__code="bank_d")
     batch = ImportBatch.objects.get()
     assert version.training_data == f"imported: 2 000 rows, batches {batch.pk}"
-    assert version.active and "bank_d: AUC" in output and "activated 1" in output
+    assert version.active and "bank_d: " in output and "; AUC " in output and "activated 1" in output
     assert version.metrics["n_test"] + version.metrics["n_train"] + version.metrics["n_valid"] > 1950
     assert "oracle_auc" in version.metrics  # the generated file carries the true probabilities
 
@@ -167,3 +170,28 @@ def test_a_better_model_replaces_the_active_one(configured):
     assert strong.version.metrics["auc"] > strong.version.metrics["champion_auc_same_rows"]
     champion_auc = strong.version.metrics["champion_auc_same_rows"]
     assert f"vs active {champion_auc:.3f} on the same rows — activated" in strong.reason
+
+
+def test_retraining_on_the_same_history_holds_out_the_same_rows(configured, tmp_path):
+    from scoring.engine.config import default_derived_specs
+    from scoring.engine.training import ROW_KEY, train_all_banks
+    from scoring.importing import historical_frame
+    from scoring.questionnaire import active_features
+
+    path = tmp_path / "history.csv"
+    call_command("generate_training_data", rows=1500, seed=9, out=str(path), stdout=io.StringIO())
+    call_command("import_applications", str(path), stdout=io.StringIO())
+    frame = historical_frame(["bank_a"])
+    specs = [f.to_spec() for f in active_features() if f.used_by_model]
+
+    def held_out_ids(data, seed):
+        _encoder, trained = train_all_banks(data, specs, ["bank_a"], derived=default_derived_specs(), seed=seed,
+                                            algorithms=("logreg",))
+        return set(data[ROW_KEY].to_numpy()[trained["bank_a"].held_out.rows]) if ROW_KEY in data else \
+            set(trained["bank_a"].held_out.rows)
+
+    first, second = held_out_ids(frame, seed=1), held_out_ids(frame, seed=2)
+    assert first == second and 0.15 < len(first) / len(frame) < 0.25
+    # Without stable ids the seed decides, and the two splits differ.
+    anonymous = frame.drop(columns=[ROW_KEY])
+    assert held_out_ids(anonymous, seed=1) != held_out_ids(anonymous, seed=2)

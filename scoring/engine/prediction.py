@@ -1,8 +1,9 @@
-"""Scoring many applications for many banks in one vectorised pass, with SHAP contributions.
+"""Scoring many applications for many banks in one vectorised pass, with contributions.
 
-Contributions are XGBoost's exact TreeSHAP values (`pred_contribs`, the algorithm the shap
-package's TreeExplainer implements), summed from encoded columns back to questionnaire fields,
-in log-odds: base value + sum of contributions = the model's margin.
+Each bank's model (estimators.BankModel) explains itself additively in log-odds: for the tree
+models XGBoost's exact TreeSHAP values (`pred_contribs`, the algorithm the shap package's
+TreeExplainer implements). Contributions are summed from encoded columns back to questionnaire
+fields: base value + sum of contributions = the model's (calibrated) margin.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import xgboost as xgb
+from scipy.special import expit
+
+from .estimators import BankModel, TreeModel
 
 
 # Below this many applications threads cost more than they save (one live application at a time).
@@ -34,12 +37,13 @@ class ScoreBatch:
 class Scorer:
     """The active model of every bank, ready to score.
 
-    models: bank code -> (FeatureEncoder, xgboost.Booster). Banks that share an encoder object
-    share one encoding of the applications.
+    models: bank code -> (FeatureEncoder, BankModel or a bare xgboost.Booster). Banks that share
+    an encoder object share one encoding of the applications.
     """
 
     def __init__(self, models: dict):
-        self.models = dict(models)
+        self.models = {code: (encoder, model if isinstance(model, BankModel) else TreeModel(model))
+                       for code, (encoder, model) in models.items()}
         self._sources = {}
         for code, (encoder, _booster) in self.models.items():
             if id(encoder) not in self._sources:
@@ -50,26 +54,26 @@ class Scorer:
         return list(self.models)
 
     def score(self, records: list[dict], *, as_of: dt.date, explain: bool = True) -> ScoreBatch:
-        encoded: dict[int, xgb.DMatrix] = {}
+        encoded: dict[int, np.ndarray] = {}
         codes = self.bank_codes
         probabilities = np.empty((len(records), len(codes)))
         contributions, source_keys, base_values = {}, {}, {}
+        threads = (os.cpu_count() or 1) if len(records) >= THREADED_BATCH else 1
         for column, code in enumerate(codes):
-            encoder, booster = self.models[code]
+            encoder, model = self.models[code]
             if id(encoder) not in encoded:
-                encoded[id(encoder)] = xgb.DMatrix(encoder.transform(records, as_of), missing=np.nan)
-            matrix = encoded[id(encoder)]
-            threads = (os.cpu_count() or 1) if len(records) >= THREADED_BATCH else 1
-            booster.set_param({"nthread": threads})
+                encoded[id(encoder)] = encoder.transform(records, as_of)
+            X = encoded[id(encoder)]
+            model.set_threads(threads)
             if explain:
-                raw = booster.predict(matrix, pred_contribs=True, validate_features=False)
-                margin = raw.sum(axis=1, dtype=np.float64)
-                contributions[code] = raw[:, :-1].astype(np.float64) @ self._sources[id(encoder)]
-                base_values[code] = raw[:, -1].astype(np.float64)
+                raw = model.contributions(X)
+                margin = raw.sum(axis=1)
+                contributions[code] = raw[:, :-1] @ self._sources[id(encoder)]
+                base_values[code] = raw[:, -1].copy()
                 source_keys[code] = encoder.source_keys
-                probabilities[:, column] = 1.0 / (1.0 + np.exp(-margin))
+                probabilities[:, column] = expit(margin)
             else:
-                probabilities[:, column] = booster.predict(matrix, validate_features=False)
+                probabilities[:, column] = model.predict_proba(X)
         return ScoreBatch(codes, probabilities, contributions, source_keys, base_values)
 
     def variant_probabilities(self, record: dict, *, as_of: dt.date, changes: dict) -> np.ndarray:
@@ -80,9 +84,8 @@ class Scorer:
         size = len(next(iter(changes.values())))
         probabilities = np.empty((size, len(codes)))
         for column, code in enumerate(codes):
-            encoder, booster = self.models[code]
+            encoder, model = self.models[code]
             if id(encoder) not in encoded:
                 encoded[id(encoder)] = encoder.transform_variants(record, as_of, changes)
-            probabilities[:, column] = booster.inplace_predict(encoded[id(encoder)], missing=np.nan,
-                                                               validate_features=False)
+            probabilities[:, column] = model.predict_proba(encoded[id(encoder)])
         return probabilities

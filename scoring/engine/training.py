@@ -1,19 +1,31 @@
-"""Training one XGBoost model per bank, with held-out metrics.
+"""Training one model per bank: algorithm selection, tuning, calibration, held-out metrics.
 
-Artifacts are XGBoost's own UBJ format: loading one cannot execute code (never pickle).
+Four algorithms compete (estimators.KINDS): logistic regression, a random forest, gradient-boosted
+trees (XGBoost) and a multi-layer perceptron. Artifacts are JSON or XGBoost's UBJ inside a small
+envelope (estimators.py): loading one cannot execute code (never pickle).
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
+import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from .estimators import KINDS, BankModel, LinearModel, NeuralModel, TreeModel, load_model
 from .features import FeatureSpec
 from .preprocessing import DerivedSpec, FeatureEncoder
 
@@ -27,10 +39,34 @@ XGB_PARAMS = {
     "colsample_bytree": 0.8,
     "min_child_weight": 5,
     "lambda": 1.0,
-    "nthread": 2,
+    # One thread: on a busy machine OpenMP threads spin against each other and training gets several
+    # times slower (measured: a random forest 2 s with one thread, 40 s with two, under load).
+    "nthread": 1,
 }
 MAX_ROUNDS = 600
 EARLY_STOPPING = 30
+# The same defaults for cross-validation (scikit-learn names); n_estimators as early stopping finds on average.
+XGB_SKLEARN = {"max_depth": 4, "learning_rate": 0.08, "n_estimators": 250, "subsample": 0.8,
+               "colsample_bytree": 0.8, "min_child_weight": 5, "reg_lambda": 1.0, "tree_method": "hist",
+               "n_jobs": 1}
+RF_PARAMS = {"n_estimators": 100, "max_depth": 8, "subsample": 0.8, "colsample_bynode": 0.8,
+             "min_child_weight": 5, "tree_method": "hist", "n_jobs": 1}
+LOGREG_PARAMS = {"C": 1.0, "max_iter": 500}
+MLP_PARAMS = {"hidden_layer_sizes": (32,), "alpha": 1e-3, "learning_rate_init": 1e-3, "max_iter": 200,
+              "early_stopping": True, "n_iter_no_change": 8}
+# Settings tried for the winner only; the first of each is the default used in selection.
+TUNING_GRID = {
+    "xgboost": [{}, {"max_depth": 3, "min_child_weight": 5}, {"max_depth": 5, "min_child_weight": 10},
+                {"max_depth": 6, "min_child_weight": 20, "learning_rate": 0.05, "n_estimators": 350}],
+    "random_forest": [{}, {"max_depth": 6}, {"max_depth": 10, "min_child_weight": 10}],
+    "logreg": [{}, {"C": 0.1}, {"C": 10.0}],
+    "mlp": [{}, {"hidden_layer_sizes": (64, 32)}, {"alpha": 1e-2}],
+}
+# Cross-validation for selection and tuning runs on at most this many of the fit rows.
+SELECTION_ROWS = 8000
+CV_FOLDS = 3
+# How many of the best algorithms by CV are refitted on all the fit rows for the final choice.
+FINALISTS = 2
 # Fewer answers than this, or fewer of either kind, and the held-out metrics would mean nothing.
 MIN_ANSWERED_ROWS = 100
 MIN_ROWS_PER_CLASS = 10
@@ -53,22 +89,23 @@ class HeldOut:
 
 @dataclass
 class TrainedModel:
-    """A fitted booster, its JSON-serialisable held-out metrics and (not serialised) the held-out rows."""
+    """A fitted, calibrated model, its JSON-serialisable held-out metrics and (not serialised) the held-out rows."""
 
-    booster: xgb.Booster
+    model: BankModel
     metrics: dict
     held_out: HeldOut | None = field(default=None, repr=False)
 
+    @property
+    def algorithm(self) -> str:
+        return self.model.kind
+
     def to_bytes(self) -> bytes:
-        return bytes(self.booster.save_raw(raw_format="ubj"))
+        return self.model.to_bytes()
 
 
-def load_booster(artifact: bytes) -> xgb.Booster:
-    """A booster from its UBJ bytes (XGBoost's own format; no code is executed)."""
-    booster = xgb.Booster()
-    booster.load_model(bytearray(artifact))
-    booster.set_param({"nthread": 1})  # one application at a time: threads cost more than they save
-    return booster
+ARTIFACT_FORMAT = "prescoring-psm1"
+# The frame column that names each row stably across retrainings (stored history: the row's id).
+ROW_KEY = "_row_key"
 
 
 def fast_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -142,7 +179,7 @@ def evaluate(y_true: np.ndarray, probabilities: np.ndarray, *, seed: int = 0) ->
     }
 
 
-def global_importance(booster: xgb.Booster, X: np.ndarray, encoder: FeatureEncoder, *,
+def global_importance(model: BankModel, X: np.ndarray, encoder: FeatureEncoder, *,
                       top: int = TOP_IMPORTANCE) -> list[dict]:
     """Mean |SHAP| per questionnaire field or derived feature over the rows of X, largest first.
 
@@ -152,8 +189,8 @@ def global_importance(booster: xgb.Booster, X: np.ndarray, encoder: FeatureEncod
     """
     if len(X) == 0:
         return []
-    raw = booster.predict(xgb.DMatrix(X, missing=np.nan), pred_contribs=True, validate_features=False)
-    per_source = raw[:, :-1].astype(np.float64) @ encoder.source_matrix()  # last column: the bias
+    raw = model.contributions(X)
+    per_source = raw[:, :-1] @ encoder.source_matrix()  # last column: the bias
     mean_abs = np.abs(per_source).mean(axis=0)
     order = np.argsort(-mean_abs, kind="stable")[:top]
     return [{"feature": encoder.source_keys[j], "importance": round(float(mean_abs[j]), 4)} for j in order]
@@ -179,11 +216,19 @@ def training_problem(y: np.ndarray) -> str | None:
 
 
 def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 42,
-               p_true: np.ndarray | None = None) -> TrainedModel:
-    """Fit one bank's model on rows with an answer; 20 % held out for the metrics, 10 % for early stopping.
+               p_true: np.ndarray | None = None, algorithms: tuple[str, ...] = KINDS,
+               row_keys: np.ndarray | None = None) -> TrainedModel:
+    """Choose, tune, fit and calibrate one bank's model; evaluate it on rows it never saw.
 
     X: (n, n_columns) float32 from FeatureEncoder.transform; y: 1/0/NaN per row;
     p_true: the generator's true probabilities, for the oracle AUC on the same held-out rows.
+    The answered rows are split 70 % fit / 10 % validation (early stopping and Platt calibration) /
+    20 % held out for the metrics. The algorithms are compared by stratified cross-validation on
+    (a sample of) the fit rows (select_algorithm), the best one's settings are tuned the same way
+    (tune), then it is fitted on all the fit rows and calibrated on the validation rows.
+    row_keys: a stable identity per row of X (e.g. the stored row's id). When given, a row is held
+    out by a hash of its key, not by the seed, so every retraining on the same history holds out the
+    same rows and a new model can be compared fairly with an active one that never trained on them.
     The returned model's held_out names the held-out rows by their position in X.
     Raises ValueError (training_problem's reason) when y cannot train a model.
     """
@@ -195,20 +240,190 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     if p_true is not None:
         p_true = np.asarray(p_true, dtype=float)[positions]
     index = np.arange(len(y))
-    rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=y)
+    if row_keys is not None:
+        held = stable_holdout(np.asarray(row_keys)[positions])
+        rest, test = index[~held], index[held]
+    else:
+        rest, test = train_test_split(index, test_size=0.2, random_state=seed, stratify=y)
     fit, valid = train_test_split(rest, test_size=0.125, random_state=seed, stratify=y[rest])
-    dfit = xgb.DMatrix(X[fit], label=y[fit], feature_names=_safe_names(columns))
-    dvalid = xgb.DMatrix(X[valid], label=y[valid], feature_names=_safe_names(columns))
-    booster = xgb.train({**XGB_PARAMS, "seed": seed}, dfit, num_boost_round=MAX_ROUNDS,
-                        evals=[(dvalid, "valid")], early_stopping_rounds=EARLY_STOPPING, verbose_eval=False)
-    booster = booster[: booster.best_iteration + 1]
-    probabilities = booster.predict(xgb.DMatrix(X[test], feature_names=_safe_names(columns)))
+
+    started = time.perf_counter()
+    sample = _selection_sample(y, fit, seed)
+    selection = select_algorithm(X[sample], y[sample], algorithms=algorithms, seed=seed)
+    ranked = sorted(selection, key=lambda r: -r["cv_auc"])
+    leader = ranked[0]["algorithm"]
+    params, tuning = tune(leader, X[sample], y[sample], seed=seed, default_auc=ranked[0]["cv_auc"])
+    # A sample ranks the algorithms, but they do not gain equally from all the rows (boosting gains
+    # most): the two best are refitted on every fit row and the validation rows decide.
+    final_round = []
+    for entry in ranked[:FINALISTS]:
+        algorithm = entry["algorithm"]
+        settings = params if algorithm == leader else {}
+        candidate = fit_model(algorithm, settings, X[fit], y[fit], X[valid], y[valid], seed=seed)
+        final_round.append({"algorithm": algorithm, "params": settings, "model": candidate,
+                            "valid_auc": round(fast_auc(y[valid], candidate.raw_margin(X[valid])), 4)})
+    winner = max(final_round, key=lambda f: f["valid_auc"])
+    best, params, model = winner["algorithm"], winner["params"], winner["model"]
+    uncalibrated = model.predict_proba(X[valid])
+    model.calibration = platt_scaling(model.raw_margin(X[valid]), y[valid])
+    calibrated = model.predict_proba(X[valid])
+    seconds = time.perf_counter() - started
+
+    probabilities = model.predict_proba(X[test])
     metrics = evaluate(y[test], probabilities, seed=seed)
-    metrics.update({"n_train": int(len(fit)), "n_valid": int(len(valid)), "rounds": int(booster.num_boosted_rounds())})
+    metrics.update({
+        "algorithm": best,
+        "params": params,
+        "selection": selection,
+        "tuning": tuning,
+        "final_round": [{k: v for k, v in f.items() if k != "model"} for f in final_round],
+        "calibration_fit": {
+            "method": "platt", "a": round(model.calibration[0], 4), "b": round(model.calibration[1], 4),
+            "brier_valid_before": round(float(brier_score_loss(y[valid], uncalibrated)), 4),
+            "brier_valid_after": round(float(brier_score_loss(y[valid], calibrated)), 4),
+        },
+        "n_train": int(len(fit)), "n_valid": int(len(valid)), "n_selection": int(len(sample)),
+        "training_seconds": round(seconds, 2),
+        "roc_curve": roc_points(y[test], probabilities),
+        "held_out_predictions": held_out_sample(y[test], probabilities, seed=seed),
+    })
+    if isinstance(model, TreeModel):
+        metrics["rounds"] = int(model.booster.num_boosted_rounds())
     if p_true is not None:
         metrics["oracle_auc"] = round(float(roc_auc_score(y[test], p_true[test])), 4)
     held_out = HeldOut(rows=positions[test], labels=y[test], probabilities=probabilities)
-    return TrainedModel(booster=booster, metrics=metrics, held_out=held_out)
+    return TrainedModel(model=model, metrics=metrics, held_out=held_out)
+
+
+def stable_holdout(keys: np.ndarray, share: float = 0.2) -> np.ndarray:
+    """Boolean mask: the rows whose key hashes into the held-out `share` (the same for the same key, always)."""
+    digests = np.fromiter((zlib.crc32(str(key).encode()) for key in keys), dtype=np.uint64, count=len(keys))
+    return (digests % 1000) < int(share * 1000)
+
+
+def _selection_sample(y: np.ndarray, fit: np.ndarray, seed: int) -> np.ndarray:
+    """At most SELECTION_ROWS of the fit rows, stratified: enough to rank the algorithms, fast."""
+    if len(fit) <= SELECTION_ROWS:
+        return fit
+    sample, _rest = train_test_split(fit, train_size=SELECTION_ROWS, random_state=seed, stratify=y[fit])
+    return np.sort(sample)
+
+
+def _candidate(algorithm: str, params: dict, seed: int):
+    """An unfitted scikit-learn-style estimator for cross-validation."""
+    if algorithm == "xgboost":
+        return xgb.XGBClassifier(**{**XGB_SKLEARN, **params}, random_state=seed)
+    if algorithm == "random_forest":
+        return xgb.XGBRFClassifier(**{**RF_PARAMS, **params}, random_state=seed)
+    if algorithm == "logreg":
+        return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler(),
+                             LogisticRegression(**{**LOGREG_PARAMS, **params}))
+    if algorithm == "mlp":
+        return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler(),
+                             MLPClassifier(**{**MLP_PARAMS, **params}, random_state=seed))
+    raise ValueError(f"unknown algorithm {algorithm!r}")
+
+
+def cross_validated_auc(algorithm: str, params: dict, X: np.ndarray, y: np.ndarray, *, seed: int) -> tuple[float, float]:
+    """Mean and standard deviation of ROC AUC over CV_FOLDS stratified folds."""
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
+    aucs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        for train, valid in folds.split(X, y):
+            estimator = _candidate(algorithm, params, seed).fit(X[train], y[train])
+            aucs.append(fast_auc(y[valid], estimator.predict_proba(X[valid])[:, 1]))
+    return float(np.mean(aucs)), float(np.std(aucs))
+
+
+def select_algorithm(X: np.ndarray, y: np.ndarray, *, algorithms=KINDS, seed: int = 42) -> list[dict]:
+    """Every algorithm with its default settings, by cross-validated AUC: [{"algorithm", "cv_auc",
+    "cv_auc_std", "seconds"}], in the order given."""
+    results = []
+    for algorithm in algorithms:
+        started = time.perf_counter()
+        mean, std = cross_validated_auc(algorithm, {}, X, y, seed=seed)
+        results.append({"algorithm": algorithm, "cv_auc": round(mean, 4), "cv_auc_std": round(std, 4),
+                         "seconds": round(time.perf_counter() - started, 2)})
+    return results
+
+
+def tune(algorithm: str, X: np.ndarray, y: np.ndarray, *, seed: int = 42,
+         default_auc: float | None = None) -> tuple[dict, list[dict]]:
+    """The best of TUNING_GRID[algorithm] by cross-validated AUC: (params, [{"params", "cv_auc"}]).
+
+    default_auc: the defaults' CV AUC when selection already measured it on the same rows and folds.
+    """
+    tried = []
+    for params in TUNING_GRID[algorithm]:
+        if not params and default_auc is not None:
+            tried.append({"params": {}, "cv_auc": default_auc})
+            continue
+        mean, _std = cross_validated_auc(algorithm, params, X, y, seed=seed)
+        tried.append({"params": params, "cv_auc": round(mean, 4)})
+    best = max(tried, key=lambda t: t["cv_auc"])
+    return dict(best["params"]), tried
+
+
+def fit_model(algorithm: str, params: dict, X_fit, y_fit, X_valid, y_valid, *, seed: int = 42) -> BankModel:
+    """The chosen algorithm fitted on the fit rows, as a BankModel (uncalibrated).
+
+    Gradient boosting stops early on the validation rows; the others fit the fit rows only.
+    """
+    if algorithm == "xgboost":
+        booster_params = {**XGB_PARAMS, "seed": seed, **_booster_names(params)}
+        dfit = xgb.DMatrix(X_fit, label=y_fit, missing=np.nan)
+        dvalid = xgb.DMatrix(X_valid, label=y_valid, missing=np.nan)
+        booster = xgb.train(booster_params, dfit, num_boost_round=MAX_ROUNDS, evals=[(dvalid, "valid")],
+                            early_stopping_rounds=EARLY_STOPPING, verbose_eval=False)
+        return TreeModel(booster[: booster.best_iteration + 1], "xgboost")
+    estimator = _candidate(algorithm, params, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        estimator.fit(X_fit, y_fit)
+    if algorithm == "random_forest":
+        return TreeModel(estimator.get_booster(), "random_forest")
+    scaler, final = estimator.steps[1][1], estimator.steps[2][1]
+    # The imputer filled gaps with the column mean, which the scaler then centred on: a missing
+    # answer is z = 0, exactly what the stored model does with NaN.
+    mean, scale = scaler.mean_, np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    if algorithm == "logreg":
+        return LinearModel(mean, scale, final.coef_[0], final.intercept_[0])
+    return NeuralModel(mean, scale, final.coefs_, final.intercepts_)
+
+
+def _booster_names(params: dict) -> dict:
+    """scikit-learn names of XGBoost settings -> the names xgb.train takes."""
+    names = {"learning_rate": "eta", "reg_lambda": "lambda", "n_estimators": None}
+    out = {}
+    for key, value in params.items():
+        target = names.get(key, key)
+        if target:
+            out[target] = value
+    return out
+
+
+def platt_scaling(margins: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) of the logistic fit P(approve) = sigmoid(a·margin + b) on held-aside rows (Platt, 1999)."""
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(margins, dtype=np.float64).reshape(-1, 1), y)
+    return float(fit.coef_[0, 0]), float(fit.intercept_[0])
+
+
+def roc_points(y_true: np.ndarray, probabilities: np.ndarray, *, points: int = 101) -> dict:
+    """The ROC curve thinned to at most `points` points: {"fpr", "tpr", "thresholds"}."""
+    fpr, tpr, thresholds = roc_curve(y_true, probabilities)
+    keep = np.unique(np.linspace(0, len(fpr) - 1, min(points, len(fpr))).round().astype(int))
+    thresholds = np.clip(thresholds[keep], 0.0, 1.0)
+    return {"fpr": [round(float(v), 4) for v in fpr[keep]], "tpr": [round(float(v), 4) for v in tpr[keep]],
+            "thresholds": [round(float(v), 4) for v in thresholds]}
+
+
+def held_out_sample(y_true: np.ndarray, probabilities: np.ndarray, *, seed: int = 0, size: int = 2000) -> dict:
+    """Up to `size` held-out (label, probability) pairs, for confusion matrices at any threshold."""
+    rows = np.arange(len(y_true))
+    if len(rows) > size:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size, replace=False))
+    return {"y": [int(v) for v in y_true[rows]], "p": [round(float(v), 4) for v in probabilities[rows]]}
 
 
 def _safe_names(columns: list[str]) -> list[str]:
@@ -217,16 +432,18 @@ def _safe_names(columns: list[str]) -> list[str]:
 
 
 def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: list[str], *,
-                    derived: list[DerivedSpec] = (), seed: int = 42,
-                    as_of: dt.date | None = None) -> tuple[FeatureEncoder, dict[str, TrainedModel]]:
+                    derived: list[DerivedSpec] = (), seed: int = 42, as_of: dt.date | None = None,
+                    algorithms: tuple[str, ...] = KINDS) -> tuple[FeatureEncoder, dict[str, TrainedModel]]:
     """One encoder fitted on the frame's answers and one model per bank.
 
     frame: one row per application, a column per field key and `<code>_decision` per bank
-    (optionally `<code>_p_true`); as_of: the day the applications were made.
+    (optionally `<code>_p_true`, and ROW_KEY: a stable id per row, see train_bank's row_keys);
+    as_of: the day the applications were made.
     Each model's metrics also hold "importance" (global_importance on its held-out rows), and its
     held_out.rows are positions in frame (frame.iloc), for comparing other models on the same rows.
     """
     as_of = as_of or frame.attrs.get("as_of") or dt.date.today()
+    row_keys = frame[ROW_KEY].to_numpy() if ROW_KEY in frame else None
     keys = [s.key for s in specs if s.used_by_model]
     records = frame[keys].to_dict("records")
     encoder = FeatureEncoder(specs, derived).fit(records)
@@ -234,8 +451,8 @@ def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: l
     models = {}
     for code in bank_codes:
         p_true = frame[f"{code}_p_true"].to_numpy() if f"{code}_p_true" in frame else None
-        model = train_bank(X, decision_labels(frame[f"{code}_decision"]), encoder.columns,
-                           seed=seed, p_true=p_true)
-        model.metrics["importance"] = global_importance(model.booster, X[model.held_out.rows], encoder)
+        model = train_bank(X, decision_labels(frame[f"{code}_decision"]), encoder.columns, row_keys=row_keys,
+                           seed=seed, p_true=p_true, algorithms=algorithms)
+        model.metrics["importance"] = global_importance(model.model, X[model.held_out.rows], encoder)
         models[code] = model
     return encoder, models

@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,10 +13,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the CSV file (UTF-8, ';'-separated)")
         parser.add_argument("--dry-run", action="store_true", help="check the file without storing it")
+        parser.add_argument("--decided-on", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                            help="the day the banks made these decisions (default: today); ages and "
+                                 "tenures are counted to it")
 
-    def handle(self, *args, file=None, dry_run=False, **options):
+    def handle(self, *args, file=None, dry_run=False, decided_on=None, **options):
         try:
-            report = import_decisions_csv(path=file, dry_run=dry_run)
+            report = import_decisions_csv(path=file, dry_run=dry_run, decided_on=decided_on)
         except ImportRefused as exc:
             raise CommandError(f"{file}: {exc}")
         self.stdout.write(

@@ -11,11 +11,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--config-dir", type=Path, default=None)
+        parser.add_argument("--replace", action="store_true",
+                            help="also deactivate the fields and banks the files leave out")
 
-    def handle(self, *args, config_dir=None, **options):
+    def handle(self, *args, config_dir=None, replace=False, **options):
         try:
-            result = load_config(config_dir)
-        except (ValidationError, KeyError, FileNotFoundError) as exc:
+            result = load_config(config_dir, replace=replace)
+        except (ValidationError, KeyError, FileNotFoundError, ValueError) as exc:
             raise CommandError(f"configuration not loaded: {exc}")
         for name, (created, updated) in result.items():
             self.stdout.write(f"{name}: {created} created, {updated} updated")

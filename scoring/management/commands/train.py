@@ -1,9 +1,10 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.models import Bank, ModelVersion
-from scoring.training import SOURCES, TrainingRefused, train_imported, train_synthetic
+from scoring.training import SOURCES, TrainingRefused, describe_choice, train_imported, train_synthetic
 
 DEFAULT_SYNTHETIC_ROWS = 20_000
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             if not banks:
                 self.stdout.write("every active bank has an active model; nothing to train")
                 return
+        if options["verbosity"] < 2:  # the lines below say it all; the log would say it twice
+            logging.getLogger("scoring.training").setLevel(logging.WARNING)
         started = time.perf_counter()
         try:
             if source == "imported":
@@ -48,7 +51,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         for outcome in outcomes:
             version = f" (version {outcome.version.pk})" if outcome.version else ""
-            line = f"{outcome.bank.code}: {outcome.reason}{version}"
+            algorithm = f"{describe_choice(outcome.version.metrics)}; " if outcome.version else ""
+            line = f"{outcome.bank.code}: {algorithm}{outcome.reason}{version}"
             self.stdout.write(self.style.SUCCESS(line) if outcome.activated else line)
         versions = [o.version for o in outcomes if o.version]
         data = versions[0].training_data if versions else source

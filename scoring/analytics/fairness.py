@@ -1,0 +1,271 @@
+"""Fairness per bank: approval-rate ratio (disparate impact) and ROC AUC by gender and by age band.
+
+Two sources: the live applications (predicted approval per group counted by the database; AUC per
+group from the scores that have a recorded bank answer) and an attribute-free training run, which
+trains the bank's model on the same rows with and without gender and birth date and measures both
+on the same held-out rows. Group metrics come from fairlearn's MetricFrame.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from fairlearn.metrics import MetricFrame, selection_rate
+from sklearn.metrics import roc_auc_score
+
+from scoring.engine.config import default_derived_specs
+from scoring.engine.synthetic import generate_applications
+from scoring.engine.training import KINDS, decision_labels, train_all_banks
+from scoring.models import Bank, Feature
+
+from . import rollup, selectors
+from .drift import ReferenceUnavailable, reference_frame
+from .models import AttributeFreeTraining
+from .tables import Column, Table
+
+log = logging.getLogger(__name__)
+
+# Below this ratio of the lowest to the highest group approval rate, the four-fifths rule flags it.
+DISPARATE_IMPACT_FLOOR = 0.8
+PROTECTED = ("gender", "birth_date")
+# Fewer labelled rows than this in a group and its AUC is too noisy to show.
+MIN_GROUP_ROWS = 20
+# Training data when the active model's own cannot be rebuilt.
+FALLBACK_SYNTHETIC = {"rows": 20_000, "seed": 42}
+ATTRIBUTES = {"gender": _("Пол"), "age_band": _("Возраст")}
+
+
+def age_band(ages) -> np.ndarray:
+    """Age band labels (selectors.AGE_BANDS) for ages in years; '' where unknown."""
+    ages = np.asarray(ages, dtype=float)
+    out = np.full(len(ages), "", dtype=object)
+    for low, high, label in selectors.AGE_BANDS:
+        inside = ~np.isnan(ages)
+        if low is not None:
+            inside &= ages >= low
+        if high is not None:
+            inside &= ages < high
+        out[inside] = label
+    return out
+
+
+def group_metrics(y, p, groups, threshold: float) -> list[dict]:
+    """Per group: rows, approval rate at the threshold, AUC (None if one class or too few rows).
+
+    y: 1/0 labels, p: probabilities, groups: a label per row ('' rows are left out).
+    """
+    y, p, groups = np.asarray(y, dtype=int), np.asarray(p, dtype=float), np.asarray(groups, dtype=object)
+    keep = groups != ""
+    y, p, groups = y[keep], p[keep], groups[keep]
+    if len(y) == 0:
+        return []
+
+    def auc(y_true, y_score):
+        if len(y_true) < MIN_GROUP_ROWS or len(set(np.asarray(y_true).tolist())) < 2:
+            return math.nan
+        return roc_auc_score(y_true, y_score)
+
+    def rate(y_true, y_pred):
+        return selection_rate(y_true, y_pred >= threshold)
+
+    frame = MetricFrame(metrics={"auc": auc, "approval_rate": rate, "count": lambda t, s: len(t)},
+                        y_true=y, y_pred=p, sensitive_features=pd.Series(groups, name="group"))
+    table = frame.by_group
+    return [{"group": str(group), "n": int(row["count"]), "approval_rate": float(row["approval_rate"]),
+             "auc": None if math.isnan(row["auc"]) else float(row["auc"])} for group, row in table.iterrows()]
+
+
+def ratio(rates: list[float | None]) -> float | None:
+    """Lowest over highest approval rate (1 = equal); None with fewer than two groups."""
+    present = [r for r in rates if r is not None]
+    if len(present) < 2 or max(present) == 0:
+        return None
+    return min(present) / max(present)
+
+
+def _gender_labels() -> dict:
+    feature = Feature.objects.filter(key="gender").first()
+    return dict(feature.choice_pairs()) if feature else {}
+
+
+def live_group_quality(filters: selectors.Filters) -> list[list]:
+    """[bank code, attribute, group, answers, predicted approval rate, AUC] from the scores with a recorded
+    answer (row-level, so stored by the daily refresh rather than summed by day)."""
+    genders = _gender_labels()
+    rows = []
+    for bank in Bank.objects.order_by("code"):
+        labelled = selectors.live_labelled_scores(bank)
+        if not labelled:
+            continue
+        p = [r[0] for r in labelled]
+        y = [r[1] for r in labelled]
+        for attribute, groups in (("gender", [genders.get(str(r[2]), str(r[2])) if r[2] not in (None, "") else ""
+                                               for r in labelled]),
+                                  ("age_band", age_band([r[3] if r[3] is not None else np.nan for r in labelled]))):
+            for entry in group_metrics(y, p, groups, bank.approval_threshold):
+                rows.append([bank.code, attribute, entry["group"], entry["n"], entry["approval_rate"], entry["auc"]])
+    return rows
+
+
+def live_fairness(filters: selectors.Filters) -> dict:
+    """Tables: predicted approval rate by group and its ratio per bank; live AUC by group."""
+    genders = _gender_labels()
+    banks = {b.code: b for b in Bank.objects.order_by("code")}
+    if filters.bank:
+        banks = {code: b for code, b in banks.items() if code == filters.bank}
+    tables = {}
+    for attribute, title in ATTRIBUTES.items():
+        per_bank: dict[str, list] = {}
+        source = rollup if rollup.usable(filters, attribute) else selectors
+        for row in source.predicted_approval_by_group(filters, attribute):
+            if row["bank__code"] not in banks or row["group"] in (None, "", selectors.UNKNOWN):
+                continue
+            group = genders.get(str(row["group"]), str(row["group"])) if attribute == "gender" else row["group"]
+            per_bank.setdefault(row["bank__code"], []).append((group, row["n"], row["likely"] / row["n"]))
+        rows, flags = [], []
+        for code, groups in per_bank.items():
+            value = ratio([rate for _g, _n, rate in groups])
+            details = "; ".join(f"{g}: {rate * 100:.1f} % ({n})" for g, n, rate in groups)
+            rows.append([banks[code].name, details, value])
+            flags.append(value is not None and value < DISPARATE_IMPACT_FLOOR)
+        tables[f"impact_{attribute}"] = Table(
+            f"impact_{attribute}", _("Доля «скорее одобрит» по группам: %(a)s") % {"a": title},
+            [Column(_("Банк")), Column(_("Группы: доля (заявок)")), Column(_("Отношение мин./макс."), "ratio")],
+            rows, flags=flags)
+
+    snapshot = rollup.live_group_quality_snapshot() if rollup.usable(filters) else None
+    rows = snapshot if snapshot is not None else live_group_quality(filters)
+    rows = [row for row in rows if not filters.bank or row[0] == filters.bank]
+    tables["live_auc"] = Table(
+        "live_auc", _("Качество по группам на реальных ответах банков"),
+        [Column(_("Банк")), Column(_("Признак")), Column(_("Группа")), Column(_("Ответов"), "count"),
+         Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio")],
+        [[banks[r[0]].name if r[0] in banks else r[0], ATTRIBUTES.get(r[1], r[1]), *r[2:]] for r in rows])
+    return tables
+
+
+# --- training without the protected attributes --------------------------------------------------
+
+def training_frame_for(bank: Bank) -> tuple[pd.DataFrame, str]:
+    """The rows the bank's active model was trained on (or the default synthetic set), and their description."""
+    version = bank.active_model
+    if version is not None:
+        try:
+            return reference_frame(version), version.training_data
+        except ReferenceUnavailable as exc:
+            log.info("training data of %s cannot be rebuilt (%s); using the synthetic default", version, exc)
+    rows, seed = FALLBACK_SYNTHETIC["rows"], FALLBACK_SYNTHETIC["seed"]
+    return generate_applications(rows, seed=seed, bank_codes=[bank.code]), f"synthetic rows={rows} seed={seed}"
+
+
+def request_attribute_free_training(*, bank: Bank) -> AttributeFreeTraining:
+    """Queue a comparison run for bank; the Celery task does the training after the commit."""
+    from .tasks import train_without_protected_attributes
+
+    with transaction.atomic():
+        run = AttributeFreeTraining.objects.create(bank=bank, excluded=list(PROTECTED))
+        transaction.on_commit(lambda: train_without_protected_attributes.delay(run.pk))
+    return run
+
+
+def run_attribute_free_training(*, run_id: int, frame: pd.DataFrame | None = None, source: str = "",
+                                seed: int = 42) -> AttributeFreeTraining:
+    """Train run.bank with every field and without the protected ones on the same rows; store both AUCs
+    and the group metrics on the same held-out rows. frame/source override the training data (tests)."""
+    run = AttributeFreeTraining.objects.select_related("bank").get(pk=run_id)
+    try:
+        if frame is None:
+            frame, source = training_frame_for(run.bank)
+        active = run.bank.active_model
+        # The active model's algorithm, so both models answer "what do these fields cost this model".
+        algorithms = (active.algorithm,) if active is not None and active.algorithm in KINDS else KINDS
+        result = compare_with_and_without(frame, bank=run.bank, excluded=run.excluded, seed=seed,
+                                          algorithms=algorithms)
+    except (ValueError, KeyError) as exc:
+        run.status, run.error, run.finished_at = AttributeFreeTraining.Status.FAILED, str(exc)[:2000], timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        return run
+    run.training_data = source[:300]
+    run.auc_with, run.auc_without = result["with"]["auc"], result["without"]["auc"]
+    run.metrics, run.status, run.finished_at = result, AttributeFreeTraining.Status.DONE, timezone.now()
+    run.save(update_fields=["training_data", "auc_with", "auc_without", "metrics", "status", "finished_at"])
+    return run
+
+
+def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed: int = 42,
+                             algorithms: tuple[str, ...] = KINDS) -> dict:
+    """{"with": {...}, "without": {...}}: held-out AUC and group metrics of two models trained with the
+    engine's train_all_banks on the same frame and seed (so on the same split), one without `excluded`."""
+    as_of = frame.attrs.get("as_of") or timezone.localdate()
+    column = f"{bank.code}_decision"
+    # Imported history leaves a bank's decision empty (None) where the file had none; the engine's
+    # decision_labels reads text only, so empty becomes "" (no answer) before training.
+    frame = frame.assign(**{column: frame[column].fillna("")})
+    frame.attrs["as_of"] = as_of
+    derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
+    specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
+    blind = [s for s in specs if s.key not in excluded]
+    result = {}
+    for name, chosen in (("with", specs), ("without", blind)):
+        _encoder, models = train_all_banks(frame, chosen, [bank.code], derived=derived, seed=seed, as_of=as_of,
+                                           algorithms=algorithms)
+        model = models[bank.code]
+        held = model.held_out
+        rows = frame.iloc[held.rows]
+        ages = _ages(rows.get("birth_date"), as_of)
+        result[name] = {
+            "auc": model.metrics["auc"], "auc_ci_low": model.metrics.get("auc_ci_low"),
+            "auc_ci_high": model.metrics.get("auc_ci_high"), "n_test": model.metrics.get("n_test"),
+            "fields": [s.key for s in chosen],
+            "gender": group_metrics(held.labels, held.probabilities,
+                                    rows["gender"].fillna("").astype(str).to_numpy() if "gender" in rows else [],
+                                    bank.approval_threshold),
+            "age_band": group_metrics(held.labels, held.probabilities, age_band(ages), bank.approval_threshold),
+        }
+    labels = decision_labels(frame[f"{bank.code}_decision"].fillna(""))
+    result["rows"] = int((~np.isnan(labels)).sum())
+    return result
+
+
+def _ages(birth_dates, as_of: dt.date) -> np.ndarray:
+    if birth_dates is None:
+        return np.array([])
+    parsed = pd.to_datetime(pd.Series(birth_dates, dtype=object).astype("string").str.slice(0, 10), errors="coerce")
+    return ((pd.Timestamp(as_of) - parsed).dt.days / 365.25).to_numpy(dtype=float)
+
+
+def attribute_free_tables(runs: list[AttributeFreeTraining]) -> dict:
+    """The latest finished run per bank as tables: AUC with and without, and groups' ratios."""
+    genders = _gender_labels()
+    summary, groups = [], []
+    for run in runs:
+        summary.append([run.bank.name, run.auc_with, run.auc_without, run.auc_cost, run.metrics.get("rows"),
+                        run.training_data, run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""])
+        for name, label in (("with", _("со всеми полями")), ("without", _("без пола и даты рождения"))):
+            for attribute in ATTRIBUTES:
+                entries = run.metrics.get(name, {}).get(attribute, [])
+                value = ratio([e["approval_rate"] for e in entries])
+                for entry in entries:
+                    group = genders.get(entry["group"], entry["group"]) if attribute == "gender" else entry["group"]
+                    groups.append([run.bank.name, label, ATTRIBUTES[attribute], group, entry["n"],
+                                   entry["approval_rate"], entry["auc"], value])
+    return {
+        "attribute_free": Table(
+            "attribute_free", _("Обучение без защищённых полей: цена в AUC"),
+            [Column(_("Банк")), Column(_("AUC со всеми полями"), "ratio"), Column(_("AUC без пола и возраста"), "ratio"),
+             Column(_("Потеря AUC"), "ratio"), Column(_("Строк с ответом"), "count"), Column(_("Данные")),
+             Column(_("Рассчитано"))], summary),
+        "attribute_free_groups": Table(
+            "attribute_free_groups", _("Группы на отложенной выборке: с защищёнными полями и без"),
+            [Column(_("Банк")), Column(_("Модель")), Column(_("Признак")), Column(_("Группа")),
+             Column(_("Строк"), "count"), Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio"),
+             Column(_("Отношение мин./макс."), "ratio")], groups,
+            flags=[row[-1] is not None and row[-1] < DISPARATE_IMPACT_FLOOR for row in groups]),
+    }

@@ -1,0 +1,25 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] or None: look a table or chart up by its key in a template."""
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.inclusion_tag("analytics/_table.html")
+def analytics_table(tables, key, charts=None, query="", caption=""):
+    """One table (with its chart above it and a CSV link), or "нет данных" when it is absent."""
+    return {"table": (tables or {}).get(key), "chart": (charts or {}).get(key), "query": query, "caption": caption}
+
+
+@register.filter
+def can_see_analytics(user) -> bool:
+    """roles.can_see_analytics for templates (the nav link)."""
+    from scoring import roles
+
+    return bool(user and user.is_authenticated and roles.can_see_analytics(user))

@@ -1,0 +1,78 @@
+"""Drift: PSI per field between a model's training data and the latest applications."""
+import math
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring.analytics.drift import compute_drift, psi, reference_frame
+from scoring.analytics.models import DriftMeasurement
+from scoring.engine.synthetic import generate_applications
+from scoring.models import Application, Bank, ModelVersion
+
+
+def test_psi_of_known_shares():
+    expected = (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.75 - 0.5) * math.log(0.75 / 0.5)
+    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(expected)
+    assert psi([0.3, 0.7], [0.3, 0.7]) == 0
+
+
+@pytest.fixture
+def synthetic_version(configured, trained_artifacts):
+    encoder, by_bank = trained_artifacts
+    artifact, metrics = by_bank["bank_a"]
+    return ModelVersion.objects.create(bank=Bank.objects.get(code="bank_a"), encoder=encoder, artifact=artifact,
+                                       metrics=metrics, training_data="synthetic rows=800 seed=11", active=True)
+
+
+def live_applications(officer, count, **changes):
+    # Generated as of today: ages and tenures are counted to the day each application is submitted.
+    frame = generate_applications(count, seed=99, as_of=timezone.localdate())
+    for i, record in enumerate(frame.iloc[:, :16].astype(object).to_dict("records")):
+        answers = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        answers.update(changes)
+        Application.objects.create(officer=officer, answers=answers, answers_hash=f"d{i}",
+                                   status=Application.Status.DONE)
+
+
+def test_it_rebuilds_the_synthetic_training_rows(synthetic_version):
+    frame = reference_frame(synthetic_version)
+    assert len(frame) == 800 and frame.equals(generate_applications(800, seed=11, bank_codes=["bank_a"]))
+
+
+def test_it_finds_drift_in_a_changed_field_only(synthetic_version, officer):
+    live_applications(officer, 400, loan_term="24")
+    run = compute_drift(last=400)
+    by_field = {m.feature: m.psi for m in run.measurements}
+    assert by_field["loan_term"] > 0.25
+    assert by_field["goods_category"] < 0.1 and by_field["month_profit"] < 0.1
+    assert DriftMeasurement.objects.filter(model_version=synthetic_version).count() == len(by_field)
+
+
+def test_the_dashboard_warns_when_a_psi_exceeds_the_limit(analyst_client, synthetic_version, officer):
+    live_applications(officer, 200, loan_term="24")
+    call_command("compute_drift", "--last", "200")
+    page = analyst_client.get(reverse("analytics:dashboard")).content.decode()
+    assert 'role="alert"' in page and "loan_term" in page
+    assert "loan_term" in analyst_client.get(reverse("analytics:drift")).content.decode()
+
+
+def test_the_dashboard_does_not_warn_without_drift(analyst_client, synthetic_version, officer):
+    live_applications(officer, 300)
+    call_command("compute_drift", "--last", "300")
+    assert 'role="alert"' not in analyst_client.get(reverse("analytics:dashboard")).content.decode()
+
+
+def test_it_skips_a_model_whose_training_data_cannot_be_rebuilt(configured, trained_artifacts, officer):
+    encoder, by_bank = trained_artifacts
+    version = ModelVersion.objects.create(bank=Bank.objects.get(code="bank_b"), encoder=encoder,
+                                          artifact=by_bank["bank_b"][0], training_data="a spreadsheet", active=True)
+    live_applications(officer, 10)
+    run = compute_drift(last=10)
+    assert version.pk in run.skipped and not run.measurements
+
+
+def test_it_is_scheduled_daily(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["analytics-compute-drift"]
+    assert entry["task"] == "scoring.analytics.tasks.compute_drift" and entry["schedule"] == 24 * 3600

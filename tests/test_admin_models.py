@@ -1,0 +1,155 @@
+"""Model versions in the admin: list with metrics, train now with progress, activate through the gate,
+roll back, champion against challenger on the same rows."""
+import pytest
+
+from scoring.models import AuditEntry, Bank, ModelVersion, TrainingRun
+
+LIST_URL = "/admin/scoring/modelversion/"
+TRAIN_URL = "/admin/scoring/modelversion/train/"
+COMPARE_URL = "/admin/scoring/modelversion/compare/"
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+def copy_of(version, *, metrics, training_data="tests", active=False):
+    return ModelVersion.objects.create(bank=version.bank, encoder=version.encoder, artifact=bytes(version.artifact),
+                                       metrics=metrics, training_data=training_data, active=active)
+
+
+PASSING = {"auc": 0.8, "auc_ci_low": 0.77, "auc_ci_high": 0.83}
+FAILING = {"auc": 0.51, "auc_ci_low": 0.47, "auc_ci_high": 0.55}
+
+
+def action(client, name, versions):
+    return client.post(LIST_URL, {"action": name, "_selected_action": [v.pk for v in versions]}, follow=True)
+
+
+def test_the_list_shows_each_versions_auc_and_gate(admin_client, models_ready):
+    version = ModelVersion.objects.filter(bank__code="bank_a").first()
+    ModelVersion.objects.filter(pk=version.pk).update(metrics={**PASSING, "quality_gate": "AUC 0.800 — activated"})
+    text = admin_client.get(LIST_URL).content.decode()
+    assert "0.800" in text and "0.770–0.830" in text and "AUC 0.800 — activated" in text
+
+
+def test_it_activates_a_version_that_passes_the_gate_and_logs_it(admin_client, models_ready):
+    current = Bank.objects.get(code="bank_a").active_model
+    challenger = copy_of(current, metrics=PASSING)
+    response = action(admin_client, "activate_selected", [challenger])
+    assert "стала активной" in response.content.decode()
+    challenger.refresh_from_db()
+    current.refresh_from_db()
+    assert challenger.active and not current.active and challenger.activated_at is not None
+    entry = AuditEntry.objects.get(action="activate")
+    assert entry.before["version"] == current.pk and entry.after["version"] == challenger.pk
+    assert entry.actor.username == "admin1"
+
+
+def test_it_refuses_to_activate_a_version_no_better_than_chance(admin_client, models_ready):
+    current = Bank.objects.get(code="bank_a").active_model
+    weak = copy_of(current, metrics=FAILING)
+    response = action(admin_client, "activate_selected", [weak])
+    assert "не прошла проверку качества" in response.content.decode()
+    assert Bank.objects.get(code="bank_a").active_model == current
+    assert not AuditEntry.objects.filter(action="activate").exists()
+
+
+def test_it_refuses_a_version_worse_than_the_active_one_on_the_same_rows(admin_client, models_ready):
+    current = Bank.objects.get(code="bank_a").active_model
+    worse = copy_of(current, metrics={**PASSING, "champion_version": current.pk, "champion_auc_same_rows": 0.9})
+    response = action(admin_client, "activate_selected", [worse])
+    assert "worse than the active model" in response.content.decode()
+    assert Bank.objects.get(code="bank_a").active_model == current
+
+
+def test_it_rolls_back_to_the_previous_version(admin_client, models_ready):
+    first = Bank.objects.get(code="bank_a").active_model
+    second = copy_of(first, metrics=PASSING)
+    action(admin_client, "activate_selected", [second])
+    response = action(admin_client, "roll_back_selected", [second])
+    assert "активна снова версия" in response.content.decode()
+    first.refresh_from_db()
+    assert first.active and not ModelVersion.objects.get(pk=second.pk).active
+    entry = AuditEntry.objects.get(action="rollback")
+    assert entry.before["version"] == second.pk and entry.after["version"] == first.pk
+
+
+def test_it_says_when_there_is_nothing_to_roll_back_to(admin_client, models_ready):
+    only = Bank.objects.get(code="bank_b").active_model
+    response = action(admin_client, "roll_back_selected", [only])
+    assert "нет предыдущей версии" in response.content.decode()
+    assert ModelVersion.objects.get(pk=only.pk).active
+
+
+def test_train_now_runs_in_celery_and_records_progress(admin_client, configured, django_capture_on_commit_callbacks):
+    bank = Bank.objects.get(code="bank_a")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(TRAIN_URL, {"source": "synthetic", "banks": [bank.pk], "rows": "1500"})
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/train/{run.pk}/")
+    assert run.status == TrainingRun.Status.DONE and run.progress == 100
+    assert run.started_by.username == "admin1"
+    [outcome] = run.outcomes
+    version = ModelVersion.objects.get(pk=outcome["version"])
+    assert version.bank == bank and version.training_data.startswith("synthetic rows=1500")
+    assert outcome["activated"] == version.active
+    if version.active:
+        assert AuditEntry.objects.filter(action="activate", object_id=str(version.pk)).exists()
+
+
+def test_train_now_from_an_empty_history_fails_with_the_reason(admin_client, configured,
+                                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(TRAIN_URL, {"source": "imported", "rows": "20000"})
+    run = TrainingRun.objects.get()
+    assert run.status == TrainingRun.Status.FAILED and "no imported applications" in run.message
+
+
+def test_the_run_page_polls_until_the_run_finishes(admin_client, configured, administrator):
+    run = TrainingRun.objects.create(source="synthetic", started_by=administrator)
+    page = admin_client.get(f"{TRAIN_URL}{run.pk}/")
+    assert 'hx-trigger="every 2s"' in page.content.decode() and "htmx" in page.content.decode()
+    partial = admin_client.get(f"{TRAIN_URL}{run.pk}/", HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.DONE, progress=100)
+    finished = admin_client.get(f"{TRAIN_URL}{run.pk}/", HTTP_HX_REQUEST="true")
+    assert finished.status_code == 286  # htmx stops polling
+    assert "hx-trigger" not in finished.content.decode()
+
+
+def test_it_compares_champion_and_challenger_on_the_same_rows(admin_client, models_ready):
+    champion = Bank.objects.get(code="bank_a").active_model
+    ModelVersion.objects.filter(pk=champion.pk).update(training_data="synthetic rows=3000 seed=7")
+    other = Bank.objects.get(code="bank_b").active_model
+    challenger = ModelVersion.objects.create(bank=champion.bank, encoder=other.encoder,
+                                             artifact=bytes(other.artifact), training_data="synthetic rows=3000")
+    response = admin_client.get(COMPARE_URL, {"champion": champion.pk, "challenger": challenger.pk})
+    assert response.status_code == 200
+    comparison = response.context["comparison"]
+    assert comparison.rows == 3000 and comparison.labelled > 2000
+    # Bank A's own model knows bank A's policy better than bank B's model does.
+    assert comparison.champion.auc > comparison.challenger.auc
+    assert 0 < comparison.agreement <= 1
+    text = response.content.decode()
+    for figures in (comparison.champion, comparison.challenger):
+        assert f"{figures.auc:.3f}".replace(".", ",") in text  # Russian decimal comma
+
+
+def test_it_refuses_to_compare_versions_of_two_banks(admin_client, models_ready):
+    a = Bank.objects.get(code="bank_a").active_model
+    b = Bank.objects.get(code="bank_b").active_model
+    response = admin_client.get(COMPARE_URL, {"champion": a.pk, "challenger": b.pk})
+    assert response.status_code == 400
+    assert "только версии одного банка" in response.content.decode()
+
+
+def test_an_officer_cannot_train_or_compare(client, officer, configured):
+    officer.is_staff = True
+    officer.save()
+    client.force_login(officer)
+    assert client.post(TRAIN_URL, {"source": "synthetic", "rows": "1500"}).status_code == 403
+    assert client.get(COMPARE_URL).status_code == 403
+    assert not TrainingRun.objects.exists()
