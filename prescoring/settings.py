@@ -228,6 +228,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # queued for the periodic re-enqueue) instead of holding the officer for seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # The lock a worker holds while it returns unacknowledged messages; a worker killed holding it
+    # blocks the return for this long.
+    "unacked_mutex_expire": int(os.environ.get("CELERY_UNACKED_MUTEX_EXPIRE", "300")),
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 CELERY_TASK_TIME_LIMIT = 120

@@ -111,7 +111,7 @@ def test_a_worker_killed_mid_scoring_leaves_the_application_to_the_next_worker(
     assert status_of(application_id) == "scoring" and not BankScore.objects.filter(application_id=application_id).exists()
 
     replacement = workers(redis_server.url)
-    wait_for(lambda: status_of(application_id) == "done", 90, "the replacement worker to score it")
+    wait_for(lambda: status_of(application_id) == "done", 180, "the replacement worker to score it")
     assert BankScore.objects.filter(application_id=application_id).count() == 5
     assert replacement.output.count("succeeded in") == 1, replacement.output
 
