@@ -7,3 +7,27 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prescoring.settings")
 app = Celery("prescoring")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# The request id travels with the task, so the worker's log lines name the request that queued it.
+from celery.signals import before_task_publish, task_postrun, task_prerun  # noqa: E402
+
+from prescoring.observability import request_id_var, task_id_var  # noqa: E402
+
+
+@before_task_publish.connect
+def _attach_request_id(headers=None, **kwargs):
+    if headers is not None and request_id_var.get() != "-":
+        headers.setdefault("request_id", request_id_var.get())
+
+
+@task_prerun.connect
+def _enter_task_context(task_id=None, task=None, **kwargs):
+    task_id_var.set(task_id or "-")
+    request_id_var.set(getattr(task.request, "request_id", None) or "-")
+
+
+@task_postrun.connect
+def _leave_task_context(**kwargs):
+    task_id_var.set("-")
+    request_id_var.set("-")

@@ -52,7 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "prescoring.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "prescoring.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,15 +144,39 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; keep Django's default
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(8 * 3600)))  # one working day
+# Scripts only from our origin: no inline <script>, no on*= handlers (templates keep JS in static/js).
+# Inline style attributes stay allowed for the computed bar widths of the explanation waterfall.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 if env_bool("DJANGO_SECURE", False):
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Upload limits: a request body (form or JSON) of at most 5 MB and 1000 fields; uploaded files
+# (CSV imports) of at most MAX_UPLOAD_BYTES, checked by scoring.uploads.validate_csv_upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Login lockout: after FAILURES wrong passwords for one username from one address, that pair is
+# refused for SECONDS (counted in the cache, which is Redis, shared by every web process, in production).
+AUTHENTICATION_BACKENDS = ["scoring.lockout.LockoutModelBackend"]
+LOGIN_LOCKOUT = {
+    "FAILURES": int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "5")),
+    "SECONDS": int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900")),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -198,11 +224,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that died unacknowledged goes back to the queue after this long.
+# A web request that cannot reach the broker gives up after one quick retry (the application stays
+# queued for the periodic re-enqueue) instead of holding the officer for seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # The lock a worker holds while it returns unacknowledged messages; a worker killed holding it
+    # blocks the return for this long.
+    "unacked_mutex_expire": int(os.environ.get("CELERY_UNACKED_MUTEX_EXPIRE", "300")),
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-# Celery beat (`celery -A prescoring beat`): the analytics pages' daily figures and drift measurement.
+# Celery beat (`celery -A prescoring beat`, exactly one per deployment): applications left queued
+# (broker down when they were submitted, a lost message) are sent again, scoring being idempotent;
+# the analytics pages' daily figures and drift measurement.
 CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-applications": {
+        "task": "scoring.tasks.requeue_stale_applications",
+        "schedule": float(os.environ.get("PRESCORING_REQUEUE_EVERY_SECONDS", "60")),
+    },
     "analytics-refresh": {
         "task": "scoring.analytics.tasks.refresh_analytics",
         "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", 15 * 60)),
@@ -225,6 +266,11 @@ PRESCORING = {
     # Scores at or above the bank's threshold are "likely"; this margin below it is "uncertain".
     "UNCERTAIN_MARGIN": float(os.environ.get("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
     "TOP_REASONS": 5,
+    # An application queued this long without being scored is sent to the broker again.
+    "REQUEUE_AFTER_SECONDS": int(os.environ.get("PRESCORING_REQUEUE_AFTER_SECONDS", "60")),
+    # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
+    "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("PRESCORING_RETENTION_DAYS", "1095")),
+    "MAX_UPLOAD_BYTES": int(os.environ.get("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
     "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
                                                 "logreg,random_forest,xgboost,mlp").split(",")),
@@ -241,11 +287,18 @@ PRESCORING_API = {
     "WEBHOOK_RETRY_MAX_SECONDS": int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
 }
 
+# LOG_FORMAT=json (the Docker image) writes one JSON object per line; both formats carry the
+# request id (X-Request-ID) and the Celery task id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "prescoring.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s task=%(task_id)s] %(message)s"},
+        "json": {"()": "prescoring.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

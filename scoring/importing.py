@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -124,7 +125,10 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     report with report.accepted False and stores nothing.
     """
     path = Path(path)
+    limit = settings.PRESCORING["MAX_UPLOAD_BYTES"]
     try:
+        if path.stat().st_size > limit:
+            raise ImportRefused(f"Файл {path.name} больше {limit // (1024 * 1024)} МБ; разделите его на части.")
         content = path.read_bytes()
     except FileNotFoundError:
         raise ImportRefused(f"Файл {path} не найден.") from None

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
@@ -64,14 +64,41 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
     return existing, False
 
 
-def enqueue_scoring(application_id) -> None:
-    """Send the scoring task; if the broker is down the application stays queued, not lost."""
+def enqueue_scoring(application_id) -> bool:
+    """Send the scoring task; if the broker is down the application stays queued, not lost
+    (requeue_stale_applications sends it again later). Returns whether the broker took it."""
     from scoring.tasks import score_application
 
     try:
-        score_application.delay(str(application_id))
+        # Without a retry policy a dead broker fails at once instead of holding the request.
+        score_application.apply_async((str(application_id),), retry=False)
     except Exception:  # noqa: BLE001 - any broker failure leaves the application queued
         log.exception("could not enqueue scoring of application %s; it stays queued", application_id)
+        return False
+    return True
+
+
+def requeue_stale_applications(*, older_than_seconds: int | None = None) -> int:
+    """Send again every application still queued (or stuck scoring) after older_than_seconds.
+
+    Catches what the broker lost or never took (Redis down at submission, a message dropped);
+    scoring is idempotent, so one sent twice is scored once. Returns how many were sent.
+    """
+    from datetime import timedelta
+
+    age = older_than_seconds if older_than_seconds is not None else settings.PRESCORING["REQUEUE_AFTER_SECONDS"]
+    now = timezone.now()
+    # An application "scoring" for longer than the task's hard time limit has lost its worker.
+    stuck_after = max(age, int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) * 2)
+    stale = Application.objects.filter(
+        models.Q(status=Application.Status.QUEUED, updated_at__lt=now - timedelta(seconds=age))
+        | models.Q(status=Application.Status.SCORING, updated_at__lt=now - timedelta(seconds=stuck_after))
+    ).values_list("pk", flat=True)
+    sent = 0
+    for application_id in list(stale[:1000]):
+        if enqueue_scoring(application_id):
+            sent += 1
+    return sent
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -343,3 +370,32 @@ def submit_batch(*, officer, items: list[dict]):
             rows.append(ScoringBatchItem(batch=batch, position=position, application=application))
         ScoringBatchItem.objects.bulk_create(rows)
     return batch
+
+
+# --- retention of personal data (docs/deploy.md, "Personal data") ---------------------------------
+
+def erase_expired_clients(*, days: int, now=None, dry_run: bool = False) -> int:
+    """Delete the clients (names, phones) whose latest application is older than `days`.
+
+    Their applications stay, without a client: answers, scores and outcomes carry no name or
+    phone and keep feeding calibration and retraining. Returns how many clients were (or, on a
+    dry run, would be) erased; the erasure itself is one audit entry.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from scoring import audit
+
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = (Client.objects.annotate(last_application=Max("applications__created_at"))
+               .filter(models.Q(last_application__lt=cutoff)
+                       | models.Q(last_application__isnull=True, created_at__lt=cutoff)))
+    ids = list(expired.values_list("pk", flat=True))
+    if dry_run or not ids:
+        return len(ids)
+    with transaction.atomic():
+        Client.objects.filter(pk__in=ids).delete()
+        audit.record(actor=None, action="erase_personal_data", object_type="scoring.client",
+                     after={"clients_erased": len(ids), "older_than_days": days, "cutoff": cutoff.isoformat()})
+    return len(ids)

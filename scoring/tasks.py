@@ -11,7 +11,10 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, retry_backoff=True, retry_backoff_max=60)
+# acks_late + reject_on_worker_lost: a worker killed mid-scoring leaves the message on the broker,
+# so another worker scores the application; the time limits stop a scoring that hangs.
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, retry_backoff=True,
+             retry_backoff_max=60, soft_time_limit=100, time_limit=120)
 def score_application(self, application_id: str) -> str:
     """Score one application for every active bank (idempotent: safe to deliver twice)."""
     try:
@@ -34,6 +37,15 @@ def score_application(self, application_id: str) -> str:
         return "failed"
     _notify(application_id)
     return application.status if application else "missing"
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def requeue_stale_applications() -> int:
+    """Run by Celery beat: queued applications the broker never delivered are sent again."""
+    sent = services.requeue_stale_applications()
+    if sent:
+        log.info("sent %s stale applications to scoring again", sent)
+    return sent
 
 
 # Training several banks on 20 000 rows takes minutes, far over the scoring tasks' default limit.

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import roles, selectors, services
+from scoring import audit, roles, selectors, services
 from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
 from scoring.questionnaire import active_features
 
@@ -93,11 +93,14 @@ def _application_or_404(request, application_id):
 @require_GET
 def application_detail(request, application_id):
     application = _application_or_404(request, application_id)
+    show_personal_data = roles.sees_personal_data(request.user)
+    if show_personal_data and application.client_id:
+        audit.record(actor=request.user, action="view_personal_data", obj=application)
     return render(request, "scoring/application_detail.html", {
         "application": application,
         "scores": _in_recommended_order(application),
         "answer_rows": _answer_rows(application),
-        "show_personal_data": roles.sees_personal_data(request.user),
+        "show_personal_data": show_personal_data,
     })
 
 

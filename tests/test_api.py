@@ -121,3 +121,18 @@ def test_session_auth_works_for_the_browser(officer, models_ready, answers):
     browser = Client()
     browser.force_login(officer)
     assert browser.post(URL, {"answers": answers}, content_type="application/json").status_code == 202
+
+
+@pytest.mark.django_db
+def test_it_shows_a_queued_application_without_a_recommendation(officer, models_ready, answers):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from scoring import services
+
+    application, _ = services.submit_application(officer=officer, answers=answers)  # not committed: stays queued
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    response = api.get(f"/api/v1/applications/{application.pk}/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "queued" and response.json()["recommendation"] is None

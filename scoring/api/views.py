@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from scoring import roles, selectors, services
+from scoring import audit, roles, selectors, services
 from scoring.api.errors import PayloadTooLarge, validation_error_response
 from scoring.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from scoring.api.idempotency import idempotent
@@ -176,7 +176,10 @@ def application_detail(request, application_id):
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")
-    return Response(ApplicationSerializer(application, context={"request": request}).data)
+    body = ApplicationSerializer(application, context={"request": request}).data
+    if application.client_id and roles.sees_personal_data(request.user) and body.get("client"):
+        audit.record(actor=request.user, action="view_personal_data", obj=application)
+    return Response(body)
 
 
 @extend_schema(

@@ -1,0 +1,60 @@
+"""Login lockout: repeated wrong passwords for one username from one address lock that pair out.
+
+Counted in the cache (Redis in production, so every web process sees the same count). A lock
+refuses even the right password until it expires; a successful login clears the count.
+"""
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth import user_logged_in, user_login_failed
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
+
+
+def _key(username: str | None, request) -> str:
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    digest = hashlib.sha256(f"{(username or '').strip().lower()}|{address}".encode()).hexdigest()
+    return f"login-failures:{digest}"
+
+
+def is_locked_out(username: str | None, request) -> bool:
+    return cache.get(_key(username, request), 0) >= settings.LOGIN_LOCKOUT["FAILURES"]
+
+
+def count_failure(username: str | None, request) -> None:
+    key = _key(username, request)
+    if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT["SECONDS"]):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT["SECONDS"])
+
+
+class LockoutModelBackend(ModelBackend):
+    """The usual username/password backend, refusing a locked-out username and address."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(self._username_field())
+        if is_locked_out(username, request):
+            raise PermissionDenied("locked out")  # stops authenticate(); counted as a failure
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+    @staticmethod
+    def _username_field():
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().USERNAME_FIELD
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    count_failure(credentials.get("username"), request)
+
+
+@receiver(user_logged_in)
+def _on_logged_in(sender, request, user, **kwargs):
+    cache.delete(_key(user.get_username(), request))

@@ -1,0 +1,129 @@
+"""PostgreSQL restarted under load, on a private cluster with gunicorn and a real Celery worker:
+no application lost or duplicated, and clients see a retryable 503, never a 500."""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from django.db import connection
+
+from tests.faultproc import (
+    ROOT, Logged, PrivatePostgres, PrivateRedis, celery_worker, free_port, port_open, wait_for,
+)
+
+pytestmark = [
+    pytest.mark.real_worker,
+    pytest.mark.skipif(connection.vendor == "sqlite",
+                       reason="long real-service test: run by .ci/run's second pass (PostgreSQL + Redis)"),
+]
+
+ANSWERS = {
+    "birth_date": "1988-07-21", "education": "Высшее - специалист",
+    "employment_status": "Работаю по найму полный рабочий день/служу", "work_experience": "10 и более лет",
+    "job_start_date": "2015-03-01", "position": "Менеджер", "month_profit": 145000, "month_expense": 22500,
+    "gender": "0", "family_status": "Женат / замужем", "child_count": 1, "snils": True, "merch_code": 12,
+    "loan_amount": 68000, "loan_term": "12", "goods_category": "Mobile_devices",
+}
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """Private PostgreSQL + Redis, the database bootstrapped with small models, gunicorn and a worker."""
+    postgres, redis = PrivatePostgres().init().start(), PrivateRedis().start()
+    processes = []
+    try:
+        postgres.create_database()
+        env = {**os.environ, "DATABASE_URL": postgres.url, "CELERY_BROKER_URL": redis.url,
+               "DEMO_PASSWORD": uuid.uuid4().hex, "DATABASE_CONN_MAX_AGE": "60"}
+        env.pop("REDIS_URL", None)
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "bootstrap", "--rows", "1500"], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=600)
+        created = subprocess.run([*manage, "drf_create_token", "officer"], cwd=ROOT, env=env, check=True,
+                                 capture_output=True, text=True, timeout=120)
+        token = re.search(r"token (\w+)", created.stdout).group(1)
+        port = free_port()
+        web = Logged([sys.executable, "-m", "gunicorn", "prescoring.wsgi:application", "--bind",
+                      f"127.0.0.1:{port}", "--workers", "2", "--timeout", "60"], env=env)
+        processes.append(web)
+        processes.append(celery_worker(broker_url=redis.url, database_url=postgres.url, queue="celery",
+                                       name=f"pg-{uuid.uuid4().hex[:6]}@localhost"))
+        wait_for(lambda: port_open(port) or not web.alive(), 60, "gunicorn to listen")
+        assert web.alive(), web.output
+        yield {"postgres": postgres, "base": f"http://127.0.0.1:{port}", "token": token, "web": web}
+    finally:
+        for process in processes:
+            process.stop()
+        redis.stop()
+        postgres.destroy()
+
+
+def call(stack, method, path, body=None):
+    request = urllib.request.Request(
+        stack["base"] + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Token {stack['token']}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def test_a_postgres_restart_under_load_loses_and_duplicates_nothing(stack):
+    import psycopg
+
+    statuses, acknowledged, lock = [], {}, threading.Lock()
+    stop = threading.Event()
+    counter = iter(range(10**6))
+
+    def client():
+        while not stop.is_set():
+            amount = 20000 + 10 * next(counter)  # a new questionnaire each time
+            for _attempt in range(100):  # the same payload again until it is accepted
+                status, body = call(stack, "POST", "/api/v1/applications/", {"answers": {**ANSWERS, "loan_amount": amount}})
+                with lock:
+                    statuses.append(status)
+                if status in (200, 202):
+                    with lock:
+                        acknowledged.setdefault(amount, set()).add(body["id"])
+                    break
+                if status != 503:
+                    break  # recorded above; the assertions below report it
+                stop.wait(0.2)  # the client's back-off before it retries
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: len(acknowledged) >= 20, 120, "the load to be running")
+        stack["postgres"].stop("fast")  # every connection is terminated, in-flight transactions roll back
+        stack["postgres"].start()
+        before = len(acknowledged)
+        wait_for(lambda: len(acknowledged) >= before + 20, 120, "submissions to succeed after the restart")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    unexpected = [s for s in statuses if s not in (200, 202, 503)]
+    assert not unexpected, f"clients got {unexpected}; gunicorn said:\n{stack['web'].output[-3000:]}"
+    assert 503 in statuses, "the restart should have been seen by some client as a retryable 503"
+    assert all(len(ids) == 1 for ids in acknowledged.values()), "a retried submission got a second id"
+    ids = {next(iter(v)) for v in acknowledged.values()}
+
+    def stored():
+        with psycopg.connect(stack["postgres"].url) as conn:
+            rows = conn.execute("SELECT id::text, status, (SELECT count(*) FROM scoring_bankscore s "
+                                "WHERE s.application_id = a.id) FROM scoring_application a").fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    # Every application the clients were told about exists once, and nothing else was stored.
+    assert set(stored()) == ids
+    wait_for(lambda: all(value == ("done", 5) for value in stored().values()), 240,
+             "every stored application to be scored once by the worker")

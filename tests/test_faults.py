@@ -1,0 +1,160 @@
+"""Fault tests on real services: a private Redis and PostgreSQL that the tests stop and restart, and
+real Celery worker processes (run by .ci/run's second pass, which has a server database)."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from prescoring.celery import app as celery_app
+from scoring.models import Application, BankScore
+from tests.faultproc import (
+    ROOT, Logged, PrivatePostgres, PrivateRedis, celery_worker, free_port, port_open, wait_for, wait_for_worker,
+)
+
+pytestmark = [
+    pytest.mark.real_worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the role groups
+    pytest.mark.skipif(connection.vendor == "sqlite",
+                       reason="workers share the test database: needs PostgreSQL (.ci/run's second pass)"),
+]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def publishing_to(broker_url: str):
+    """This test process sends its tasks to broker_url (and not in-process) for the duration."""
+    conf = celery_app.conf
+    # Celery's broker_url prefers the CELERY_BROKER_URL variable; the read/write URLs win over both.
+    previous = (conf.get("broker_read_url"), conf.get("broker_write_url"), conf.task_always_eager)
+    conf.broker_read_url = conf.broker_write_url = broker_url
+    conf.task_always_eager = False
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.broker_read_url, conf.broker_write_url, conf.task_always_eager = previous
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_server():
+    server = PrivateRedis().start()
+    try:
+        with publishing_to(server.url):
+            yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def workers():
+    started = []
+
+    def start(broker_url, **kwargs):
+        name = f"fault-{uuid.uuid4().hex[:8]}@localhost"
+        worker = celery_worker(broker_url=broker_url, database_url=database_url(), queue="celery", name=name,
+                               **kwargs)
+        started.append(worker)
+        wait_for_worker(celery_app, worker, name)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def submitter(django_user_model, models_ready):
+    """An API client for a user who may submit (a superuser: no dependence on the role groups' rows)."""
+    user = django_user_model.objects.create_user(username=f"faults-{uuid.uuid4().hex[:6]}", is_superuser=True)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.user = user
+    return api
+
+
+def submit(api, answers, amount):
+    response = api.post("/api/v1/applications/", {"answers": {**answers, "loan_amount": amount}}, format="json")
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def status_of(application_id):
+    return Application.objects.get(pk=application_id).status
+
+
+def test_a_worker_killed_mid_scoring_leaves_the_application_to_the_next_worker(
+        redis_server, workers, submitter, answers, tmp_path):
+    doomed = workers(redis_server.url, extra_env={"PRESCORING_PAUSE_DIR": str(tmp_path)})
+    application_id = submit(submitter, answers, 68000)["id"]
+    wait_for(lambda: list(tmp_path.glob("started-*")), 60, "the worker to start scoring")
+    assert status_of(application_id) == "scoring"
+
+    doomed.kill()  # SIGKILL: the task is neither finished nor acknowledged
+    assert status_of(application_id) == "scoring" and not BankScore.objects.filter(application_id=application_id).exists()
+
+    replacement = workers(redis_server.url)
+    wait_for(lambda: status_of(application_id) == "done", 180, "the replacement worker to score it")
+    assert BankScore.objects.filter(application_id=application_id).count() == 5
+    assert replacement.output.count("succeeded in") == 1, replacement.output
+
+
+def test_applications_submitted_while_redis_is_down_are_scored_after_it_returns(
+        redis_server, workers, submitter, answers, client, tmp_path):
+    workers(redis_server.url)
+    redis_server.stop()
+
+    started = time.monotonic()
+    ids = [submit(submitter, answers, amount)["id"] for amount in (61000, 62000, 63000)]
+    assert time.monotonic() - started < 15, "a submission must not hang on a dead broker"
+    for application_id in ids:
+        assert submitter.get(f"/api/v1/applications/{application_id}/").json()["status"] == "queued"
+    client.force_login(submitter.user)
+    page = client.get(f"/applications/{ids[0]}/").content.decode()
+    assert "Заявка в очереди на оценку" in page
+
+    redis_server.start()  # the same port: the worker reconnects by itself
+    beat_env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": redis_server.url,
+                "PRESCORING_REQUEUE_EVERY_SECONDS": "1", "PRESCORING_REQUEUE_AFTER_SECONDS": "1"}
+    beat = Logged([sys.executable, "-m", "celery", "-A", "prescoring", "beat", "--loglevel=INFO",
+                   "-s", str(tmp_path / "beat-schedule")], env=beat_env)
+    try:
+        wait_for(lambda: all(status_of(i) == "done" for i in ids), 120,
+                 "the periodic re-enqueue to get every queued application scored")
+    finally:
+        beat.stop()
+    assert Application.objects.filter(pk__in=ids).count() == 3
+    for application_id in ids:
+        assert BankScore.objects.filter(application_id=application_id).count() == 5
+
+
+def test_the_same_task_delivered_twice_to_two_workers_leaves_one_set_of_scores(
+        redis_server, workers, submitter, answers):
+    from scoring import services
+    from scoring.tasks import score_application
+
+    first, second = workers(redis_server.url), workers(redis_server.url)
+    application, _ = services.submit_application(officer=submitter.user, answers=answers)  # sent once on commit
+    for _ in range(4):
+        score_application.delay(str(application.pk))
+    wait_for(lambda: (first.output + second.output).count("succeeded in") >= 5, 90, "all five deliveries")
+    application.refresh_from_db()
+    assert application.status == "done"
+    assert BankScore.objects.filter(application=application).count() == 5

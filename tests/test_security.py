@@ -1,0 +1,261 @@
+"""Security behaviours: anonymous refusal on every URL, headers, lockout, deploy checks, audit."""
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+
+from scoring.models import AuditEntry
+
+# Deliberately public: signing in and out, language choice, health probes, static files.
+PUBLIC = {"login", "logout", "set_language", "health", "health-live", "health-ready",
+          "admin:login", "admin:logout", "javascript-catalog"}
+
+SAMPLES = ["1", str(uuid.UUID(int=1)), "x"]
+
+
+def _sample_for_group(body: str) -> list[str]:
+    """Candidate values for one regex group: its first literal alternative, then generic ones."""
+    literal = body.split("|")[0]
+    candidates = [literal] if re.fullmatch(r"[\w.-]+", literal) else []
+    return candidates + SAMPLES
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else None, entry.callback
+
+
+def _candidate_urls(pattern_text: str):
+    """Concrete paths for a route or regex pattern text, e.g. applications/<uuid:id>/ or ^(?P<app>a|b)/$."""
+    text = pattern_text.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    groups = re.findall(r"\(\?P<\w+>([^)]*)\)", text)
+    options = [_sample_for_group(g) for g in groups]
+    template = re.sub(r"\(\?P<\w+>[^)]*\)", "{group}", text)
+    template = re.sub(r"<(?:(\w+):)?\w+>", lambda m: "{uuid}" if m.group(1) == "uuid" else
+                      "{int}" if m.group(1) == "int" else "{str}", template)
+    for i in range(len(SAMPLES)):
+        url = template.replace("{uuid}", str(uuid.UUID(int=1))).replace("{int}", "1").replace("{str}", "x")
+        for opts in options:
+            url = url.replace("{group}", opts[min(i, len(opts) - 1)] if i else opts[0], 1)
+        yield "/" + url.replace("?", "")
+
+
+def _every_url():
+    seen = []
+    for pattern_text, name, callback in _walk(get_resolver().url_patterns):
+        for url in _candidate_urls(pattern_text):
+            try:
+                if resolve(url).func is callback or resolve(url).url_name == (name or "").split(":")[-1]:
+                    seen.append((url, name))
+                    break
+            except Resolver404:
+                continue
+        else:
+            seen.append((None, f"{name or pattern_text} (no sample URL resolves to it: extend SAMPLES)"))
+    return seen
+
+
+EVERY_URL = _every_url()
+
+
+def test_the_walk_covers_the_applications_api_and_admin():
+    names = {name for _url, name in EVERY_URL}
+    assert {"scoring:application_detail", "api:application-detail", "admin:index", "schema"} <= names
+    assert len(EVERY_URL) > 40  # the admin alone has dozens
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url,name", EVERY_URL, ids=[f"{n}" for _u, n in EVERY_URL])
+def test_it_refuses_anonymous_requests_to_every_url(client, url, name):
+    assert url is not None, name
+    if name in PUBLIC or url.startswith("/" + settings.STATIC_URL.strip("/")):
+        return
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        refused = response.status_code in (401, 403) or (
+            response.status_code == 302 and "login" in response["Location"])
+        assert refused, f"{method.upper()} {url} ({name}) answered {response.status_code} to an anonymous client"
+
+
+TEMPLATES = sorted(Path(settings.BASE_DIR, "templates").rglob("*.html"))
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
+def test_templates_have_no_inline_scripts_or_handlers(template):
+    text = template.read_text(encoding="utf-8")
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), "inline <script>: move it to static/js/"
+    assert not re.search(r"\son[a-z]+\s*=", text), "inline on*= handler: bind it in static/js/"
+    assert "hx-on" not in text and "javascript:" not in text.lower()
+
+
+def test_pages_carry_a_csp_without_inline_scripts_and_security_headers(client):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+    assert "'self'" in script_src and "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_every_response_names_its_request_id(client):
+    response = client.get("/health/live/")
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert client.get("/health/live/", HTTP_X_REQUEST_ID="proxy-id-12345")["X-Request-ID"] == "proxy-id-12345"
+    # Anything that is not a short token is replaced, so it never reaches a log line as is.
+    assert client.get("/health/live/", HTTP_X_REQUEST_ID="<script>x")["X-Request-ID"] != "<script>x"
+
+
+def test_log_lines_carry_the_request_id(client, caplog):
+    import logging
+
+    from prescoring.observability import ContextFilter, request_id_var
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            ContextFilter().filter(record)
+            records.append(record)
+
+    handler = Keep()
+    logging.getLogger("django.request").addHandler(handler)
+    try:
+        response = client.get("/applications/", HTTP_X_REQUEST_ID="trace-me-123456")
+        token = request_id_var.set("trace-me-123456")
+        logging.getLogger("django.request").warning("probe")
+        request_id_var.reset(token)
+    finally:
+        logging.getLogger("django.request").removeHandler(handler)
+    assert response["X-Request-ID"] == "trace-me-123456"
+    assert records[-1].request_id == "trace-me-123456"
+
+
+def test_the_json_log_format_is_one_object_per_line():
+    import json
+    import logging
+
+    from prescoring.observability import ContextFilter, JsonFormatter, task_id_var
+
+    record = logging.LogRecord("scoring", logging.INFO, __file__, 1, "scored «%s»", ("заявка",), None)
+    token = task_id_var.set("task-1")
+    ContextFilter().filter(record)
+    task_id_var.reset(token)
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert json.loads(line)["message"] == "scored «заявка»" and json.loads(line)["task_id"] == "task-1"
+
+
+def deploy_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({
+        "DJANGO_DEBUG": "0", "DJANGO_SECURE": "1", "DJANGO_REQUIRE_SECRET_KEY": "1",
+        "DJANGO_SECRET_KEY": "k" + uuid.uuid4().hex + uuid.uuid4().hex + "-Zq9#xP!",
+        "DJANGO_ALLOWED_HOSTS": "prescoring.example.ru",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://prescoring.example.ru",
+    })
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    # A database of its own: the schema check reads the questionnaire fields from it.
+    env = deploy_env(DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=settings.BASE_DIR, env=env,
+                   check=True, capture_output=True, timeout=300)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = deploy_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_no_secret_is_written_in_the_settings():
+    text = Path(settings.BASE_DIR, "prescoring", "settings.py").read_text(encoding="utf-8")
+    literals = re.findall(r"(?:PASSWORD|SECRET_KEY)\s*=\s*['\"]([^'\"]+)['\"]", text)
+    assert all(value.startswith("insecure-local-development") for value in literals), literals
+
+
+@pytest.fixture
+def clean_lockout():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_it_locks_a_login_out_after_repeated_failures(client, officer, clean_lockout):
+    for _ in range(settings.LOGIN_LOCKOUT["FAILURES"]):
+        response = client.post("/login/", {"username": "officer1", "password": "wrong"})
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post("/login/", {"username": "officer1", "password": "pw-officer1"})
+    assert "_auth_user_id" not in client.session  # the right password too, while locked
+    assert "Слишком много неудачных попыток" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_successful_login_clears_earlier_failures(client, officer, clean_lockout):
+    for _ in range(settings.LOGIN_LOCKOUT["FAILURES"] - 1):
+        client.post("/login/", {"username": "officer1", "password": "wrong"})
+    response = client.post("/login/", {"username": "officer1", "password": "pw-officer1"})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(officer.pk)
+    client.logout()
+    client.post("/login/", {"username": "officer1", "password": "wrong"})
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"})
+    assert client.session["_auth_user_id"] == str(officer.pk)
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_locked_out_too(client, administrator, clean_lockout):
+    for _ in range(settings.LOGIN_LOCKOUT["FAILURES"]):
+        client.post("/admin/login/", {"username": "admin1", "password": "wrong"})
+    client.post("/admin/login/", {"username": "admin1", "password": "pw-admin1"})
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_viewing_an_unmasked_client_is_audited(officer_client, officer, models_ready, answers):
+    from scoring import services
+
+    application, _ = services.submit_application(officer=officer, answers=answers,
+                                                 client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
+    response = officer_client.get(f"/applications/{application.pk}/")
+    assert "Иванов Иван Иванович" in response.content.decode()
+    entry = AuditEntry.objects.get(action="view_personal_data")
+    assert entry.actor == officer and entry.object_id == str(application.pk)
+
+
+@pytest.mark.django_db
+def test_viewing_a_masked_client_is_not_audited(client, analyst, officer, models_ready, answers):
+    from scoring import services
+
+    application, _ = services.submit_application(officer=officer, answers=answers,
+                                                 client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
+    client.force_login(analyst)
+    response = client.get(f"/applications/{application.pk}/")
+    assert response.status_code == 200 and "Иванов Иван Иванович" not in response.content.decode()
+    assert "+7 900 111-22-33" not in response.content.decode()
+    assert not AuditEntry.objects.filter(action="view_personal_data").exists()
