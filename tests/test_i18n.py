@@ -65,6 +65,33 @@ def test_every_message_on_the_officer_pages_has_an_english_translation():
     assert untranslated == []
 
 
+def active_blocks():
+    """Every active entry of the .po file (header and obsolete #~ entries left out) as its raw text."""
+    blocks = PO.read_text(encoding="utf-8").split("\n\n")
+    return [block for block in blocks[1:] if block.strip() and not block.lstrip().startswith("#~")]
+
+
+def test_every_entry_of_the_catalogue_has_an_english_translation():
+    untranslated = []
+    for block in active_blocks():
+        forms = re.findall(r'^msgstr(?:\[\d\])? ((?:".*"\n?)+)', block + "\n", re.M)
+        if not forms or any("".join(line[1:-1] for line in form.strip().split("\n")) == "" for form in forms):
+            untranslated.append(block)
+    assert len(active_blocks()) > 500
+    assert untranslated == []
+
+
+def test_no_entry_of_the_catalogue_is_fuzzy():
+    assert [block for block in active_blocks() if re.search(r"^#,.*\bfuzzy\b", block, re.M)] == []
+
+
+def test_every_translation_keeps_the_placeholders_of_its_russian_text():
+    placeholder = re.compile(r"%\([a-z_]+\)[-+ #0-9.]*[sdfr]|\{[a-z_]+\}")
+    wrong = [msgid for msgid, msgstr, _fuzzy in catalogue_entries()
+             if msgstr and sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(msgstr))]
+    assert wrong == []
+
+
 def test_the_compiled_catalogue_matches_the_po_file():
     with translation.override("en"):
         stale = [msgid for msgid, msgstr, _fuzzy in catalogue_entries() if msgstr

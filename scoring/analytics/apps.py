@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
@@ -7,4 +8,4 @@ class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring.analytics"
     label = "analytics"
-    verbose_name = "Аналитика"
+    verbose_name = _("Аналитика")
