@@ -24,7 +24,7 @@ from tests.faultproc import (
 
 pytestmark = [
     pytest.mark.real_worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the role groups
+    pytest.mark.django_db(transaction=True),  # role groups flushed by such tests are remade by user_in_role
     pytest.mark.skipif(connection.vendor == "sqlite",
                        reason="workers share the test database: needs PostgreSQL (.ci/run's second pass)"),
 ]

@@ -17,7 +17,7 @@ from scoring.models import Application, BankScore
 
 pytestmark = [
     pytest.mark.real_worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keeps the role groups
+    pytest.mark.django_db(transaction=True),  # role groups flushed by such tests are remade by user_in_role
     pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL") or connection.vendor == "sqlite",
                        reason="needs CELERY_BROKER_URL and a server database; .ci/run's second pass sets them"),
 ]
