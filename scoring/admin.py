@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from scoring import audit, model_versions, roles
+from scoring import application_columns, audit, model_versions, roles
 from scoring.admin_forms import BankAdminForm, CompareForm, FeatureAdminForm, TrainNowForm
 from scoring.models import (Application, AuditEntry, Bank, BankScore, Client, Feature, HistoricalApplication,
                             ImportBatch, ModelVersion, TrainingRun)
@@ -290,6 +290,12 @@ class ApplicationAdmin(admin.ModelAdmin):
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     list_display = ("id", "masked_name", "masked_phone", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            # The applications list searches copies of the name and phone: correct them too.
+            application_columns.refresh_client_columns(obj)
 
 
 @admin.register(ImportBatch)

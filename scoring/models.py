@@ -171,6 +171,18 @@ class Client(models.Model):
         return "".join(chars) if hidden == 4 else "**-**"
 
 
+def ERASE_CLIENT(collector, field, sub_objs, using):
+    """on_delete of Application.client: the application stays, without its client and without the
+    copies of the client's name and phone (personal data goes with the client: deletion, retention)."""
+    # The copies first: each update selects the applications by their client, which the last one clears.
+    for name in ("search_name", "phone_digits"):
+        collector.add_field_update(field.model._meta.get_field(name), "", sub_objs)
+    collector.add_field_update(field, None, sub_objs)
+
+
+ERASE_CLIENT.lazy_sub_objs = True
+
+
 class Application(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("в очереди")
@@ -179,7 +191,7 @@ class Application(models.Model):
         FAILED = "failed", _("ошибка")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL,
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=ERASE_CLIENT,
                                related_name="applications", verbose_name=_("клиент"))
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="applications", verbose_name=_("сотрудник"))
@@ -195,6 +207,12 @@ class Application(models.Model):
     scored_at = models.DateTimeField(_("оценена"), null=True, blank=True)
     recommendation = models.JSONField(_("рекомендация"), default=dict, blank=True,
                                       help_text=_("Куда отправить заявку или почему не отправлять."))
+    # Copies for indexed search and analytics (scoring/application_columns.py fills and refreshes them).
+    search_name = models.CharField(_("ФИО для поиска"), max_length=200, blank=True, default="", editable=False)
+    phone_digits = models.CharField(_("цифры телефона"), max_length=32, blank=True, default="", editable=False)
+    store = models.IntegerField(_("магазин"), null=True, blank=True, editable=False)
+    goods_category = models.CharField(_("категория товара"), max_length=200, null=True, blank=True, editable=False)
+    cohort = models.CharField(_("когорта"), max_length=8, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,8 +225,16 @@ class Application(models.Model):
         ]
         indexes = [
             # The applications list: an officer's own, newest first; and the status filter, newest first.
-            models.Index(fields=["officer", "-created_at"], name="application_officer_recent"),
+            # The search columns and the id make the list's searches read these indexes alone: newest
+            # first until a page is full, the whole index (not the table) to count the matches.
+            models.Index(fields=["officer", "-created_at", "search_name", "phone_digits", "id"],
+                         name="application_officer_search"),
+            models.Index(fields=["-created_at", "search_name", "phone_digits", "id"], name="application_search"),
             models.Index(fields=["status", "-created_at"], name="application_status_recent"),
+            # Analytics filters: one store, one goods category, one cohort (within dates).
+            models.Index(fields=["store", "created_at"], name="application_store_day"),
+            models.Index(fields=["goods_category", "created_at"], name="application_category_day"),
+            models.Index(fields=["cohort", "-created_at"], name="application_cohort_recent"),
         ]
         constraints = [
             # The same questionnaire from the same officer is one application (idempotent submit).

@@ -3,10 +3,10 @@ import datetime as dt
 import re
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from scoring import application_columns
 from scoring.models import Application, BankScore
 from scoring.roles import can_see_all_applications
 
@@ -28,32 +28,23 @@ def application_with_scores(user, application_id) -> Application | None:
     )
 
 
-def _phone_digits(field: str):
-    """The phone with its usual separators removed, so '900 123' finds '+7 (900) 123-45-67'."""
-    expression = field
-    for separator in (" ", "-", "(", ")", "+"):
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
-
-
 def search_applications(queryset: QuerySet[Application], *, query: str = "", status: str = "",
                         verdict: str = "", created_from: dt.date | None = None,
                         created_to: dt.date | None = None, by_phone: bool = True) -> QuerySet[Application]:
     """Filter the applications list: client name or phone, status, recommendation, creation dates.
 
+    Names and phones are matched on the application's copies (application_columns): every word
+    of the query in the folded name, in any order and case ('петр петров' finds 'Петров Пётр'),
+    or the query's digits within the phone's ('900 123' finds '+7 (900) 123-45-67').
     by_phone is False for roles that see phones masked: they must not find a client by number.
     """
     if query:
-        digits = re.sub(r"\D", "", query)
+        digits = application_columns.phone_digits(query)
         if re.search(r"[^\d\s()+\-]", query):  # letters: a name
-            condition = Q()
-            for word in query.split()[:5]:
-                # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
-                spellings = {word, word.lower(), word.capitalize()}
-                condition &= Q.create([("client__full_name__icontains", w) for w in spellings], connector=Q.OR)
-            queryset = queryset.filter(condition)
+            for word in application_columns.search_name(query).split()[:5]:
+                queryset = queryset.filter(search_name__contains=word)
         elif by_phone and len(digits) >= 3:
-            queryset = queryset.alias(phone_digits=_phone_digits("client__phone")).filter(phone_digits__contains=digits)
+            queryset = queryset.filter(phone_digits__contains=digits)
         else:
             queryset = queryset.none()  # digits too few to search by, or phones this role may not search
     if status:

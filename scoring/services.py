@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from scoring import application_columns
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
 from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
@@ -50,7 +51,8 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
                         full_name=client.get("full_name", "") or "", phone=client.get("phone", "") or ""
                     )
                 application = Application.objects.create(
-                    officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent
+                    officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent,
+                    **application_columns.columns_for(answers=answers, client=client_obj),
                 )
                 transaction.on_commit(lambda: enqueue_scoring(application.pk))
             return application, True
@@ -377,8 +379,9 @@ def submit_batch(*, officer, items: list[dict]):
 def erase_expired_clients(*, days: int, now=None, dry_run: bool = False) -> int:
     """Delete the clients (names, phones) whose latest application is older than `days`.
 
-    Their applications stay, without a client: answers, scores and outcomes carry no name or
-    phone and keep feeding calibration and retraining. Returns how many clients were (or, on a
+    Their applications stay, without a client and without the copies of the name and phone kept
+    for search (cleared with the client, see models.ERASE_CLIENT): answers, scores and outcomes
+    carry no name or phone and keep feeding calibration and retraining. Returns how many clients were (or, on a
     dry run, would be) erased; the erasure itself is one audit entry.
     """
     from datetime import timedelta

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 
 from scoring import services
+from scoring.application_columns import columns_for
 from scoring.models import Application, Client
 
 from playwright import sync_api as playwright_api
@@ -54,8 +55,9 @@ def page(browser):
 def queued_application(officer, number, full_name, phone):
     """An application waiting in the queue, stored directly: the list is what these tests look at."""
     client = Client.objects.create(full_name=full_name, phone=phone)
+    answers = {"loan_amount": 10_000 + number, "loan_term": "12"}
     return Application.objects.create(officer=officer, client=client, answers_hash=f"list-{number}",
-                                      answers={"loan_amount": 10_000 + number, "loan_term": "12"})
+                                      answers=answers, **columns_for(answers=answers, client=client))
 
 
 def log_in(page, live_server, username):

@@ -5,14 +5,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from scoring.application_columns import columns_for
 from scoring.models import Application, BankScore, Client
 
 
 def stored(officer, number, full_name="", phone="", status="queued", action="", days_ago=0):
     client = Client.objects.create(full_name=full_name, phone=phone) if full_name or phone else None
+    answers = {"loan_amount": 50_000 + number, "loan_term": "12"}
     application = Application.objects.create(
-        officer=officer, client=client, answers={"loan_amount": 50_000 + number, "loan_term": "12"},
-        answers_hash=f"h-{number}", status=status, recommendation={"action": action} if action else {})
+        officer=officer, client=client, answers=answers, answers_hash=f"h-{number}", status=status,
+        recommendation={"action": action} if action else {}, **columns_for(answers=answers, client=client))
     if days_ago:
         Application.objects.filter(pk=application.pk).update(
             created_at=timezone.now() - dt.timedelta(days=days_ago))

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Bank, Feature
 
+from . import traits
 from .selectors import Filters
 
 
@@ -18,7 +19,7 @@ class FilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bank"].choices = [("", _("все"))] + list(Bank.objects.order_by("code").values_list("code", "name"))
-        category = Feature.objects.filter(key="goods_category").first()
+        category = Feature.objects.filter(key=traits.CATEGORY_KEY).first()
         self.fields["category"].choices = [("", _("все"))] + (category.choice_pairs() if category else [])
 
     def clean(self):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Bank, Feature
 
-from . import charts, rollup, selectors
+from . import charts, rollup, selectors, traits
 from .models import PSI_ALERT
 from .tables import Column, Table
 
@@ -79,7 +79,7 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
         chart["by_bank"] = charts.bar_chart([(r[0], r[2]) for r in tables["by_bank"].rows], maximum=1.0,
                                             title=str(tables["by_bank"].title))
 
-    labels = {"employment": _choice_labels("employment_status"), "category": _choice_labels("goods_category")}
+    labels = {"employment": _choice_labels(traits.EMPLOYMENT_KEY), "category": _choice_labels(traits.CATEGORY_KEY)}
     for dimension, title in selectors.DIMENSIONS.items():
         if dimension == "store" and not stores:
             continue
@@ -199,15 +199,15 @@ def cohorts(filters: selectors.Filters, *, query: str = "") -> dict:
 
 def cohort_applications_table(page, banks: list[tuple[str, str]]) -> Table:
     """The cohort's applications on one page: when, what, where, and each bank's estimate (no personal data)."""
-    categories = _choice_labels("goods_category")
+    categories = _choice_labels(traits.CATEGORY_KEY)
     rows, links = [], []
     for application in page.object_list:
         answers = application.answers
         by_bank = {s.bank.code: s.probability for s in application.scores.all()}
-        rows.append([application.created_at.strftime("%Y-%m-%d %H:%M"), answers.get("loan_amount"),
-                     answers.get("loan_term"), answers.get("month_profit"),
-                     categories.get(answers.get("goods_category"), answers.get("goods_category")),
-                     answers.get("merch_code"), *[by_bank.get(code) for code, _n in banks]])
+        rows.append([application.created_at.strftime("%Y-%m-%d %H:%M"), answers.get(traits.AMOUNT_KEY),
+                     answers.get(traits.TERM_KEY), answers.get(traits.INCOME_KEY),
+                     categories.get(application.goods_category, application.goods_category),
+                     application.store, *[by_bank.get(code) for code, _n in banks]])
         links.append(reverse("scoring:application_detail", args=[application.pk]))
     return Table("cohort_applications", _("Заявки когорты"),
                  [Column(_("Создана")), Column(_("Сумма, ₽"), "number"), Column(_("Срок, мес.")),

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from scoring.models import Application, BankScore, Outcome
 
-from . import selectors
+from . import selectors, traits
 from .models import AnalyticsSnapshot, DailyFigure
 
 SCORE_DIMENSIONS = ("all", "category", "store", "employment", "age_band", "gender", "cohort", "calibration")
@@ -54,8 +54,7 @@ def _score_value(queryset, dimension: str):
     if dimension == "gender":
         return queryset.annotate(value=selectors._answer("gender", prefix))
     if dimension == "cohort":
-        return selectors.annotate_cohort(queryset, prefix).annotate(
-            value=Concat("income_band", Value("-"), "pti_band", Value("-"), "employment_group", output_field=CharField()))
+        return queryset.annotate(value=F(f"{prefix}cohort"))
     if dimension == "calibration":
         band = Case(When(probability__gte=1.0, then=Value(9.0)), default=Floor(F("probability") * 10),
                     output_field=FloatField())
@@ -80,7 +79,7 @@ def build_rows() -> list[DailyFigure]:
     base = (BankScore.objects.filter(application__status=Application.Status.DONE)
             .annotate(day=TruncDate("application__created_at"), result=Subquery(outcome.values("result")[:1])))
     answered = Q(result__in=[Outcome.Result.APPROVED, Outcome.Result.REFUSED])
-    category = Coalesce(selectors._answer("goods_category", "application__"), Value(""), output_field=CharField())
+    category = Coalesce("application__goods_category", Value(""), output_field=CharField())
     plans = [(d, _score_value(base, d)) for d in SCORE_DIMENSIONS]
     plans += [(f"{d}@category", _score_value(base, d).annotate(
         crossed=Concat(category, Value("|"), "value", output_field=CharField())).annotate(value=F("crossed")))
@@ -109,7 +108,7 @@ def build_rows() -> list[DailyFigure]:
                 .order_by()):
         rows.append(DailyFigure(day=row["day"], dimension="applications", value="", n=row["n"], scored=row["scored"],
                                 recommended=row["recommended"], sent=row["sent"], approved=row["approved"]))
-    app_category = Coalesce(selectors._answer("goods_category"), Value(""), output_field=CharField())
+    app_category = Coalesce("goods_category", Value(""), output_field=CharField())
     for row in (applications.annotate(value=app_category).values("day", "value")
                 .annotate(n=Count("pk"), scored=Count("pk", filter=Q(status=Application.Status.DONE)),
                           recommended=Count("pk", filter=Q(recommendation__action="send")),
@@ -119,9 +118,7 @@ def build_rows() -> list[DailyFigure]:
         rows.append(DailyFigure(day=row["day"], dimension="applications@category", value=f"{row['value']}|",
                                 n=row["n"], scored=row["scored"], recommended=row["recommended"], sent=row["sent"],
                                 approved=row["approved"]))
-    cohorts = selectors.annotate_cohort(applications).annotate(
-        value=Concat("income_band", Value("-"), "pti_band", Value("-"), "employment_group", output_field=CharField()))
-    for row in cohorts.values("day", "value").annotate(n=Count("pk")).order_by():
+    for row in applications.values("day", value=F("cohort")).annotate(n=Count("pk")).order_by():
         rows.append(DailyFigure(day=row["day"], dimension="cohort", value=row["value"], n=row["n"]))
     return rows
 
@@ -225,7 +222,7 @@ def outcomes_by_bank(filters: selectors.Filters) -> list[dict]:
 
 
 def _cohort_keys(value: str) -> dict:
-    return dict(zip(selectors.COHORT_KEYS, value.split("-")))
+    return traits.split_cohort(value)
 
 
 def cohort_sizes(filters: selectors.Filters) -> list[dict]:

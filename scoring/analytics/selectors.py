@@ -1,8 +1,9 @@
 """Reads for the analytics pages: every figure is aggregated by the database, not in Python loops.
 
-Answers are JSON; the fields analysts group by are read with JSON key transforms (`->>` on
-PostgreSQL, JSON_EXTRACT on SQLite) and banded with CASE expressions, so one query per table.
-No function here returns a client's name or phone.
+The store, goods category and cohort are indexed columns of Application, computed from the
+answers when it is created (traits.py); the other fields analysts group by are read from the JSON
+answers with key transforms (`->>` on PostgreSQL, JSON_EXTRACT on SQLite) and banded with CASE
+expressions, so one query per table. No function here returns a client's name or phone.
 """
 from __future__ import annotations
 
@@ -10,29 +11,22 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import (Avg, Case, Count, Exists, F, FloatField, IntegerField, Max, Min, OuterRef, Prefetch, Q,
-                              QuerySet, Subquery, TextField, Value, When)
+                              QuerySet, Subquery, Value, When)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, ExtractYear, Floor, NullIf, Power, Substr, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Cast, ExtractYear, Floor, Substr, TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
-from scoring.engine.preprocessing import REFERENCE_RATE
 from scoring.models import Application, Bank, BankScore, ModelVersion, Outcome
 
+from . import traits
 from .models import DriftMeasurement
 
 # Age bands (years at submission, by calendar year: at most a year off, enough for a band).
 AGE_BANDS = [(None, 25, "18–24"), (25, 35, "25–34"), (35, 45, "35–44"), (45, 55, "45–54"), (55, 65, "55–64"),
              (65, None, "65+")]
-# Cohort traits: monthly income, payment-to-income (annuity at the reference rate, as the model's
-# derived feature) and employment. Codes are stable (they go into URLs); names are for people.
-INCOME_BANDS = [(None, 100_000, "i0", _("доход до 100 тыс. ₽")), (100_000, 190_000, "i1", _("доход 100–190 тыс. ₽")),
-                (190_000, None, "i2", _("доход от 190 тыс. ₽"))]
-PTI_BANDS = [(None, 0.10, "p0", _("платёж до 10 % дохода")), (0.10, 0.25, "p1", _("платёж 10–25 % дохода")),
-             (0.25, None, "p2", _("платёж от 25 % дохода"))]
-EMPLOYED = ["Работаю по найму полный рабочий день/служу", "Работаю по найму неполный рабочий день"]
-OWN_BUSINESS = ["Собственное дело"]
-EMPLOYMENT_GROUPS = [("e0", _("по найму")), ("e1", _("собственное дело")), ("e2", _("не работает, учится, на пенсии"))]
-UNKNOWN = "x"
+# The cohort traits (income, payment-to-income, employment) are defined in traits.py.
+INCOME_BANDS, PTI_BANDS, EMPLOYMENT_GROUPS = traits.INCOME_BANDS, traits.PTI_BANDS, traits.EMPLOYMENT_GROUPS
+UNKNOWN, COHORT_KEYS = traits.UNKNOWN, traits.COHORT_KEYS
 
 
 @dataclass(frozen=True)
@@ -50,10 +44,6 @@ def _answer(key: str, prefix: str = ""):
     return KeyTextTransform(key, f"{prefix}answers")
 
 
-def _answer_number(key: str, prefix: str = ""):
-    return Cast(KeyTextTransform(key, f"{prefix}answers"), FloatField())
-
-
 def application_q(filters: Filters, prefix: str = "") -> Q:
     """The filters (except bank) as a condition on applications reached through prefix."""
     q = Q()
@@ -62,9 +52,9 @@ def application_q(filters: Filters, prefix: str = "") -> Q:
     if filters.date_to:
         q &= Q(**{f"{prefix}created_at__date__lte": filters.date_to})
     if filters.store is not None:
-        q &= Q(**{f"{prefix}answers__merch_code": filters.store})
+        q &= Q(**{f"{prefix}store": filters.store})
     if filters.category:
-        q &= Q(**{f"{prefix}answers__goods_category": filters.category})
+        q &= Q(**{f"{prefix}goods_category": filters.category})
     return q
 
 
@@ -106,26 +96,6 @@ def annotate_age_band(queryset, prefix: str = ""):
         age_band=band_case("age", bands))
 
 
-def annotate_cohort(queryset, prefix: str = ""):
-    """income_band, pti_band and employment_group codes (UNKNOWN where an answer is missing)."""
-    monthly_rate = REFERENCE_RATE / 100 / 12
-    income = _answer_number("month_profit", prefix)
-    amount = _answer_number("loan_amount", prefix)
-    term = _answer_number("loan_term", prefix)
-    payment = amount * Value(monthly_rate) / (Value(1.0) - Power(Value(1 + monthly_rate), -term))
-    # As text: lookups on a bare JSON key transform would compare JSON values, not strings.
-    employment = Cast(_answer("employment_status", prefix), TextField())
-    return queryset.annotate(
-        income=income, pti=payment / NullIf(income, Value(0.0)), employment=employment,
-    ).annotate(
-        income_band=band_case("income", INCOME_BANDS),
-        pti_band=band_case("pti", PTI_BANDS),
-        employment_group=Case(When(employment__in=EMPLOYED, then=Value("e0")),
-                              When(employment__in=OWN_BUSINESS, then=Value("e1")),
-                              When(employment__isnull=False, then=Value("e2")), default=Value(UNKNOWN)),
-    )
-
-
 DIMENSIONS = {
     "category": _("Категория товара"),
     "store": _("Магазин"),
@@ -136,11 +106,11 @@ DIMENSIONS = {
 
 def _annotate_dimension(queryset, dimension: str, prefix: str):
     if dimension == "category":
-        return queryset.annotate(value=_answer("goods_category", prefix))
+        return queryset.annotate(value=F(f"{prefix}goods_category"))
     if dimension == "store":
-        return queryset.annotate(value=_answer("merch_code", prefix))
+        return queryset.annotate(value=F(f"{prefix}store"))
     if dimension == "employment":
-        return queryset.annotate(value=_answer("employment_status", prefix))
+        return queryset.annotate(value=_answer(traits.EMPLOYMENT_KEY, prefix))
     if dimension == "age_band":
         return annotate_age_band(queryset, prefix).annotate(value=F("age_band"))
     raise ValueError(f"unknown dimension {dimension!r}")
@@ -236,19 +206,20 @@ def latest_drift() -> list[DriftMeasurement]:
 
 # --- cohorts ------------------------------------------------------------------------------------
 
-COHORT_KEYS = ("income_band", "pti_band", "employment_group")
+def _with_traits(rows) -> list[dict]:
+    """Rows grouped by the stored cohort code, with its three trait codes as keys (COHORT_KEYS)."""
+    return [{**traits.split_cohort(row.pop("cohort")), **row} for row in rows]
 
 
 def cohort_sizes(filters: Filters) -> list[dict]:
     """Per cohort: the number of applications."""
-    return list(annotate_cohort(applications(filters)).values(*COHORT_KEYS).annotate(n=Count("pk"))
-                .order_by(*COHORT_KEYS))
+    return _with_traits(applications(filters).values("cohort").annotate(n=Count("pk")).order_by("cohort"))
 
 
 def cohort_predictions(filters: Filters) -> list[dict]:
     """Per cohort and bank: mean predicted probability."""
-    return list(annotate_cohort(scores(filters), "application__").values(*COHORT_KEYS, "bank__code")
-                .annotate(mean_probability=Avg("probability")).order_by(*COHORT_KEYS, "bank__code"))
+    return _with_traits(scores(filters).values("bank__code", cohort=F("application__cohort"))
+                        .annotate(mean_probability=Avg("probability")).order_by("cohort", "bank__code"))
 
 
 def cohort_outcomes(filters: Filters) -> list[dict]:
@@ -257,17 +228,18 @@ def cohort_outcomes(filters: Filters) -> list[dict]:
                                       result__in=[Outcome.Result.APPROVED, Outcome.Result.REFUSED])
     if filters.bank:
         queryset = queryset.filter(bank__code=filters.bank)
-    return list(annotate_cohort(queryset, "application__").values(*COHORT_KEYS)
-                .annotate(answered=Count("pk"), approved=Count("pk", filter=Q(result=Outcome.Result.APPROVED)))
-                .order_by(*COHORT_KEYS))
+    return _with_traits(queryset.values(cohort=F("application__cohort"))
+                        .annotate(answered=Count("pk"), approved=Count("pk", filter=Q(result=Outcome.Result.APPROVED)))
+                        .order_by("cohort"))
 
 
 def cohort_applications(filters: Filters, *, income_band: str, pti_band: str, employment_group: str):
     """The cohort's applications, newest first, with their scores (no client attached)."""
     scores_qs = BankScore.objects.select_related("bank").order_by("bank__code")
-    return (annotate_cohort(applications(filters))
-            .filter(income_band=income_band, pti_band=pti_band, employment_group=employment_group)
-            .only("id", "created_at", "answers", "status", "recommendation")
+    code = traits.cohort_code({"income_band": income_band, "pti_band": pti_band,
+                               "employment_group": employment_group})
+    return (applications(filters).filter(cohort=code)
+            .only("id", "created_at", "answers", "store", "goods_category", "status", "recommendation")
             .prefetch_related(Prefetch("scores", queryset=scores_qs))
             .order_by("-created_at", "pk"))
 

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scoring.application_columns import columns_for
 from scoring.models import Application, Bank, BankScore, Client, ModelVersion, Outcome
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -42,7 +43,8 @@ def known_applications(configured, officer, bank_a_version):
                    "gender": gender}
         application = Application.objects.create(officer=officer, client=client, answers=answers,
                                                  answers_hash=f"h{i}", status=Application.Status.DONE,
-                                                 recommendation={"action": action, "banks": []})
+                                                 recommendation={"action": action, "banks": []},
+                                                 **columns_for(answers=answers, client=client))
         Application.objects.filter(pk=application.pk).update(
             created_at=dt.datetime(2026, 1, day, 12, 0, tzinfo=MOSCOW))
         BankScore.objects.create(application=application, bank=bank_a, model_version=bank_a_version, probability=p_a,
