@@ -62,6 +62,7 @@ def fill(count: int, seed: int) -> None:
     from django.utils import timezone
 
     from scoring import roles
+    from scoring.application_columns import columns_for
     from scoring.configuration import load_config
     from scoring.engine.synthetic import generate_applications
     from scoring.models import Application, Bank, BankScore, ModelVersion, Outcome
@@ -104,6 +105,7 @@ def fill(count: int, seed: int) -> None:
                 id=uuid.uuid4(), officer=officer, answers=answers, answers_hash=uuid.uuid4().hex,
                 status=Application.Status.DONE, created_at=now - dt.timedelta(days=float(ages[i])),
                 recommendation={"action": "send" if likely else "do_not_send", "banks": likely},
+                **columns_for(answers=answers),  # store, category and cohort, as services.submit_application
             )
             applications.append(application)
             for rank, bank in enumerate(banks):

@@ -47,6 +47,7 @@ def fill(applications: int, seed: int = 1) -> None:
     from django.utils import timezone
 
     from scoring import roles, services
+    from scoring.application_columns import columns_for
     from scoring.configuration import load_config
     from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
     from scoring.engine.synthetic import generate_applications
@@ -110,11 +111,13 @@ def fill(applications: int, seed: int = 1) -> None:
         for offset, client in enumerate(clients):
             status = rng.choice(statuses)
             action = rng.choice(["send", "send", "do_not_send"]) if status == "done" else ""
+            varied = {**answers, "loan_amount": rng.randrange(5, 500) * 1000,
+                      "loan_term": rng.choice("6 12 18 24".split())}
             rows.append(Application(
-                officer=officers[(start + offset) % OFFICERS], client=client, status=status,
-                answers={**answers, "loan_amount": rng.randrange(5, 500) * 1000, "loan_term": rng.choice("6 12 18 24".split())},
+                officer=officers[(start + offset) % OFFICERS], client=client, status=status, answers=varied,
                 answers_hash=f"bench-{start + offset}",
                 recommendation={**template.recommendation, "action": action} if action else {},
+                **columns_for(answers=varied, client=client),  # what services.submit_application stores
             ))
         for application in rows:
             application.created_at = now - dt.timedelta(minutes=rng.randrange(1, 365 * 24 * 60))

@@ -79,13 +79,10 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
         chart["by_bank"] = charts.bar_chart([(r[0], r[2]) for r in tables["by_bank"].rows], maximum=1.0,
                                             title=str(tables["by_bank"].title))
 
-    labels = {"employment": _choice_labels(traits.EMPLOYMENT_KEY), "category": _choice_labels(traits.CATEGORY_KEY)}
-    for dimension, title in selectors.DIMENSIONS.items():
+    for dimension in selectors.DIMENSIONS:
         if dimension == "store" and not stores:
             continue
-        table = pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
-                              source(dimension).approval_by(filters, dimension), banks, value_label=title,
-                              labels=labels.get(dimension, {}), numeric=dimension == "store")
+        table = approval_table(filters, dimension, banks)
         tables[table.key] = table
         if dimension != "store" and table.rows:
             chart[table.key] = charts.bar_chart([(row[0], row[-1]) for row in table.rows], maximum=1.0,
@@ -111,6 +108,26 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
     drift = [m for m in selectors.latest_drift() if m.psi > PSI_ALERT]
     return {"tables": tables, "charts": chart, "drift_alerts": drift,
             "refreshed_at": rollup.refreshed_at() if source("all") is rollup else None}
+
+
+def approval_table(filters: selectors.Filters, dimension: str, banks: list[tuple[str, str]]) -> Table:
+    """The predicted approval per value of one dimension (selectors.DIMENSIONS), a column per bank."""
+    title = selectors.DIMENSIONS[dimension]
+    label_keys = {"employment": traits.EMPLOYMENT_KEY, "category": traits.CATEGORY_KEY}
+    source = rollup if rollup.usable(filters, dimension) else selectors
+    return pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
+                         source.approval_by(filters, dimension), banks, value_label=title,
+                         labels=_choice_labels(label_keys[dimension]) if dimension in label_keys else {},
+                         numeric=dimension == "store")
+
+
+def store_section(filters: selectors.Filters) -> dict:
+    """The per-store table alone, as the dashboard loads it on demand (and as its CSV)."""
+    banks = _banks()
+    if filters.bank:
+        banks = [(code, name) for code, name in banks if code == filters.bank]
+    table = approval_table(filters, "store", banks)
+    return {"tables": {table.key: table}, "charts": {}}
 
 
 def pivot_by_bank(key: str, title, rows: list[dict], banks: list[tuple[str, str]], *, value_label,

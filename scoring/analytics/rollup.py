@@ -17,7 +17,7 @@ from django.db.models import (Case, CharField, Count, Exists, F, FloatField, Max
 from django.db.models.functions import Coalesce, Concat, Floor, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from scoring.models import Application, BankScore, Outcome
+from scoring.models import Application, Bank, BankScore, Outcome
 
 from . import selectors, traits
 from .models import AnalyticsSnapshot, DailyFigure
@@ -186,10 +186,12 @@ def approval_by_bank(filters: selectors.Filters) -> list[dict]:
 
 
 def approval_by(filters: selectors.Filters, dimension: str) -> list[dict]:
-    rows = (_figures(filters, dimension).values("value", "bank__code")
-            .annotate(n=Sum("n"), total=Sum("probability_sum")).order_by("value", "bank__code"))
-    return [{**row, "value": _uncrossed(row["value"], filters, dimension),
-             "mean_probability": _mean(row["total"], row["n"])} for row in rows]
+    # Grouped by bank id, in the order of the daily_figure_value index (no join, no sort of the rows).
+    codes = dict(Bank.objects.values_list("pk", "code"))
+    rows = (_figures(filters, dimension).values("value", "bank_id")
+            .annotate(n=Sum("n"), total=Sum("probability_sum")).order_by("value", "bank_id"))
+    return [{"value": _uncrossed(row["value"], filters, dimension), "bank__code": codes.get(row["bank_id"]),
+             "n": row["n"], "mean_probability": _mean(row["total"], row["n"])} for row in rows]
 
 
 def _uncrossed(value: str, filters: selectors.Filters, dimension: str) -> str:

@@ -46,8 +46,10 @@ def _filters(request):
 def dashboard(request):
     form, filters = _filters(request)
     section = request.GET.get("section")
-    stores = section == "by_store" or request.GET.get("csv") == "by_store"
-    data = reports.dashboard(filters, stores=stores)
+    if section == "by_store" or request.GET.get("csv") == "by_store":
+        data = reports.store_section(filters)  # loaded on demand: the rest of the dashboard is not computed
+    else:
+        data = reports.dashboard(filters, stores=False)
     query = request.GET.copy()
     query.pop("section", None)
     context = {**data, "form": form, "psi_alert": PSI_ALERT, "query": query.urlencode()}
