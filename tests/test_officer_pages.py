@@ -72,6 +72,27 @@ def test_the_list_finds_a_client_by_name_or_phone(officer_client, officer):
     assert found(officer_client.get(url, {"q": "Иванов"})) == 0
 
 
+def test_the_list_finds_cyrillic_names_in_any_case_and_with_e_for_yo(officer_client, officer):
+    stored(officer, 1, "Фёдоров Пётр Ильич", "+7 900 000-00-01")
+    stored(officer, 2, "ЕГОРОВА алёна", "+7 900 000-00-02")
+    url = reverse("scoring:application_list")
+    for query in ("ФЁДОРОВ", "фёдоров", "федоров", "Федоров", "фЕдОрОв", "петр ильич", "ПЁТР"):
+        assert found(officer_client.get(url, {"q": query})) == 1, query
+    for query in ("егорова", "Егорова Алена", "АЛЁНА"):
+        assert found(officer_client.get(url, {"q": query})) == 1, query
+    assert found(officer_client.get(url, {"q": "Фёдорова"})) == 0
+
+
+def test_the_list_finds_a_phone_by_its_digits_whatever_the_separators(officer_client, officer):
+    stored(officer, 1, "Петров Пётр", "+7 (900) 123-45-67")
+    stored(officer, 2, "Сидоров Сидор", "8 911 765 43 21")
+    url = reverse("scoring:application_list")
+    for query in ("(900) 123-45", "900-123", "+7 900 123 45 67", "4567", "79001234567"):
+        assert found(officer_client.get(url, {"q": query})) == 1, query
+    assert found(officer_client.get(url, {"q": "911-765"})) == 1
+    assert found(officer_client.get(url, {"q": "00"})) == 0  # too few digits to search by
+
+
 def test_the_list_filters_by_status_recommendation_and_date(officer_client, officer):
     stored(officer, 1, status="done", action="send")
     stored(officer, 2, status="done", action="do_not_send")
@@ -115,6 +136,8 @@ def test_an_analyst_sees_masked_data_and_cannot_search_by_phone(client, officer,
     assert "Петров П. П." in html and "+7 900 123-**-**" in html
     assert "Пётр" not in html and "45-67" not in html
     assert found(client.get(url, {"q": "900 123"})) == 0
+    assert found(client.get(url, {"q": "79001234567"})) == 0
+    assert found(client.get(url, {"q": "петров"})) == 1  # names are searchable, phones are not
 
 
 @pytest.mark.parametrize("ranks", [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -221,8 +222,8 @@ def cohort_applications_table(page, banks: list[tuple[str, str]]) -> Table:
     for application in page.object_list:
         answers = application.answers
         by_bank = {s.bank.code: s.probability for s in application.scores.all()}
-        rows.append([application.created_at.strftime("%Y-%m-%d %H:%M"), answers.get(traits.AMOUNT_KEY),
-                     answers.get(traits.TERM_KEY), answers.get(traits.INCOME_KEY),
+        created = timezone.localtime(application.created_at).strftime("%Y-%m-%d %H:%M")
+        rows.append([created, answers.get(traits.AMOUNT_KEY), answers.get(traits.TERM_KEY), answers.get(traits.INCOME_KEY),
                      categories.get(application.goods_category, application.goods_category),
                      application.store, *[by_bank.get(code) for code, _n in banks]])
         links.append(reverse("scoring:application_detail", args=[application.pk]))

@@ -2,6 +2,7 @@
 from django.urls import reverse
 
 from scoring.analytics import selectors
+from scoring.analytics import reports
 from scoring.analytics.reports import cohorts
 
 # By hand: annuity at 20 % a year; A1 50 000 ₽ / 12 mo → 4 632 ₽ on 100 000 ₽ income (4.6 %), A2 100 000 ₽ / 6 mo
@@ -35,3 +36,23 @@ def test_a_cohort_leads_to_its_applications(analyst_client, known_applications):
 
 def test_it_refuses_an_unknown_cohort(analyst_client, known_applications):
     assert analyst_client.get(reverse("analytics:cohort_detail", args=["zz-p0-e0"])).status_code == 404
+
+
+def test_a_category_filter_keeps_the_cohorts_of_that_category(known_applications):
+    filters = selectors.Filters(category="Furniture")
+    assert {reports.cohort_code(r): r["n"] for r in selectors.cohort_sizes(filters)} == {"i1-p0-e0": 1, "i0-p2-e1": 1}
+    predictions = {(reports.cohort_code(r), r["bank__code"]): r["mean_probability"]
+                   for r in selectors.cohort_predictions(filters)}
+    assert predictions == {("i0-p2-e1", "bank_a"): 0.6, ("i0-p2-e1", "bank_b"): 0.2,
+                           ("i1-p0-e0", "bank_a"): 0.8, ("i1-p0-e0", "bank_b"): 0.4}
+    outcomes = {reports.cohort_code(r): (r["answered"], r["approved"]) for r in selectors.cohort_outcomes(filters)}
+    assert outcomes == {"i1-p0-e0": (1, 1), "i0-p2-e1": (1, 0)}
+
+
+def test_a_cohorts_applications_follow_the_store_filter(analyst_client, known_applications):
+    url = reverse("analytics:cohort_detail", args=["i0-p0-e2"])
+    student = str(known_applications[3].pk)
+    assert student in analyst_client.get(url, {"store": 7}).content.decode()
+    assert student not in analyst_client.get(url, {"store": 5}).content.decode()
+    rows = analyst_client.get(url, {"csv": "cohort_applications"}).content.decode("utf-8-sig").splitlines()
+    assert rows[1].split(";")[:6] == ["2026-01-12 12:00", "30000", "12", "30000", "Путешествия", "7"]

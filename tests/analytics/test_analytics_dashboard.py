@@ -98,3 +98,24 @@ def test_it_refuses_an_unknown_table(analyst_client, known_applications):
 def test_a_reversed_date_range_is_an_error_not_a_500(analyst_client, known_applications):
     response = analyst_client.get(reverse("analytics:dashboard"), {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert response.status_code == 200 and "Конец периода раньше начала" in response.content.decode()
+
+
+def test_a_store_filter_narrows_every_table_to_that_store(known_applications):
+    # Store 5 has the two Furniture applications: bank_a 0.8 and 0.6, bank_b 0.4 and 0.2; both sent to bank_a.
+    tables = dashboard(selectors.Filters(store=5))["tables"]
+    assert [row[:3] for row in tables["by_bank"].rows] == [["Банк А", 2, pytest.approx(0.7)],
+                                                          ["Банк Б", 2, pytest.approx(0.3)]]
+    assert [row[0] for row in tables["by_category"].rows] == ["Мебель"]
+    assert [row[1] for row in tables["funnel"].rows] == [2, 2, 2, 2, 1]
+    assert dashboard(selectors.Filters(store=99))["tables"]["funnel"].rows[0][1] == 0
+
+
+def test_the_store_section_and_its_csv_are_the_store_table_alone(analyst_client, known_applications):
+    section = analyst_client.get(reverse("analytics:dashboard"), {"section": "by_store"}, HTTP_HX_REQUEST="true")
+    assert list(section.context["tables"]) == ["by_store"]
+    rows = csv_rows(analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_store"}))
+    # Store 5: bank_a 0.8 and 0.6, bank_b 0.4 and 0.2; store 7: bank_a 0.3 and 0.1, bank_b 0.9 and 0.1.
+    assert rows[1:] == [["5", "2", "0.7000", "0.3000", "", "", "", "0.5000"],
+                        ["7", "2", "0.2000", "0.5000", "", "", "", "0.3500"]]
+    filtered = analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_store", "bank": "bank_b"})
+    assert csv_rows(filtered)[1:] == [["5", "2", "0.3000", "0.3000"], ["7", "2", "0.5000", "0.5000"]]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from scoring.analytics import rollup, selectors
 from scoring.analytics.fairness import live_fairness
-from scoring.analytics.reports import cohorts, dashboard
+from scoring.analytics.reports import cohorts, dashboard, store_section
 
 
 def rounded(value):
@@ -74,3 +74,22 @@ def test_the_cohort_page_counts_from_daily_figures(analyst_client, known_applica
     assert rollup.cohort_size(selectors.Filters(), "i0-p2-e1") == 1
     page = analyst_client.get(reverse("analytics:cohort_detail", args=["i0-p2-e1"])).content.decode()
     assert "1 заявка" in page and str(known_applications[1].pk) in page
+
+
+@pytest.mark.parametrize("filters", [selectors.Filters(), selectors.Filters(bank="bank_b"),
+                                     selectors.Filters(date_to=dt.date(2026, 1, 10))])
+def test_the_store_table_is_the_same_from_daily_figures(known_applications, filters):
+    live = tables_of(store_section(filters))
+    assert live["by_store"]
+    rollup.refresh()
+    assert rollup.usable(filters, "store")
+    assert tables_of(store_section(filters)) == live
+
+
+def test_cohorts_with_a_category_filter_read_the_applications_and_agree(known_applications):
+    rollup.refresh()
+    filters = selectors.Filters(category="Travel")
+    assert not rollup.usable(filters)
+    rows = {row[0]: row[1] for row in cohorts(filters)["tables"]["cohorts"].rows}
+    assert rows == {"доход от 190 тыс. ₽, платёж до 10 % дохода, по найму": 1,
+                    "доход до 100 тыс. ₽, платёж до 10 % дохода, не работает, учится, на пенсии": 1}
