@@ -154,6 +154,7 @@ def time_pages(repeat: int) -> list[dict]:
         ("list, analyst (all 100 000, masked), page 1", analyst, "get", list_url, {}),
         ("list, analyst, page 2 000", analyst, "get", list_url, {"page": 2000}),
         ("list, analyst, search by surname", analyst, "get", list_url, {"q": "Смирнов"}),
+        ("list, analyst, search by full name (1 match)", analyst, "get", list_url, {"q": "образцов олег"}),
         ("list, analyst, status + recommendation + dates", analyst, "get", list_url,
          {"status": "done", "verdict": "send", "created_from": week_ago}),
         ("application detail (5 banks)", officer, "get", reverse("scoring:application_detail", args=[detail.pk]), {}),
