@@ -53,6 +53,23 @@ class AuditedAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
 
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Pages that show clients' names and phones unmasked: only for roles that see personal data,
+    whatever model permissions a user was given (an analyst made staff still gets 403)."""
+
+    def has_view_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return roles.sees_personal_data(request.user) and super().has_add_permission(request)
+
+
 @admin.register(Bank)
 class BankAdmin(AuditedAdmin):
     form = BankAdminForm
@@ -282,7 +299,7 @@ class BankScoreInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(PersonalDataAdmin):
     list_display = ("id", "officer", "status", "created_at", "scored_at")
     list_filter = ("status",)
     readonly_fields = ("id", "officer", "client", "answers", "answers_hash", "status", "error", "parent",
@@ -291,7 +308,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(PersonalDataAdmin):
     list_display = ("id", "masked_name", "masked_phone", "created_at")
 
 
@@ -376,8 +393,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    """Read-only: the log of what was sent where and what the receiver answered."""
+class WebhookDeliveryAdmin(PersonalDataAdmin):
+    """Read-only: the log of what was sent where and what the receiver answered (payloads carry the
+    client's name and phone as the submitter saw them)."""
 
     list_display = ("id", "application", "api_client", "url", "status", "attempts", "response_status",
                     "created_at", "delivered_at")
