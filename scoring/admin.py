@@ -306,6 +306,11 @@ class ApplicationAdmin(PersonalDataAdmin):
                        "created_at", "updated_at", "scored_at")
     inlines = [BankScoreInline]
 
+    def has_add_permission(self, request):
+        # Applications come from the questionnaire or the API, which validate and score them; the
+        # administrators' right to submit (add_application) is not a right to type one in here.
+        return False
+
 
 @admin.register(Client)
 class ClientAdmin(PersonalDataAdmin):
