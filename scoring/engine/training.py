@@ -429,8 +429,9 @@ def fit_model(algorithm: str, params: dict, X_fit, y_fit, X_valid, y_valid, *, s
     if algorithm == "xgboost":
         booster_params = {**XGB_PARAMS, "seed": seed, **_booster_names(params)}
         types = _tree_types(n_columns, categorical)
-        dfit = xgb.DMatrix(X_fit, label=y_fit, missing=np.nan, **types)
-        dvalid = xgb.DMatrix(X_valid, label=y_valid, missing=np.nan, **types)
+        threads = booster_params["nthread"]
+        dfit = xgb.DMatrix(X_fit, label=y_fit, missing=np.nan, nthread=threads, **types)
+        dvalid = xgb.DMatrix(X_valid, label=y_valid, missing=np.nan, nthread=threads, **types)
         booster = xgb.train(booster_params, dfit, num_boost_round=MAX_ROUNDS, evals=[(dvalid, "valid")],
                             early_stopping_rounds=EARLY_STOPPING, verbose_eval=False)
         return TreeModel(booster[: booster.best_iteration + 1], "xgboost")

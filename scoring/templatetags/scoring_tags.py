@@ -25,6 +25,13 @@ def rub(amount) -> str:
 
 
 @register.filter
+def sent_to(scores, recommendation) -> list:
+    """The bank scores whose bank the recommendation sends the application to, in the given order."""
+    codes = set((recommendation or {}).get("banks") or ())
+    return [score for score in scores if score.bank.code in codes]
+
+
+@register.filter
 def waterfall_style(step) -> str:
     """Inline geometry of one waterfall bar: left edge and width, in per cent of the track."""
     start, end = float(step["start"]), float(step["end"])
