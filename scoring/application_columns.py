@@ -3,14 +3,14 @@
 The applications list searches by name and phone, and the analytics pages filter and group by
 store, goods category and cohort, over 100 000 applications and more. Reading the client through
 a join or the JSON answers of every row is a scan of the whole table; these columns, with the
-indexes on them (migration 0010), are not.
+indexes on them (migration 0011), are not.
 
 Every path that creates an application fills them with columns_for() (services.submit_application,
 which the batch API and applied suggestions go through, and the benches' bulk_create); migration
-0010 filled them for the applications before it. A client's columns follow the client: edited in
+0011 filled them for the applications before it. A client's columns follow the client: edited in
 the admin (refresh_client_columns), cleared when the client is deleted or erased (the
-ERASE_CLIENT rule of Application.client). Analyst-side searches never see the phone digits:
-scoring.selectors refuses a phone search for roles that see phones masked.
+ERASE_CLIENT rule of Application.client). Roles that see names and phones masked search only
+what they see (scoring.selectors: the surname and the initials, never the phone).
 """
 from __future__ import annotations
 

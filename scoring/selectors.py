@@ -3,7 +3,8 @@ import datetime as dt
 import re
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import CharField, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Concat, Left, StrIndex
 from django.utils import timezone
 
 from scoring import application_columns
@@ -28,22 +29,51 @@ def application_with_scores(user, application_id) -> Application | None:
     )
 
 
+# "П." or "П": an initial, as officers type them and masked names show the first name and patronymic.
+_INITIAL = re.compile(r"^(\w)\.?$")
+
+
+def _name_condition(query: str, *, personal_data: bool) -> Q:
+    """Every word of the query in the client's name; for masked roles only in what they see of it.
+
+    Names are matched on the application's folded copy (application_columns.search_name: lowercase,
+    ё as е), with the query folded the same way, so case and ё do not matter on any database.
+    """
+    condition = Q()
+    for word in application_columns.search_name(query).split()[:5]:
+        initial = _INITIAL.match(word)
+        if initial:
+            # " п": a word of the name after the first starts with п (what a masked name shows, too).
+            condition &= Q(search_name__contains=" " + initial[1])
+        elif personal_data:
+            condition &= Q(search_name__contains=word)
+        else:
+            condition &= Q(client_surname__contains=word)
+    return condition
+
+
 def search_applications(queryset: QuerySet[Application], *, query: str = "", status: str = "",
                         verdict: str = "", created_from: dt.date | None = None,
-                        created_to: dt.date | None = None, by_phone: bool = True) -> QuerySet[Application]:
+                        created_to: dt.date | None = None, personal_data: bool = True) -> QuerySet[Application]:
     """Filter the applications list: client name or phone, status, recommendation, creation dates.
 
-    Names and phones are matched on the application's copies (application_columns): every word
-    of the query in the folded name, in any order and case ('петр петров' finds 'Петров Пётр'),
-    or the query's digits within the phone's ('900 123' finds '+7 (900) 123-45-67').
-    by_phone is False for roles that see phones masked: they must not find a client by number.
+    Names and phones are matched on the application's indexed copies (application_columns), not
+    through the client: every word of the query in the name, in any order ('петр петров' finds
+    'Петров Пётр'), or the query's digits within the phone's ('900 123' finds '+7 (900) 123-45-67').
+    personal_data is False for roles that see names and phones masked: they find a client only by
+    what they see (the surname and the initials), never by number, so that a search cannot tell
+    them a first name or a phone digit by digit.
     """
     if query:
         digits = application_columns.phone_digits(query)
         if re.search(r"[^\d\s()+\-]", query):  # letters: a name
-            for word in application_columns.search_name(query).split()[:5]:
-                queryset = queryset.filter(search_name__contains=word)
-        elif by_phone and len(digits) >= 3:
+            if not personal_data:
+                # The first word of the folded name: the surname, the part masked roles see in full.
+                queryset = queryset.alias(client_surname=Left(
+                    "search_name", StrIndex(Concat("search_name", Value(" "), output_field=CharField()), Value(" "))
+                    - 1))
+            queryset = queryset.filter(_name_condition(query, personal_data=personal_data))
+        elif personal_data and len(digits) >= 3:
             queryset = queryset.filter(phone_digits__contains=digits)
         else:
             queryset = queryset.none()  # digits too few to search by, or phones this role may not search

@@ -1,6 +1,6 @@
 """The copies of the client's name and phone and of store, category and cohort kept on Application.
 
-Every way an application is created fills them, migration 0010 fills older rows, and they follow
+Every way an application is created fills them, migration 0011 fills older rows, and they follow
 the client: corrected with an edit in the admin, cleared when the client is deleted or erased.
 """
 import importlib
@@ -15,7 +15,7 @@ from scoring import services
 from scoring.application_columns import columns_for
 from scoring.models import Application, Client
 
-migration = importlib.import_module("scoring.migrations.0010_application_search_analytics_columns")
+migration = importlib.import_module("scoring.migrations.0011_application_search_analytics_columns")
 
 COPIED = ("search_name", "phone_digits", "store", "goods_category", "cohort")
 

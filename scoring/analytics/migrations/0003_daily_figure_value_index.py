@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('analytics', '0002_daily_figures'),
-        ('scoring', '0010_application_search_analytics_columns'),
+        ('scoring', '0011_application_search_analytics_columns'),
     ]
 
     operations = [

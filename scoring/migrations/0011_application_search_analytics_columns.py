@@ -26,7 +26,7 @@ def analyze(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0009_application_list_indexes'),
+        ('scoring', '0010_feature_categorical'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
