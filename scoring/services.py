@@ -381,8 +381,8 @@ def erase_expired_clients(*, days: int, now=None, dry_run: bool = False) -> int:
 
     Their applications stay, without a client and without the copies of the name and phone kept
     for search (cleared with the client, see models.ERASE_CLIENT): answers, scores and outcomes
-    carry no name or phone and keep feeding calibration and retraining. Returns how many clients were (or, on a
-    dry run, would be) erased; the erasure itself is one audit entry.
+    carry no name or phone and keep feeding calibration and retraining. Returns how many clients
+    were (or, on a dry run, would be) erased; the erasure itself is one audit entry.
     """
     from datetime import timedelta
 
