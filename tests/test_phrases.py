@@ -198,3 +198,27 @@ def test_the_api_answers_in_the_language_asked_for(officer, known_application):
     assert "Payment is 38% of income — a heavy burden" in english["recommendation"]["reasons"]
     assert russian["recommendation"]["text"] == known_application.recommendation["text"]
     assert "reason_messages" not in english["recommendation"] and "message" not in english["recommendation"]
+
+
+def test_english_costs_one_query_for_the_field_labels_not_one_per_phrase(officer_client, known_application):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("scoring:application_detail", args=[known_application.pk])
+    officer_client.get(url)
+    with CaptureQueriesContext(connection) as russian:
+        officer_client.get(url)
+    switch_to_english(officer_client)
+    officer_client.get(url)
+    with CaptureQueriesContext(connection) as english:
+        officer_client.get(url)
+    assert len(english) == len(russian) + 1
+
+
+def test_webhook_bodies_are_russian_whoever_triggered_the_scoring(known_application):
+    from scoring.webhooks import result_payload
+
+    with translation.override("en"):
+        body = result_payload(known_application, "application.scored", 1)
+    assert body["application"]["scores"][0]["reasons"][0]["text"] == "Платёж 38\u00a0% дохода — высокая нагрузка"
+    assert body["application"]["recommendation"]["text"].startswith("Не отправляйте")
