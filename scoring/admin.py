@@ -106,8 +106,8 @@ class FeatureAdmin(AuditedAdmin):
     search_fields = ("key", "label")
     fieldsets = (
         (None, {"fields": ("key", "label", "label_en", "help_text", "type", "order")}),
-        (_("Значения"), {"fields": ("choices", "ordered", "min_value", "max_value", "min_age", "max_age",
-                                    "max_length")}),
+        (_("Значения"), {"fields": ("choices", "ordered", "categorical", "min_value", "max_value", "min_age",
+                                    "max_age", "max_length")}),
         (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
     )
 

@@ -220,7 +220,8 @@ class FeatureAdminForm(forms.ModelForm):
 
     class Meta:
         model = Feature
-        fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "min_value", "max_value",
+        fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "categorical", "min_value",
+                  "max_value",
                   "min_age", "max_age", "max_length", "required", "order", "used_by_model", "active", "csv_column"]
 
     def clean_csv_column(self):
