@@ -26,7 +26,7 @@ def application_list(request):
     filter_form = ApplicationFilterForm(request.GET, searches_phone=show_personal_data)
     filters = filter_form.filters()
     applications = selectors.search_applications(
-        selectors.applications_for(request.user), by_phone=show_personal_data,
+        selectors.applications_for(request.user), personal_data=show_personal_data,
         query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
     )

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html_join
 
 from scoring import phrases
 
@@ -36,8 +37,24 @@ def advice_reasons(advice, words=None) -> list[str]:
 
 
 @register.filter
+def sent_to(scores, recommendation) -> list:
+    """The bank scores whose bank the recommendation sends the application to, in the given order."""
+    codes = set((recommendation or {}).get("banks") or ())
+    return [score for score in scores if score.bank.code in codes]
+
+
+@register.filter
 def waterfall_style(step) -> str:
     """Inline geometry of one waterfall bar: left edge and width, in per cent of the track."""
     start, end = float(step["start"]), float(step["end"])
     left, width = min(start, end) * 100, max(abs(end - start) * 100, 0.5)
     return f"left:{left:.1f}%;width:{width:.1f}%"
+
+
+@register.simple_tag
+def rejected_rows(report):
+    """The table rows of an import's refused rows (row, CSV column, field key, reason). Built here rather
+    than in a template loop: a refused file may list tens of thousands of reasons."""
+    return format_html_join("\n", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            ((row, column or "—", key, message)
+                             for row, key, column, message in report.rejection_lines()))
