@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import audit, roles, selectors, services
+from scoring import audit, phrases, roles, selectors, services
 from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
 from scoring.questionnaire import active_features
 
@@ -101,6 +101,7 @@ def application_detail(request, application_id):
         "scores": _in_recommended_order(application),
         "answer_rows": _answer_rows(application),
         "show_personal_data": show_personal_data,
+        "words": phrases.words(),
     })
 
 
@@ -113,6 +114,7 @@ def application_result(request, application_id):
     return render(request, "scoring/_result.html", {
         "application": application,
         "scores": _in_recommended_order(application),
+        "words": phrases.words(),
     }, status=status)
 
 
