@@ -48,7 +48,9 @@ def _name_condition(query: str, *, personal_data: bool) -> Q:
         elif personal_data:
             condition &= Q(search_name__contains=word)
         else:
-            condition &= Q(client_surname__contains=word)
+            # In the surname; the condition on the whole name says the same and lets PostgreSQL's
+            # trigram index find the candidates (an expression's value has no index).
+            condition &= Q(search_name__contains=word, client_surname__contains=word)
     return condition
 
 
