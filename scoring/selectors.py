@@ -50,7 +50,8 @@ def _name_condition(query: str, *, personal_data: bool) -> Q:
         else:
             # In the surname; the condition on the whole name says the same and lets PostgreSQL's
             # trigram index find the candidates (an expression's value has no index).
-            condition &= Q(search_name__contains=word, client_surname__contains=word)
+            # (The whole name's condition first: SQLite then computes the surname only where it holds.)
+            condition &= Q(search_name__contains=word) & Q(client_surname__contains=word)
     return condition
 
 
