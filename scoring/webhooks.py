@@ -46,9 +46,13 @@ def result_payload(application: Application, event: str, delivery_id: int) -> di
     return {"event": event, "delivery_id": delivery_id, "application": json.loads(json.dumps(data, default=str))}
 
 
-def notify_scoring_finished(*, application_id) -> WebhookDelivery | None:
-    """Queue a notification if the application's submitter has a callback URL (once per outcome)."""
-    application = Application.objects.select_related("officer").filter(pk=application_id).first()
+def notify_scoring_finished(*, application_id, application: Application | None = None) -> WebhookDelivery | None:
+    """Queue a notification if the application's submitter has a callback URL (once per outcome).
+
+    `application`, if given, is the application as its scoring just left it (saves reading it again).
+    """
+    if application is None:
+        application = Application.objects.filter(pk=application_id).first()
     if application is None or application.status not in EVENTS:
         return None
     api_client = ApiClient.objects.filter(user_id=application.officer_id).exclude(callback_url="").first()
