@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from scoring import events
+from scoring import events, webhooks
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
 from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
@@ -274,7 +274,8 @@ def score_application(*, application_id) -> Application | None:
     # Mark it as being scored (one statement, committed at once) unless it is already done.
     Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
         status=Application.Status.SCORING, updated_at=timezone.now())
-    application = Application.objects.filter(pk=application_id).first()
+    application = Application.objects.filter(pk=application_id).annotate(
+        callback_configured=webhooks.callback_configured()).first()
     if application is None:
         log.warning("application %s does not exist; nothing to score", application_id)
         return None
