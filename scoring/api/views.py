@@ -165,7 +165,7 @@ def application_list(request):
         answers=serializer.validated_data["answers"],
         client=serializer.validated_data.get("client"),
     )
-    if created and services.scoring_runs_inline():
+    if services.scoring_runs_inline():
         application.refresh_from_db(fields=["status"])  # scored at commit, inside this request
     body = ApplicationStatusSerializer(application, context={"request": request}).data
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
@@ -222,7 +222,7 @@ def application_alternative(request, application_id):
         )
     except services.SuggestionError as exc:
         return validation_error_response({"non_field_errors": [str(exc)]})
-    if created and services.scoring_runs_inline():
+    if services.scoring_runs_inline():
         alternative.refresh_from_db(fields=["status"])
     body = ApplicationStatusSerializer(alternative, context={"request": request}).data
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
