@@ -97,8 +97,11 @@ class _Subscriber:
 
     def _wake(self, key: str | None) -> None:
         with self.lock:
-            events = [e for k, group in self.waiters.items() if key is None or k == key for e in group]
-        for event in events:
+            if key is None:  # the subscription dropped: everyone re-reads
+                woken = [event for group in self.waiters.values() for event in group]
+            else:
+                woken = list(self.waiters.get(key, ()))
+        for event in woken:
             event.set()
 
     def _run(self) -> None:
