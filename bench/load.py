@@ -117,14 +117,40 @@ def tree_cpu_seconds(roots: list[int]) -> float:
     return total
 
 
-def postgres_cpu_seconds(database_url: str) -> float:
-    """CPU time of the PostgreSQL backends connected to the bench's database (readable as root)."""
-    import psycopg
+class PostgresCpu(threading.Thread):
+    """CPU time of the PostgreSQL backends serving the bench's database (their /proc is readable as
+    root). Sampled every half second, so that a backend that exits (a connection recycled after
+    DATABASE_CONN_MAX_AGE) still counts up to its last sample."""
 
-    base, name = database_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
-    return sum(stat[1] for pid in pids if (stat := _stat(pid)) is not None)
+    def __init__(self, database_url: str):
+        super().__init__(daemon=True)
+        import psycopg
+
+        base, self.database = database_url.rsplit("/", 1)
+        self.conn = psycopg.connect(f"{base}/postgres", autocommit=True)
+        self.latest: dict[int, float] = {}
+        self.stopped = threading.Event()
+        self.sample()
+
+    def sample(self):
+        pids = [row[0] for row in self.conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                    [self.database])]
+        for pid in pids:
+            if (stat := _stat(pid)) is not None:
+                self.latest[pid] = stat[1]
+
+    def run(self):
+        while not self.stopped.wait(0.5):
+            self.sample()
+
+    def seconds(self) -> float:
+        return sum(self.latest.values())
+
+    def stop(self):
+        self.stopped.set()
+        self.join()
+        self.sample()
+        self.conn.close()
 
 
 def own_cpu_seconds() -> float:
@@ -326,15 +352,18 @@ def main() -> None:
         run_clients(base, tokens[:4], seconds=3, rate=0, wait=args.wait, poll=args.poll_ms / 1000,
                     profit=145001)
 
+        postgres = PostgresCpu(args.database_url)
         cpu_before = {"web": tree_cpu_seconds([web.process.pid]),
                       "workers": tree_cpu_seconds([w.process.pid for w in workers]),
-                      "postgres": postgres_cpu_seconds(args.database_url), "bench": own_cpu_seconds()}
+                      "postgres": postgres.seconds(), "bench": own_cpu_seconds()}
+        postgres.start()
         load_before = os.getloadavg()[0]
         clients, elapsed = run_clients(base, tokens, seconds=args.seconds, rate=args.rate, wait=args.wait,
                                        poll=args.poll_ms / 1000, profit=145000)
+        postgres.stop()
         cpu_after = {"web": tree_cpu_seconds([web.process.pid]),
                      "workers": tree_cpu_seconds([w.process.pid for w in workers]),
-                     "postgres": postgres_cpu_seconds(args.database_url), "bench": own_cpu_seconds()}
+                     "postgres": postgres.seconds(), "bench": own_cpu_seconds()}
         load_after = os.getloadavg()[0]
     finally:
         for process in [web, *workers]:
