@@ -3,6 +3,9 @@
 Every change to a bank (its rules included), a field or the active model is written to the audit
 log with the state before and after; the log itself is read-only.
 """
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -13,8 +16,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from scoring import audit, model_versions, roles
-from scoring.admin_forms import BankAdminForm, CompareForm, FeatureAdminForm, TrainNowForm
+from scoring import audit, importing, model_versions, roles
+from scoring.admin_forms import BankAdminForm, CompareForm, FeatureAdminForm, ImportHistoryForm, TrainNowForm
 from scoring.models import (Application, AuditEntry, Bank, BankScore, Client, Feature, HistoricalApplication,
                             ImportBatch, ModelVersion, TrainingRun)
 
@@ -48,6 +51,23 @@ class AuditedAdmin(admin.ModelAdmin):
             for obj in queryset:
                 audit.record(actor=request.user, action="delete", obj=obj, before=audit.snapshot(obj), after=None)
             super().delete_queryset(request, queryset)
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Pages that show clients' names and phones unmasked: only for roles that see personal data,
+    whatever model permissions a user was given (an analyst made staff still gets 403)."""
+
+    def has_view_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.sees_personal_data(request.user) and super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return roles.sees_personal_data(request.user) and super().has_add_permission(request)
 
 
 @admin.register(Bank)
@@ -106,8 +126,8 @@ class FeatureAdmin(AuditedAdmin):
     search_fields = ("key", "label")
     fieldsets = (
         (None, {"fields": ("key", "label", "label_en", "help_text", "type", "order")}),
-        (_("Значения"), {"fields": ("choices", "ordered", "min_value", "max_value", "min_age", "max_age",
-                                    "max_length")}),
+        (_("Значения"), {"fields": ("choices", "ordered", "categorical", "min_value", "max_value", "min_age",
+                                    "max_age", "max_length")}),
         (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
     )
 
@@ -279,28 +299,71 @@ class BankScoreInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(PersonalDataAdmin):
     list_display = ("id", "officer", "status", "created_at", "scored_at")
     list_filter = ("status",)
     readonly_fields = ("id", "officer", "client", "answers", "answers_hash", "status", "error", "parent",
                        "created_at", "updated_at", "scored_at")
     inlines = [BankScoreInline]
 
+    def has_add_permission(self, request):
+        # Applications come from the questionnaire or the API, which validate and score them; the
+        # administrators' right to submit (add_application) is not a right to type one in here.
+        return False
+
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(PersonalDataAdmin):
     list_display = ("id", "masked_name", "masked_phone", "created_at")
 
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_empty", "user", "created_at")
+    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_empty", "decided_on", "user", "created_at")
     readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_rejected",
-                       "rows_empty", "created_at")
+                       "rows_empty", "decided_on", "created_at")
+    change_list_template = "admin/scoring/importbatch/change_list.html"
 
     def has_add_permission(self, request):
-        # A batch is made by manage.py import_applications, which validates the file; not by hand.
+        # A batch is made by the upload page or manage.py import_applications, which validate the file.
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import_history": roles.can_import_history(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        upload = _importers_only(self.admin_site.admin_view(self.upload_view))
+        return [path("upload/", upload, name="scoring_importbatch_upload")] + super().get_urls()
+
+    def upload_view(self, request):
+        """The command's import from the browser: all or nothing, every refused row listed with its reason."""
+        form = ImportHistoryForm(request.POST or None, request.FILES or None)
+        report = refusal = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = importing.import_decisions(content=upload.read(), file_name=upload.name, user=request.user,
+                                                    decided_on=form.cleaned_data["decided_on"])
+            except importing.ImportRefused as exc:
+                refusal = str(exc)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "report": report, "refusal": refusal, "title": _("Загрузить историю (CSV)"),
+                   "max_upload_bytes": settings.PRESCORING["MAX_UPLOAD_BYTES"]}
+        refused = form.errors or refusal or (report is not None and not report.accepted)
+        return TemplateResponse(request, "admin/scoring/importbatch/upload.html", context,
+                                status=400 if refused else 200)
+
+
+def _importers_only(view):
+    """403 for a signed-in user who may not import history (officers, analysts, staff or not); the
+    admin's own check then sends anonymous visitors to its login page."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and not roles.can_import_history(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    return wrapped
 
 
 @admin.register(HistoricalApplication)
@@ -335,8 +398,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    """Read-only: the log of what was sent where and what the receiver answered."""
+class WebhookDeliveryAdmin(PersonalDataAdmin):
+    """Read-only: the log of what was sent where and what the receiver answered (payloads carry the
+    client's name and phone as the submitter saw them)."""
 
     list_display = ("id", "application", "api_client", "url", "status", "attempts", "response_status",
                     "created_at", "delivered_at")

@@ -13,6 +13,7 @@ from scoring import model_versions
 from scoring.engine.config import load_yaml
 from scoring.engine.rules import Rule
 from scoring.models import Bank, Feature, ModelVersion
+from scoring.uploads import validate_csv_upload
 
 OPERATOR_CHOICES = [("lt", _("меньше (<)")), ("le", _("не больше (≤)")), ("gt", _("больше (>)")),
                     ("ge", _("не меньше (≥)")), ("eq", _("равно (=)")), ("ne", _("не равно (≠)")),
@@ -220,7 +221,8 @@ class FeatureAdminForm(forms.ModelForm):
 
     class Meta:
         model = Feature
-        fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "min_value", "max_value",
+        fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "categorical", "min_value",
+                  "max_value",
                   "min_age", "max_age", "max_length", "required", "order", "used_by_model", "active", "csv_column"]
 
     def clean_csv_column(self):
@@ -288,3 +290,20 @@ class CompareForm(forms.Form):
             if champion.pk == challenger.pk:
                 raise forms.ValidationError(_("Выберите две разные версии."))
         return cleaned
+
+
+class ImportHistoryForm(forms.Form):
+    """A lender's historical-decisions CSV (DATA.md's format), as manage.py import_applications takes it."""
+
+    file = forms.FileField(label=_("файл CSV"), allow_empty_file=True,  # validate_csv_upload says "empty"
+                           help_text=_("UTF-8, разделитель «;», одна строка заголовка; колонки — как в настройках "
+                                       "полей анкеты и банков."))
+    decided_on = forms.DateField(
+        label=_("дата решений"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("День, когда банки приняли эти решения: возраст и стаж считаются к нему. Пусто — сегодня."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        validate_csv_upload(upload)
+        return upload

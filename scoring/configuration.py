@@ -26,10 +26,10 @@ DEFAULT_IMPORT = {
 }
 DECISION_MEANINGS = ("success", "denied", "error")
 
-FEATURE_FIELDS = ("label", "label_en", "help_text", "type", "choices", "ordered", "min_value", "max_value",
-                  "min_age", "max_age", "max_length", "required", "used_by_model", "active", "csv_column")
-FEATURE_DEFAULTS = {"label_en": "", "help_text": "", "choices": [], "ordered": False, "min_value": None,
-                    "max_value": None, "min_age": None, "max_age": None, "max_length": None,
+FEATURE_FIELDS = ("label", "label_en", "help_text", "type", "choices", "ordered", "categorical", "min_value",
+                  "max_value", "min_age", "max_age", "max_length", "required", "used_by_model", "active", "csv_column")
+FEATURE_DEFAULTS = {"label_en": "", "help_text": "", "choices": [], "ordered": False, "categorical": False,
+                    "min_value": None, "max_value": None, "min_age": None, "max_age": None, "max_length": None,
                     "required": False, "used_by_model": True, "active": True, "csv_column": ""}
 
 

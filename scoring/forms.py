@@ -114,7 +114,7 @@ class ApplicationFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Все"))] + list(Application.Status.choices)
         self.fields["q"].help_text = (_("Фамилия, имя или телефон") if searches_phone
-                                      else _("Фамилия или имя"))
+                                      else _("Фамилия и инициалы"))
 
     def filters(self) -> dict:
         """Only the valid filters: a mistyped date is reported and ignored, the list still shows."""

@@ -17,10 +17,13 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from scoring import audit
 from scoring.configuration import import_mapping
-from scoring.engine.csvformat import CsvFormatError, DecisionRow, read_decisions_csv
+from scoring.engine.csvformat import CsvFormatError, DecisionRow, p_true_column, read_decisions_csv
 from scoring.engine.training import ROW_KEY
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 from scoring.questionnaire import active_features, validate_answers
@@ -31,7 +34,7 @@ BULK_SIZE = 1000
 
 class ImportRefused(Exception):
     """The file as a whole cannot be imported (unreadable, wrong columns, already imported, ...).
-    The message says why, in Russian, for the person who sent it."""
+    The message says why, in the active language, for the person who sent it."""
 
 
 @dataclass
@@ -52,6 +55,7 @@ class ImportReport:
     rows_empty: int = 0
     rejected: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
     batch: ImportBatch | None = None
 
     @property
@@ -62,6 +66,11 @@ class ImportReport:
     def accepted(self) -> bool:
         """True when every non-empty row is valid (stored, unless this was a dry run)."""
         return not self.rejected
+
+    def rejection_lines(self) -> list[tuple[int, str, str, str]]:
+        """(row number, key, CSV column or '', message): one line per reason, in file order."""
+        return [(row_number, key, self.columns.get(key, ""), message)
+                for row_number, reasons in self.rejected for key, messages in reasons.items() for message in messages]
 
 
 def column_mappings() -> tuple[list[Feature], dict[str, str], dict[str, str]]:
@@ -75,11 +84,12 @@ def column_mappings() -> tuple[list[Feature], dict[str, str], dict[str, str]]:
     column_for_bank = dict(Bank.objects.filter(active=True).exclude(csv_decision_column="")
                            .order_by("code").values_list("code", "csv_decision_column"))
     if not column_for_feature or not column_for_bank:
-        raise ImportRefused("В настройках нет полей анкеты или банков с колонками CSV: "
-                            "сначала выполните manage.py load_config.")
+        raise ImportRefused(_("В настройках нет полей анкеты или банков с колонками CSV: "
+                              "сначала выполните manage.py load_config."))
     unmapped = [f.key for f in features if f.required and not f.csv_column]
     if unmapped:
-        raise ImportRefused("Для обязательных полей анкеты не задана колонка CSV: " + ", ".join(unmapped) + ".")
+        raise ImportRefused(_("Для обязательных полей анкеты не задана колонка CSV: %(keys)s.")
+                            % {"keys": ", ".join(unmapped)})
     return features, column_for_feature, column_for_bank
 
 
@@ -94,8 +104,9 @@ def _decisions(row: DecisionRow, column_for_bank: dict[str, str],
             decisions[code] = meaning[value]
         else:
             allowed = ", ".join(meaning)
-            errors[code] = [f"Решение в колонке «{column_for_bank[code]}» должно быть одним из: {allowed} "
-                            f"или пустым, а не «{value}»."]
+            errors[code] = [_("Решение в колонке «%(column)s» должно быть одним из: %(allowed)s "
+                              "или пустым, а не «%(value)s».")
+                            % {"column": column_for_bank[code], "allowed": allowed, "value": value}]
     return decisions, errors
 
 
@@ -107,7 +118,8 @@ def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[s
         except ValueError:
             number = math.nan
         if not 0.0 <= number <= 1.0:  # NaN fails too
-            errors[f"{code}_p_true"] = [f"Вероятность должна быть числом от 0 до 1, а не «{text}»."]
+            errors[f"{code}_p_true"] = [_("Вероятность должна быть числом от 0 до 1, а не «%(value)s».")
+                                        % {"value": text}]
         else:
             values[code] = number
     return values, errors
@@ -115,8 +127,30 @@ def _p_true_values(row: DecisionRow) -> tuple[dict[str, float], dict[str, list[s
 
 def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
                          today: dt.date | None = None, decided_on: dt.date | None = None) -> ImportReport:
-    """Validate a historical-decisions CSV and, if every non-empty row is valid, store it in one transaction.
+    """Import the historical-decisions CSV at path (manage.py import_applications): see import_decisions.
 
+    The file's size is checked before it is read, so an oversized file is never loaded into memory.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size > settings.PRESCORING["MAX_UPLOAD_BYTES"]:
+            raise ImportRefused(_too_large(path.name))
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportRefused(_("Файл %(path)s не найден.") % {"path": path}) from None
+    except OSError as exc:
+        raise ImportRefused(_("Файл %(path)s не прочитать: %(error)s.")
+                            % {"path": path, "error": exc.strerror or exc}) from None
+    return import_decisions(content=content, file_name=path.name, user=user, dry_run=dry_run, today=today,
+                            decided_on=decided_on)
+
+
+def import_decisions(*, content: bytes, file_name: str, user=None, dry_run: bool = False,
+                     today: dt.date | None = None, decided_on: dt.date | None = None) -> ImportReport:
+    """Validate a historical-decisions CSV's bytes and, if every non-empty row is valid, store it in one
+    transaction, with an audit entry in user's name (None for the command line).
+
+    The command line (import_decisions_csv) and the admin's upload page both come through here.
     decided_on: the day the banks made these decisions (the file has no date column); ages and
     tenures are taken as of that day, in validation and in training. Today when not given.
     today: the local date by default; decided_on may not be after it.
@@ -124,16 +158,8 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     or has been imported before (same SHA-256 of its bytes). A file with refused rows returns a
     report with report.accepted False and stores nothing.
     """
-    path = Path(path)
-    limit = settings.PRESCORING["MAX_UPLOAD_BYTES"]
-    try:
-        if path.stat().st_size > limit:
-            raise ImportRefused(f"Файл {path.name} больше {limit // (1024 * 1024)} МБ; разделите его на части.")
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportRefused(f"Файл {path} не найден.") from None
-    except OSError as exc:
-        raise ImportRefused(f"Файл {path} не прочитать: {exc.strerror or exc}.") from None
+    if len(content) > settings.PRESCORING["MAX_UPLOAD_BYTES"]:
+        raise ImportRefused(_too_large(file_name))
     digest = hashlib.sha256(content).hexdigest()
     earlier = ImportBatch.objects.filter(sha256=digest).first()
     if earlier is not None:
@@ -149,11 +175,14 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     except CsvFormatError as exc:
         raise ImportRefused(str(exc)) from None
 
-    report = ImportReport(file_name=path.name, sha256=digest, dry_run=dry_run, rows_total=parsed.rows_total,
-                          rows_empty=len(parsed.empty_rows), ignored_columns=parsed.ignored_columns)
+    columns = {**column_for_feature, **column_for_bank,
+               **{f"{code}_p_true": p_true_column(column) for code, column in column_for_bank.items()}}
+    report = ImportReport(file_name=file_name, sha256=digest, dry_run=dry_run, rows_total=parsed.rows_total,
+                          rows_empty=len(parsed.empty_rows), ignored_columns=parsed.ignored_columns,
+                          columns=columns)
     today = today or timezone.localdate()
     if decided_on is not None and decided_on > today:
-        raise ImportRefused(f"Дата решений {decided_on:%d.%m.%Y} ещё не наступила.")
+        raise ImportRefused(_("Дата решений %(date)s ещё не наступила.") % {"date": f"{decided_on:%d.%m.%Y}"})
     decided_on = decided_on or today
     today = decided_on  # answers are checked as they stood on the day of the decisions
     valid: list[HistoricalApplication] = []
@@ -180,12 +209,13 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.create(
-                file_name=path.name[:255], sha256=digest, user=user, rows_total=report.rows_total,
+                file_name=file_name[:255], sha256=digest, user=user, rows_total=report.rows_total,
                 rows_imported=len(valid), rows_rejected=0, rows_empty=report.rows_empty, decided_on=decided_on,
             )
             for application in valid:
                 application.batch = batch
             HistoricalApplication.objects.bulk_create(valid, batch_size=BULK_SIZE)
+            audit.record(actor=user, action="import_history", obj=batch, after=audit.snapshot(batch))
     except IntegrityError:
         # The same file was imported by someone else between our check and now.
         raise ImportRefused(_already_imported(ImportBatch.objects.get(sha256=digest))) from None
@@ -194,10 +224,16 @@ def import_decisions_csv(*, path: str | Path, user=None, dry_run: bool = False,
     return report
 
 
+def _too_large(file_name: str) -> str:
+    return (_("Файл %(name)s больше %(limit)s; разделите его на части.")
+            % {"name": file_name, "limit": filesizeformat(settings.PRESCORING["MAX_UPLOAD_BYTES"])})
+
+
 def _already_imported(batch: ImportBatch) -> str:
     when = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M")
-    return (f"Этот файл уже загружен {when} (загрузка №{batch.pk}, «{batch.file_name}», "
-            f"{batch.rows_imported} строк); повторно не загружается.")
+    return (_("Этот файл уже загружен %(when)s (загрузка №%(id)s, «%(name)s», %(rows)s строк); "
+              "повторно не загружается.")
+            % {"when": when, "id": batch.pk, "name": batch.file_name, "rows": batch.rows_imported})
 
 
 def historical_frame(bank_codes: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.explanations import waterfall
-from scoring.engine.features import FEATURE_TYPES, FeatureSpec
+from scoring.engine.features import FEATURE_TYPES, MAX_CATEGORY_CODE, FeatureSpec, categorical_problem
 from scoring.engine.rules import parse_rules
 
 
@@ -85,6 +85,10 @@ class Feature(models.Model):
         help_text=_('Для выбора: список значений или {"value": ..., "label": ...}.'),
     )
     ordered = models.BooleanField(_("варианты упорядочены"), default=False)
+    categorical = models.BooleanField(
+        _("код категории"), default=False,
+        help_text=_("Для целого числа, которое обозначает, а не измеряет (код магазина, филиала): модели "
+                    "различают значения как категории. Нужны минимум и максимум от 0 до 65535."))
     min_value = models.FloatField(_("минимум"), null=True, blank=True)
     max_value = models.FloatField(_("максимум"), null=True, blank=True)
     min_age = models.PositiveSmallIntegerField(_("мин. возраст, лет"), null=True, blank=True)
@@ -118,6 +122,10 @@ class Feature(models.Model):
             raise ValidationError({"choices": _("Для поля с выбором нужны варианты.")})
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             raise ValidationError({"max_value": _("Максимум должен быть не меньше минимума.")})
+        if self.categorical and categorical_problem(self.type, self.min_value, self.max_value):
+            raise ValidationError({"categorical": _(
+                "Кодом категории может быть только целое число с минимумом и максимумом от 0 до %(max)s.")
+                % {"max": MAX_CATEGORY_CODE}})
 
     def to_spec(self) -> FeatureSpec:
         pairs = self.choice_pairs()
@@ -135,6 +143,7 @@ class Feature(models.Model):
             max_length=self.max_length,
             required=self.required,
             used_by_model=self.used_by_model,
+            categorical=self.categorical,
         )
 
 

@@ -60,4 +60,8 @@ QUESTIONNAIRE_TEXTS = [
     gettext_noop('Образование'),
     gettext_noop('Фитнес'),
     gettext_noop('Другое'),
+    # The derived features' labels (features.yaml, derived): explanations may name them.
+    gettext_noop('Платёж к доходу'),
+    gettext_noop('Расходы к доходу'),
+    gettext_noop('Свободный доход после платежа'),
 ]

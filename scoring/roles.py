@@ -17,6 +17,7 @@ VIEW_PERSONAL_DATA = "scoring.view_personal_data"
 VIEW_ANALYTICS = "scoring.view_analytics"
 SUBMIT_APPLICATIONS = "scoring.add_application"
 MANAGE_MODELS = "scoring.change_modelversion"
+IMPORT_HISTORY = "scoring.add_importbatch"
 
 # Model names (app "scoring") whose add/change/delete/view permissions administrators get.
 ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication", "apiclient",
@@ -50,6 +51,11 @@ def can_see_analytics(user) -> bool:
 
 def can_manage_models(user) -> bool:
     return user.has_perm(MANAGE_MODELS)
+
+
+def can_import_history(user) -> bool:
+    """Upload a lender's historical decisions (training data) in the admin."""
+    return user.has_perm(IMPORT_HISTORY)
 
 
 def permission_required(predicate):

@@ -4,8 +4,8 @@ import re
 import time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import CharField, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Concat, Left, Replace, StrIndex, Trim
 from django.utils import timezone
 
 from scoring.models import Application, BankScore
@@ -68,23 +68,49 @@ def _phone_digits(field: str):
     return expression
 
 
+def _surname(field: str):
+    """The first word of a full name: the part of it that roles seeing names masked see in full."""
+    name = Trim(field)
+    return Left(name, StrIndex(Concat(name, Value(" "), output_field=CharField()), Value(" ")) - 1)
+
+
+# "П." or "П": an initial, as officers type them and masked names show the first name and patronymic.
+_INITIAL = re.compile(r"^(\w)\.?$")
+
+
+def _name_condition(query: str, *, personal_data: bool) -> Q:
+    """Every word of the query in the client's name; for masked roles only in what they see of it."""
+    condition = Q()
+    for word in query.split()[:5]:
+        initial = _INITIAL.match(word)
+        if initial:
+            # " П": a word of the name after the first starts with П (what a masked name shows, too).
+            lookups = [("client__full_name__contains", " " + letter)
+                       for letter in {initial[1].upper(), initial[1].lower()}]
+        else:
+            field = "client__full_name__icontains" if personal_data else "client_surname__icontains"
+            # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
+            lookups = [(field, w) for w in {word, word.lower(), word.capitalize()}]
+        condition &= Q.create(lookups, connector=Q.OR)
+    return condition
+
+
 def search_applications(queryset: QuerySet[Application], *, query: str = "", status: str = "",
                         verdict: str = "", created_from: dt.date | None = None,
-                        created_to: dt.date | None = None, by_phone: bool = True) -> QuerySet[Application]:
+                        created_to: dt.date | None = None, personal_data: bool = True) -> QuerySet[Application]:
     """Filter the applications list: client name or phone, status, recommendation, creation dates.
 
-    by_phone is False for roles that see phones masked: they must not find a client by number.
+    personal_data is False for roles that see names and phones masked: they find a client only by
+    what they see (the surname and the initials), never by number, so that a search cannot tell
+    them a first name or a phone digit by digit.
     """
     if query:
         digits = re.sub(r"\D", "", query)
         if re.search(r"[^\d\s()+\-]", query):  # letters: a name
-            condition = Q()
-            for word in query.split()[:5]:
-                # SQLite folds the case of ASCII letters only: also try the Cyrillic spellings officers type.
-                spellings = {word, word.lower(), word.capitalize()}
-                condition &= Q.create([("client__full_name__icontains", w) for w in spellings], connector=Q.OR)
-            queryset = queryset.filter(condition)
-        elif by_phone and len(digits) >= 3:
+            if not personal_data:
+                queryset = queryset.alias(client_surname=_surname("client__full_name"))
+            queryset = queryset.filter(_name_condition(query, personal_data=personal_data))
+        elif personal_data and len(digits) >= 3:
             queryset = queryset.alias(phone_digits=_phone_digits("client__phone")).filter(phone_digits__contains=digits)
         else:
             queryset = queryset.none()  # digits too few to search by, or phones this role may not search

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from scoring import events, webhooks
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
@@ -196,9 +197,13 @@ def _loan(answers: dict, keys: tuple[str, str] = ("loan_amount", "loan_term")) -
     return (float(amount) if amount is not None else None), (int(term) if term is not None else None)
 
 
+RULE_LABEL = gettext_noop("Условие банка")
+
+
 def _rule_reason(text: str) -> dict:
-    return {"feature": "rule", "label": "Условие банка", "kind": "rule", "contribution": 0.0,
-            "direction": "down", "effect_pp": None, "text": text}
+    """A refusal: the product's limit (a phrase with its message) or a rule's reason as written."""
+    return {"feature": "rule", "label": RULE_LABEL, "kind": "rule", "contribution": 0.0,
+            "direction": "down", "effect_pp": None, "text": str(text), "message": getattr(text, "message", None)}
 
 
 def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import audit, roles, selectors, services
+from scoring import audit, phrases, roles, selectors, services
 from scoring.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
 from scoring.questionnaire import active_features
 
@@ -26,7 +26,7 @@ def application_list(request):
     filter_form = ApplicationFilterForm(request.GET, searches_phone=show_personal_data)
     filters = filter_form.filters()
     applications = selectors.search_applications(
-        selectors.applications_for(request.user), by_phone=show_personal_data,
+        selectors.applications_for(request.user), personal_data=show_personal_data,
         query=filters.get("q", ""), status=filters.get("status", ""), verdict=filters.get("verdict", ""),
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
     )
@@ -101,6 +101,7 @@ def application_detail(request, application_id):
         "scores": _in_recommended_order(application),
         "answer_rows": _answer_rows(application),
         "show_personal_data": show_personal_data,
+        "words": phrases.words(),
     })
 
 
@@ -113,6 +114,7 @@ def application_result(request, application_id):
     return render(request, "scoring/_result.html", {
         "application": application,
         "scores": _in_recommended_order(application),
+        "words": phrases.words(),
     }, status=status)
 
 

@@ -16,7 +16,7 @@ import urllib.request
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from scoring.models import ApiClient, Application, WebhookDelivery
 
@@ -43,7 +43,8 @@ def result_payload(application: Application, event: str, delivery_id: int) -> di
     from scoring.selectors import application_with_scores
 
     application = application_with_scores(application.officer, application.pk)
-    data = ApplicationSerializer(application, context={"user": application.officer}).data
+    with translation.override(settings.LANGUAGE_CODE):  # texts in the default language, whoever triggered it
+        data = ApplicationSerializer(application, context={"user": application.officer}).data
     return {"event": event, "delivery_id": delivery_id, "application": json.loads(json.dumps(data, default=str))}
 
 

@@ -1,4 +1,6 @@
 import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
 from scoring import roles, services
@@ -97,6 +99,22 @@ def administrator(django_user_model):
 def officer_client(client, officer):
     client.force_login(officer)
     return client
+
+
+@pytest.fixture
+def token_client():
+    """token_client(user): an API client that sends the user's token (made on first use)."""
+    def signed_in_as(user) -> APIClient:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return api
+    return signed_in_as
+
+
+@pytest.fixture
+def api(token_client, officer):
+    """The officer's API client."""
+    return token_client(officer)
 
 
 @pytest.fixture

@@ -69,6 +69,26 @@ def test_it_refuses_a_minimum_above_the_maximum(admin_client):
     assert not Feature.objects.filter(key="rooms").exists()
 
 
+def test_a_store_code_can_be_marked_as_a_category(admin_client):
+    response = admin_client.post(ADD_URL, field_form(key="branch", type="integer", categorical="on",
+                                                     min_value="1", max_value="400"))
+    assert response.status_code == 302
+    assert Feature.objects.get(key="branch").to_spec().categorical is True
+
+
+@pytest.mark.parametrize("overrides", [
+    {"type": "choice", "choices": "a\nb"},                          # not a number
+    {"type": "integer", "min_value": "", "max_value": ""},           # no bounds
+    {"type": "integer", "min_value": "-5", "max_value": "10"},       # negative codes
+    {"type": "integer", "min_value": "0", "max_value": "1000000"},   # more codes than a split can hold
+])
+def test_only_a_bounded_whole_number_can_be_a_category(admin_client, overrides):
+    response = admin_client.post(ADD_URL, field_form(key="branch", categorical="on", **overrides))
+    assert response.status_code == 200
+    assert "Кодом категории может быть только целое число" in response.content.decode()
+    assert not Feature.objects.filter(key="branch").exists()
+
+
 def test_a_new_required_field_is_validated_for_the_officer_at_once(admin_client, answers):
     admin_client.post(ADD_URL, field_form(key="rooms", label="Комнат", type="integer", min_value="1",
                                           max_value="10", required="on"))

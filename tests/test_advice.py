@@ -2,8 +2,6 @@
 import numpy as np
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from scoring import services
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, suggestions, term_refusals
@@ -211,9 +209,7 @@ def test_a_bad_suggestion_is_refused_and_nothing_is_created(officer_client, scor
     assert officer_client.get(url).status_code == 405
 
 
-def test_the_api_returns_advice_and_applies_an_alternative(officer, scored, django_capture_on_commit_callbacks):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+def test_the_api_returns_advice_and_applies_an_alternative(api, scored, django_capture_on_commit_callbacks):
     body = api.get(f"/api/v1/applications/{scored.pk}/").json()
     assert body["recommendation"]["ranking"] == [s["bank"] for s in body["scores"]]
     assert {"offer", "suggestions", "rank", "threshold", "refused_by_rule"} <= set(body["scores"][0])

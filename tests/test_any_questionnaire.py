@@ -10,7 +10,6 @@ import datetime as dt
 import numpy as np
 import pytest
 import yaml
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scoring import configuration
@@ -138,7 +137,7 @@ def client_answers(**overrides) -> dict:
     return answers
 
 
-def test_another_lenders_questionnaire_imports_trains_and_scores(other_lender, tmp_path, officer,
+def test_another_lenders_questionnaire_imports_trains_and_scores(other_lender, tmp_path, officer, token_client,
                                                                   django_capture_on_commit_callbacks):
     assert Feature.objects.filter(active=True).count() == 20
     assert list(Bank.objects.filter(active=True).values_list("code", flat=True)) == ["lender_x"]
@@ -155,8 +154,7 @@ def test_another_lenders_questionnaire_imports_trains_and_scores(other_lender, t
     assert "loan_burden" in version.encoder["columns"] and "comment" not in version.feature_keys
     assert version.metrics["auc"] > 0.7
 
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    api = token_client(officer)
     with django_capture_on_commit_callbacks(execute=True):
         strong = api.post("/api/v1/applications/", {"answers": client_answers()}, format="json")
         weak = api.post("/api/v1/applications/", {"answers": client_answers(

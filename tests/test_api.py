@@ -1,18 +1,9 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scoring.models import Application, BankScore
 
 URL = "/api/v1/applications/"
-
-
-@pytest.fixture
-def api(officer):
-    client = APIClient()
-    token = Token.objects.create(user=officer)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def test_it_requires_authentication(db, answers):
@@ -124,15 +115,10 @@ def test_session_auth_works_for_the_browser(officer, models_ready, answers):
 
 
 @pytest.mark.django_db
-def test_it_shows_a_queued_application_without_a_recommendation(officer, models_ready, answers):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
+def test_it_shows_a_queued_application_without_a_recommendation(api, officer, models_ready, answers):
     from scoring import services
 
     application, _ = services.submit_application(officer=officer, answers=answers)  # not committed: stays queued
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
     response = api.get(f"/api/v1/applications/{application.pk}/")
     assert response.status_code == 200
     assert response.json()["status"] == "queued" and response.json()["recommendation"] is None

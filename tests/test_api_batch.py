@@ -1,21 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from scoring.models import Application, ScoringBatch
 
 URL = "/api/v1/applications/batch/"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def api(officer):
-    return token_client(officer)
 
 
 def variants(answers, count):
@@ -82,12 +69,12 @@ def test_a_batch_needs_a_list_of_questionnaires(api, models_ready, payload):
     assert response.status_code == 400 and response.json()["code"] == "invalid"
 
 
-def test_another_officers_batch_is_not_found(api, models_ready, answers, other_officer, analyst):
+def test_another_officers_batch_is_not_found(token_client, api, models_ready, answers, other_officer, analyst):
     url = api.post(URL, {"applications": variants(answers, 1)}, format="json").json()["url"]
     assert token_client(other_officer).get(url).status_code == 404
     assert token_client(analyst).get(url).status_code == 200
 
 
-def test_analysts_cannot_submit_a_batch(models_ready, answers, analyst):
+def test_analysts_cannot_submit_a_batch(token_client, models_ready, answers, analyst):
     response = token_client(analyst).post(URL, {"applications": variants(answers, 1)}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"

@@ -9,15 +9,9 @@ URL = "/api/v1/applications/"
 
 
 @pytest.fixture
-def token(officer):
-    return Token.objects.create(user=officer)
-
-
-@pytest.fixture
-def api(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+def token(api, officer):
+    """The token the officer's API client sends."""
+    return Token.objects.get(user=officer)
 
 
 def assert_error(response, status, code):
@@ -52,10 +46,8 @@ def test_401_with_a_wrong_token(db):
     assert_error(client.get("/api/v1/banks/"), 401, "authentication_failed")
 
 
-def test_403_for_a_role_without_the_right(analyst, configured, answers):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=analyst).key}")
-    assert_error(client.post(URL, {"answers": answers}, format="json"), 403, "permission_denied")
+def test_403_for_a_role_without_the_right(token_client, analyst, configured, answers):
+    assert_error(token_client(analyst).post(URL, {"answers": answers}, format="json"), 403, "permission_denied")
 
 
 def test_404_for_an_unknown_application(api, db):
@@ -94,13 +86,11 @@ def test_429_when_a_token_sends_too_many_requests(api, token, db, settings):
     assert int(response["Retry-After"]) > 0
 
 
-def test_the_throttle_counts_each_token_apart(api, db, settings, other_officer):
+def test_the_throttle_counts_each_token_apart(api, token_client, db, settings, other_officer):
     settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": "2/minute"}
     for _ in range(3):
         api.get("/api/v1/banks/")
-    other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_officer).key}")
-    assert other.get("/api/v1/banks/").status_code == 200
+    assert token_client(other_officer).get("/api/v1/banks/").status_code == 200
 
 
 def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer):

@@ -10,17 +10,6 @@ from scoring.models import Application, IdempotencyKey, Outcome
 URL = "/api/v1/applications/"
 
 
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def api(officer):
-    return token_client(officer)
-
-
 def test_the_same_key_and_body_get_the_same_response(api, models_ready, answers):
     first = api.post(URL, {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     second = api.post(URL, {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
@@ -47,7 +36,7 @@ def test_a_refused_request_does_not_use_up_the_key(api, models_ready, answers):
     assert good.status_code == 202
 
 
-def test_keys_are_per_user(api, models_ready, answers, other_officer):
+def test_keys_are_per_user(token_client, api, models_ready, answers, other_officer):
     api.post(URL, {"answers": answers}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     other = token_client(other_officer).post(URL, {"answers": {**answers, "loan_amount": 90000}}, format="json",
                                              HTTP_IDEMPOTENCY_KEY="shared")

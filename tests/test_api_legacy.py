@@ -1,6 +1,5 @@
 """The original service's endpoints (2023), with its field names and date format."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scoring.models import Application
@@ -12,13 +11,6 @@ OLD_BODY = {
     "monthexpense": 22500.0, "gender": 0, "family_status": "Женат / замужем", "childcount": 1, "snils": 1,
     "merch_code": 12, "loan_amount": 68000.0, "loan_term": 12, "goods_category": "Mobile_devices",
 }
-
-
-@pytest.fixture
-def api(officer):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
-    return client
 
 
 def upload(api, body, capture):

@@ -2,24 +2,11 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from scoring import services
 from scoring.models import Application, AuditEntry, BankScore, Feature, ModelVersion, Outcome
 
 APPLICATIONS = "/api/v1/applications/"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def api(officer):
-    return token_client(officer)
 
 
 def scored(officer, answers, **changes):
@@ -101,7 +88,8 @@ def test_officers_see_their_clients_in_full(api, models_ready, answers, officer)
     assert client == {"full_name": "Иванов Иван Петрович", "phone": "+7 900 123-45-67", "masked": False}
 
 
-def test_analysts_see_every_application_with_masked_personal_data(models_ready, answers, officer, analyst):
+def test_analysts_see_every_application_with_masked_personal_data(token_client, models_ready, answers, officer,
+                                                                   analyst):
     application = scored(officer, answers)
     analyst_api = token_client(analyst)
     listed = analyst_api.get(APPLICATIONS).json()["results"][0]["client"]
@@ -193,7 +181,7 @@ def test_an_outcome_for_an_unknown_bank_or_application_is_refused(api, models_re
     assert not Outcome.objects.exists()
 
 
-def test_analysts_read_outcomes_but_cannot_record_them(models_ready, answers, officer, analyst):
+def test_analysts_read_outcomes_but_cannot_record_them(token_client, models_ready, answers, officer, analyst):
     application = scored(officer, answers)
     analyst_api = token_client(analyst)
     response = analyst_api.post(OUTCOMES, {"application": str(application.pk), "bank": "bank_a",

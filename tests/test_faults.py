@@ -13,8 +13,6 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
@@ -81,11 +79,10 @@ def workers():
 
 
 @pytest.fixture
-def submitter(django_user_model, models_ready):
+def submitter(token_client, django_user_model, models_ready):
     """An API client for a user who may submit (a superuser: no dependence on the role groups' rows)."""
     user = django_user_model.objects.create_user(username=f"faults-{uuid.uuid4().hex[:6]}", is_superuser=True)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api = token_client(user)
     api.user = user
     return api
 

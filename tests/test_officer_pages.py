@@ -128,3 +128,21 @@ def test_the_bank_cards_follow_the_recommendation_order(officer_client, officer,
     by_rank = [bank for _rank, bank in sorted(zip(ranks, banks), key=lambda pair: pair[0])]
     positions = [html.index(f'data-bank="{bank.code}"') for bank in by_rank]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("sent", [["bank_d"], ["bank_b", "bank_d"]])
+def test_the_send_advice_names_exactly_the_banks_to_send_to(officer_client, officer, configured, sent):
+    import re
+
+    from scoring.models import Bank
+
+    application = stored(officer, 1, status="done", action="send")
+    Application.objects.filter(pk=application.pk).update(recommendation={"action": "send", "banks": sent})
+    for rank, bank in enumerate(Bank.objects.order_by("-code")):  # bank_e first: not every card is sent to
+        BankScore.objects.create(application=application, bank=bank, probability=0.6 - rank / 10,
+                                 verdict="likely" if bank.code in sent else "unlikely", reasons=[], rank=rank)
+    html = officer_client.get(reverse("scoring:application_detail", args=[application.pk])).content.decode()
+    advice = re.sub(r"\s+", " ", html.split('class="advice advice-send"')[1].split("</div>")[0])
+    names = [Bank.objects.get(code=code).name for code in sorted(sent, reverse=True)]
+    expected = ", ".join(rf"<strong>{name}</strong> \(\d+ %\)" for name in names)
+    assert re.search(rf": {expected}\.</p>", advice), advice

@@ -9,8 +9,6 @@ import uuid
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
@@ -80,9 +78,7 @@ def worker(worker_queue, models_ready):
             process.kill()
 
 
-def test_a_real_worker_scores_an_api_submission(worker, officer, answers):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+def test_a_real_worker_scores_an_api_submission(worker, api, answers):
     response = api.post("/api/v1/applications/", {"answers": answers}, format="json")
     assert response.status_code == 202
     assert response.json()["status"] == "queued"  # the worker, not this process, scores it

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from scoring.engine.features import FeatureSpec
 from scoring.engine.preprocessing import FeatureEncoder, is_missing, normalise_text
@@ -35,8 +36,10 @@ DEFAULT_LAST = 5000
 MIN_SHARE = 1e-4
 NUMBER_BINS = 10
 TEXT_TOP = 20
-MISSING = "нет ответа"
-OTHER = "другое"
+# Bins of no value of their own; stored in Russian, shown in the reader's language (shown_label).
+MISSING = gettext_noop("нет ответа")
+OTHER = gettext_noop("другое")
+ALL_VALUES = gettext_noop("все значения")
 
 SYNTHETIC = re.compile(r"synthetic\b.*?rows=(\d+).*?seed=(\d+)")
 BATCHES = re.compile(r"batches ([\d,\-]+)")
@@ -155,9 +158,14 @@ def binned_shares(reference: np.ndarray, live: np.ndarray, numeric: bool) -> tup
 
 def _interval_labels(edges) -> list[str]:
     if len(edges) == 0:
-        return ["все значения"]
+        return [ALL_VALUES]
     bounds = [f"{e:,.4g}".replace(",", " ") for e in edges]
     return [f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in zip(bounds, bounds[1:])] + [f"≥ {bounds[-1]}"]
+
+
+def shown_label(label) -> str:
+    """A bin's label for the page: the bins without a value of their own in the active language."""
+    return gettext(label) if label in (MISSING, OTHER, ALL_VALUES) else str(label)
 
 
 def latest_applications(last: int) -> tuple[list[dict], list[dt.date]]:

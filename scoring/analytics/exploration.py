@@ -14,15 +14,16 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import decision_labels
+from scoring.forms import feature_label
 from scoring.importing import historical_frame
 from scoring.models import Bank, Feature, HistoricalApplication
 
 from . import charts
-from .drift import MISSING, OTHER, field_values
+from .drift import ALL_VALUES, MISSING, OTHER, field_values, shown_label
 from .tables import Column, Table
 
 SOURCES = {"imported": _("загруженная история"), "synthetic": _("синтетические данные")}
@@ -46,7 +47,7 @@ def _signature(source: str, bank_codes: list[str], feature_keys: list[str]) -> s
         stats = HistoricalApplication.objects.aggregate(n=Count("pk"), last=Max("pk"))
         data = f"{stats['n']}:{stats['last']}"
     digest = hashlib.sha1(f"{data}:{','.join(bank_codes)}:{','.join(feature_keys)}".encode()).hexdigest()
-    return f"analytics:profile:v1:{source}:{digest}"
+    return f"analytics:profile:v2:{source}:{digest}"
 
 
 def bin_labels(values: np.ndarray, numeric: bool, *, bins: int = NUMBER_BINS, top: int = TEXT_TOP) -> tuple[list[str], np.ndarray]:
@@ -56,7 +57,7 @@ def bin_labels(values: np.ndarray, numeric: bool, *, bins: int = NUMBER_BINS, to
         edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])) if len(present) else np.array([])
         bounds = [f"{e:,.4g}".replace(",", " ") for e in edges]
         names = ([f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in zip(bounds, bounds[1:])] + [f"≥ {bounds[-1]}"]
-                 if len(edges) else [str(_("все значения"))])
+                 if len(edges) else [ALL_VALUES])
         index = np.searchsorted(edges, np.nan_to_num(values), side="right")
         labels = np.array(names, dtype=object)[index]
         labels[np.isnan(values)] = MISSING
@@ -72,7 +73,9 @@ def profile(source: str) -> dict:
     """{"rows", "banks", "fields": [...], "correlation": {...}} of the data set, cached until it changes.
 
     fields: {"key", "label", "type", "missing_share", "bins": [{"label", "count", "share",
-    "approval": {bank: rate or None}}]}; correlation: {"labels", "matrix"} of numeric fields.
+    "approval": {bank: rate or None}}]}; correlation: {"keys", "labels", "matrix"} of numeric fields.
+    Labels are stored in Russian whatever the language of the request that filled the cache;
+    exploration_tables shows them in the reader's language.
     """
     banks = list(Bank.objects.filter(active=True).order_by("code").values_list("code", flat=True))
     features = list(Feature.objects.filter(active=True).order_by("order", "id"))
@@ -99,11 +102,11 @@ def _profile(frame: pd.DataFrame, banks: list[str], features: list[Feature]) -> 
         values = field_values(spec, frame[feature.key].tolist(), [as_of] * rows)
         is_numeric = values.dtype != object
         if is_numeric:
-            numeric[feature.label + (" (" + str(_("лет")) + ")" if spec.type == "date" else "")] = values
+            numeric[feature.key] = values
         elif spec.type == "choice":
             as_numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
             if np.isnan(as_numbers).sum() == pd.isna(pd.Series(values, dtype=object)).sum() and rows:
-                numeric[feature.label] = as_numbers  # a choice of numbers (the term) correlates as a number
+                numeric[feature.key] = as_numbers  # a choice of numbers (the term) correlates as a number
         order, bins = bin_labels(values, is_numeric)
         grouped = pd.DataFrame({"bin": bins, **{code: y for code, y in labels.items()}}).groupby("bin", sort=False)
         counts = grouped.size()
@@ -120,12 +123,20 @@ def _profile(frame: pd.DataFrame, banks: list[str], features: list[Feature]) -> 
         missing = int(counts.get(MISSING, 0))
         fields.append({"key": feature.key, "label": feature.label, "type": spec.type,
                        "missing_share": missing / rows if rows else 0.0, "bins": entries})
-    correlation = {"labels": [], "matrix": []}
+    correlation = {"keys": [], "labels": [], "matrix": []}
     if numeric and rows:
         matrix = pd.DataFrame(numeric).corr()
-        correlation = {"labels": list(matrix.columns),
+        by_key = {f.key: f for f in features}
+        correlation = {"keys": list(matrix.columns),
+                       "labels": [by_key[key].label for key in matrix.columns],
                        "matrix": [[_none_if_nan(v) for v in row] for row in matrix.to_numpy()]}
     return {"rows": rows, "banks": list(labels), "fields": fields, "correlation": correlation}
+
+
+def _axis_label(feature: Feature) -> str:
+    """A numeric field's name on the correlation axes, in the active language: dates count years since them."""
+    label = feature_label(feature)
+    return label + " (" + gettext("лет") + ")" if feature.type == "date" else label
 
 
 def _none_if_nan(value):
@@ -136,26 +147,38 @@ def _none_if_nan(value):
 def exploration_tables(result: dict) -> tuple[dict, dict]:
     """(tables, charts) of a profile: one table per field, the missing shares, the correlations."""
     bank_names = dict(Bank.objects.values_list("code", "name"))
+    features = {f.key: f for f in Feature.objects.all()}
+
+    def name(key, stored):
+        return feature_label(features[key]) if key in features else stored
+
+    def value(field, label):
+        # Choice labels are in the catalogue, as on the questionnaire; other values are data.
+        return gettext(label) if field["type"] == "choice" and isinstance(label, str) else shown_label(label)
+
     tables, chart = {}, {}
     tables["missing"] = Table("missing", _("Пропуски по полям"),
                               [Column(_("Поле")), Column(_("Доля пропусков"), "share")],
-                              [[f["label"], f["missing_share"]] for f in result["fields"]])
+                              [[name(f["key"], f["label"]), f["missing_share"]] for f in result["fields"]])
     for field in result["fields"]:
         key = f"field_{field['key']}"
+        bins = [{**b, "label": value(field, b["label"])} for b in field["bins"]]
         tables[key] = Table(
-            key, field["label"],
+            key, name(field["key"], field["label"]),
             [Column(_("Значение или интервал")), Column(_("Строк"), "count"), Column(_("Доля"), "share"),
              *[Column(_("Одобрение: %(bank)s") % {"bank": bank_names.get(code, code)}, "share")
                for code in result["banks"]]],
             [[b["label"], b["count"], b["share"], *[b["approval"].get(code) for code in result["banks"]]]
-             for b in field["bins"]],
+             for b in bins],
         )
-        chart[key] = charts.bar_chart([(str(b["label"])[:32], b["share"]) for b in field["bins"]],
-                                      title=str(_("Распределение: %(f)s") % {"f": field["label"]}))
+        chart[key] = charts.bar_chart([(str(b["label"])[:32], b["share"]) for b in bins],
+                                      title=str(_("Распределение: %(f)s") % {"f": name(field["key"], field["label"])}))
     corr = result["correlation"]
+    labels = [_axis_label(features[key]) if key in features else stored
+              for key, stored in zip(corr["keys"], corr["labels"])]
     tables["correlation"] = Table("correlation", _("Корреляции числовых полей (Пирсон)"),
-                                  [Column(_("Поле")), *[Column(label, "ratio") for label in corr["labels"]]],
-                                  [[label, *row] for label, row in zip(corr["labels"], corr["matrix"])])
-    if corr["labels"]:
-        chart["correlation"] = charts.heatmap(corr["labels"], corr["matrix"], title=str(_("Корреляции")))
+                                  [Column(_("Поле")), *[Column(label, "ratio") for label in labels]],
+                                  [[label, *row] for label, row in zip(labels, corr["matrix"])])
+    if labels:
+        chart["correlation"] = charts.heatmap(labels, corr["matrix"], title=str(_("Корреляции")))
     return tables, chart

@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from scoring import phrases
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion, Outcome
 from scoring.questionnaire import validate_answers
 
@@ -40,6 +41,11 @@ class ScoreSummarySerializer(serializers.Serializer):
 def _summaries(application) -> list[dict]:
     return [{"bank": s.bank.code, "probability": s.probability, "verdict": s.verdict}
             for s in application.scores.all()]
+
+
+def _words(context) -> phrases.Words:
+    """The request's language words, made once per response (nested serializers share the context)."""
+    return context.setdefault("phrase_words", phrases.words())
 
 
 def _absolute(context, path: str) -> str:
@@ -118,9 +124,11 @@ class BankScoreSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["reasons"] = [{"feature": r["feature"], "label": r.get("label", r["feature"]),
+        words = _words(self.context)
+        data["reasons"] = [{"feature": r["feature"], "label": phrases.label_of(r, words),
                             "contribution": r["contribution"], "direction": r.get("direction"),
-                            "effect_pp": r.get("effect_pp"), "text": r["text"]} for r in instance.reasons]
+                            "effect_pp": r.get("effect_pp"), "text": phrases.text_of(r, words)}
+                           for r in instance.reasons]
         return data
 
 
@@ -174,7 +182,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RecommendationSerializer(allow_null=True))
     def get_recommendation(self, obj):
-        return obj.recommendation or None
+        if not obj.recommendation:
+            return None
+        shown = phrases.recommendation_texts(obj.recommendation, _words(self.context))
+        return {key: value for key, value in shown.items() if key not in ("message", "reason_messages")}
 
 
 class AlternativeSerializer(serializers.Serializer):

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .offers import format_rub as _rub
 from .offers import monthly_payment
+from .phrases import Phrase
 from .rules import Rule
 
 AMOUNT_STEP = 1000
@@ -31,19 +31,20 @@ class BankTerms:
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
 
-def term_refusals(bank: BankTerms, amount: float | None, term: int | None) -> list[str]:
+def term_refusals(bank: BankTerms, amount: float | None, term: int | None) -> list[Phrase]:
     """Reasons the requested loan is outside the bank's product (empty when it fits)."""
     reasons = []
     if amount is not None and amount > bank.max_amount:
-        reasons.append(f"Сумма больше максимальной в банке ({_rub(bank.max_amount)})")
+        reasons.append(Phrase("amount_above_max", amount=bank.max_amount))
     if amount is not None and amount < bank.min_amount:
-        reasons.append(f"Сумма меньше минимальной в банке ({_rub(bank.min_amount)})")
+        reasons.append(Phrase("amount_below_min", amount=bank.min_amount))
     if term is not None and term not in bank.terms:
-        reasons.append(f"Банк не выдаёт на {term} мес.: доступно {', '.join(map(str, bank.terms))}")
+        reasons.append(Phrase("term_not_offered", term=term, terms=list(bank.terms)))
     return reasons
 
 
 def rule_refusals(bank: BankTerms, facts: dict) -> list[str]:
+    """The reasons of the bank's rules that fire, as the administrator wrote them (not translated)."""
     return [rule.reason for rule in bank.rules if rule.fires(facts)]
 
 
@@ -121,8 +122,9 @@ def recommendation(scores: list[dict]) -> dict:
     scores: per bank {bank, bank_name, probability, threshold, refused (bool: a rule or the
     product refuses), monthly_payment, reasons [{feature, contribution, text}], suggestions}.
     Banks are ranked by reaching their threshold, then probability, then a lower payment.
-    Returns {action: 'send'|'do_not_send', ranking: [codes], banks: [codes to send to], text,
-    reasons: [phrases] (do_not_send), suggestion: {...} (do_not_send: the best alternative)}.
+    Returns {action: 'send'|'do_not_send', ranking: [codes], banks: [codes to send to], text, message,
+    reasons: [phrases] and reason_messages: [message or None, one per phrase] (do_not_send),
+    suggestion: {...} (do_not_send: the best alternative)}. Messages as in engine.phrases.
     """
     def passes(s):
         return not s["refused"] and s["probability"] >= s["threshold"]
@@ -131,20 +133,20 @@ def recommendation(scores: list[dict]) -> dict:
     send = [s for s in ranked if passes(s)]
     result = {"ranking": [s["bank"] for s in ranked]}
     if send:
-        names = ", ".join(s["bank_name"] for s in send)
-        return {**result, "action": "send", "banks": [s["bank"] for s in send],
-                "text": f"Отправьте заявку в: {names}. Лучший шанс — {send[0]['bank_name']} "
-                        f"({send[0]['probability'] * 100:.0f} %)."}
+        text = Phrase("send", banks=[s["bank_name"] for s in send], best=send[0]["bank_name"],
+                      chance=send[0]["probability"])
+        return {**result, "action": "send", "banks": [s["bank"] for s in send], "text": str(text),
+                "message": text.message}
     # Every bank is below its threshold: say why, in the factors that hurt across banks.
     weight: dict[str, float] = {}
-    phrase: dict[str, tuple[float, str]] = {}
+    phrase: dict[str, tuple[float, dict]] = {}
     for s in scores:
         for r in s.get("reasons", []):
             if r.get("direction") == "down" or r.get("contribution", 0) < 0:
                 size = abs(r.get("contribution") or 0) or 1.0
                 weight[r["feature"]] = weight.get(r["feature"], 0) + size
-                if size >= phrase.get(r["feature"], (0, ""))[0]:
-                    phrase[r["feature"]] = (size, r["text"])
+                if size >= phrase.get(r["feature"], (0, None))[0]:
+                    phrase[r["feature"]] = (size, r)
     top = sorted(weight, key=weight.get, reverse=True)[:3]
     best = None
     for s in ranked:
@@ -153,8 +155,9 @@ def recommendation(scores: list[dict]) -> dict:
             if best is None or candidate["amount"] > best["amount"] or (
                     candidate["amount"] == best["amount"] and candidate["probability"] > best["probability"]):
                 best = candidate
-    return {**result, "action": "do_not_send", "banks": [],
-            "text": "Не отправляйте заявку в таком виде: ни один банк, скорее всего, её не одобрит.",
-            "reasons": [phrase[f][1] for f in top], "suggestion": best}
+    text = Phrase("do_not_send")
+    return {**result, "action": "do_not_send", "banks": [], "text": str(text), "message": text.message,
+            "reasons": [phrase[f][1]["text"] for f in top],
+            "reason_messages": [phrase[f][1].get("message") for f in top], "suggestion": best}
 
 

@@ -35,6 +35,7 @@ def feature_specs_from_config(entries: list[dict]) -> list[FeatureSpec]:
                 max_length=entry.get("max_length"),
                 required=bool(entry.get("required", False)),
                 used_by_model=bool(entry.get("used_by_model", True)),
+                categorical=bool(entry.get("categorical", False)),
             )
         )
     return specs

@@ -81,16 +81,21 @@ class TreeModel(BankModel):
         super().__init__(calibration)
         self.booster = booster
         self.kind = kind
-        self.booster.set_param({"nthread": 1})  # one application at a time: threads cost more than they save
+        self.set_threads(1)  # one application at a time: threads cost more than they save
 
     def set_threads(self, threads: int) -> None:
+        # The DMatrix built for contributions takes its own thread count: left to OpenMP's default
+        # (every core), its threads spin against the other processes of a busy machine and one
+        # application took 40-70 ms instead of 5 (measured under load with bench/scoring.py).
+        self.threads = threads
         self.booster.set_param({"nthread": threads})
 
     def raw_margin(self, X):
         return self.booster.inplace_predict(X, missing=np.nan, validate_features=False, predict_type="margin")
 
     def raw_contributions(self, X):
-        return self.booster.predict(xgb.DMatrix(X, missing=np.nan), pred_contribs=True, validate_features=False)
+        matrix = xgb.DMatrix(X, missing=np.nan, nthread=self.threads)
+        return self.booster.predict(matrix, pred_contribs=True, validate_features=False)
 
     def _payload(self):
         return {}, bytes(self.booster.save_raw(raw_format="ubj"))

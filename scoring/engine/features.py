@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 FEATURE_TYPES = ("number", "integer", "choice", "boolean", "date", "text")
+# The largest code an integer field marked categorical may hold (XGBoost keeps a bitset per split).
+MAX_CATEGORY_CODE = 65_535
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,9 @@ class FeatureSpec:
     order is meaningful, e.g. work experience bands or loan terms).
     min_value/max_value: bounds of number and integer fields, in the field's unit (roubles, months).
     min_age/max_age: for a date of birth, the allowed age in whole years on the day of scoring.
+    categorical: an integer field whose number names something (a store, a branch) rather than
+    measures it: the tree models split on its values as categories (store 17 is not "less than"
+    store 18), which a numeric column cannot express without many splits.
     """
 
     key: str
@@ -33,12 +38,17 @@ class FeatureSpec:
     max_length: int | None = None
     required: bool = False
     used_by_model: bool = True
+    categorical: bool = False
 
     def __post_init__(self):
         if self.type not in FEATURE_TYPES:
             raise ValueError(f"{self.key}: unknown feature type {self.type!r}")
         if self.type == "choice" and not self.choices:
             raise ValueError(f"{self.key}: a choice field needs choices")
+        if self.categorical:
+            problem = categorical_problem(self.type, self.min_value, self.max_value)
+            if problem:
+                raise ValueError(f"{self.key}: {problem}")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -53,6 +63,15 @@ class FeatureSpec:
         values["choices"] = tuple(str(c) for c in values.get("choices") or ())
         values["choice_labels"] = tuple(str(c) for c in values.get("choice_labels") or ())
         return cls(**values)
+
+
+def categorical_problem(type_: str, min_value, max_value) -> str | None:
+    """Why a field cannot be categorical, or None: only a whole-number code within known bounds can."""
+    if type_ != "integer":
+        return "only an integer field can be a categorical code"
+    if min_value is None or max_value is None or min_value < 0 or max_value > MAX_CATEGORY_CODE:
+        return f"a categorical code needs a minimum and a maximum between 0 and {MAX_CATEGORY_CODE}"
+    return None
 
 
 def parse_choices(raw: list) -> tuple[tuple[str, ...], tuple[str, ...]]:

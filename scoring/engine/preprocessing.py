@@ -1,7 +1,8 @@
 """From questionnaire answers to the numeric matrix the models see, and back to words.
 
 Every field is encoded by its type, so any questionnaire works:
-- number, integer: the value;
+- number, integer: the value; an integer marked categorical (a store code) too, but the tree
+  models split on it as a category (FeatureEncoder.categorical_columns);
 - date: whole years between the date and the day of scoring (age for a birth date, tenure for
   a job start);
 - choice: ordered numeric choices (loan terms) as numbers, other ordered ones as their rank,
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .features import FeatureSpec
+from .features import MAX_CATEGORY_CODE, FeatureSpec
 from .offers import monthly_payment
 
 # Reference rate for the payment-to-income features: the banks' own rates differ by a few points,
@@ -228,6 +229,20 @@ class DerivedSpec:
 COLUMNAR_FROM = 8
 
 
+def category_code(value: float) -> float:
+    """A categorical field's value as XGBoost takes a category: a whole number in [0, MAX_CATEGORY_CODE],
+    anything else (a fraction, a negative number, a huge one) missing."""
+    if math.isnan(value) or value < 0 or value > MAX_CATEGORY_CODE or not float(value).is_integer():
+        return math.nan
+    return value
+
+
+def category_codes(values: np.ndarray) -> np.ndarray:
+    """category_code of every element."""
+    bad = ~((values >= 0) & (values <= MAX_CATEGORY_CODE) & (np.floor(values) == values))
+    return np.where(bad, np.nan, values)
+
+
 def _memoised(function):
     """function(value) cached by value for one transform: answers repeat a lot across applications."""
     cache = {}
@@ -281,6 +296,8 @@ class FeatureEncoder:
             columns.append(d.key)
             sources.append(d.key)
         self.columns, self.sources = columns, sources
+        # Positions of the columns the tree models treat as category codes (FeatureSpec.categorical).
+        self.categorical_columns = tuple(columns.index(s.key) for s in self.specs if s.categorical)
         self.source_keys = list(dict.fromkeys(sources))
         self._choice_index = {s.key: {c: i for i, c in enumerate(s.choices)} for s in self.specs
                               if s.type == "choice"}
@@ -302,7 +319,7 @@ class FeatureEncoder:
             value = record.get(spec.key)
             kind = spec.type
             if kind in ("number", "integer"):
-                row.append(to_number(value))
+                row.append(category_code(to_number(value)) if spec.categorical else to_number(value))
             elif kind == "date":
                 row.append(years_between(to_date(value), as_of))
             elif kind == "boolean":
@@ -356,7 +373,7 @@ class FeatureEncoder:
             kind = spec.type
             if kind in ("number", "integer"):
                 numbers[spec.key] = column = np.fromiter(map(to_number, values), dtype=np.float64, count=n)
-                matrix[:, col] = column
+                matrix[:, col] = category_codes(column) if spec.categorical else column
                 col += 1
             elif kind == "date":
                 years = _memoised(lambda v: years_between(to_date(v), as_of))

@@ -33,7 +33,7 @@ XGB_PARAMS = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
     "tree_method": "hist",
-    "max_depth": 4,
+    "max_depth": 3,
     "eta": 0.08,
     "subsample": 0.8,
     "colsample_bytree": 0.8,
@@ -46,7 +46,7 @@ XGB_PARAMS = {
 MAX_ROUNDS = 600
 EARLY_STOPPING = 30
 # The same defaults for cross-validation (scikit-learn names); n_estimators as early stopping finds on average.
-XGB_SKLEARN = {"max_depth": 4, "learning_rate": 0.08, "n_estimators": 250, "subsample": 0.8,
+XGB_SKLEARN = {"max_depth": 3, "learning_rate": 0.08, "n_estimators": 300, "subsample": 0.8,
                "colsample_bytree": 0.8, "min_child_weight": 5, "reg_lambda": 1.0, "tree_method": "hist",
                "n_jobs": 1}
 RF_PARAMS = {"n_estimators": 100, "max_depth": 8, "subsample": 0.8, "colsample_bynode": 0.8,
@@ -54,9 +54,15 @@ RF_PARAMS = {"n_estimators": 100, "max_depth": 8, "subsample": 0.8, "colsample_b
 LOGREG_PARAMS = {"C": 1.0, "max_iter": 500}
 MLP_PARAMS = {"hidden_layer_sizes": (32,), "alpha": 1e-3, "learning_rate_init": 1e-3, "max_iter": 200,
               "early_stopping": True, "n_iter_no_change": 8}
+TREE_KINDS = ("xgboost", "random_forest")
+DEFAULT_DEPTH = {"xgboost": XGB_PARAMS["max_depth"], "random_forest": RF_PARAMS["max_depth"]}
 # Settings tried for the winner only; the first of each is the default used in selection.
+# Depth-2 boosting is an additive model with pairwise interactions, the shape of a scorecard: on
+# lending data it often generalises best, and TreeSHAP on it is the cheapest to explain.
 TUNING_GRID = {
-    "xgboost": [{}, {"max_depth": 3, "min_child_weight": 5}, {"max_depth": 5, "min_child_weight": 10},
+    "xgboost": [{}, {"max_depth": 2, "learning_rate": 0.1, "n_estimators": 300},
+                {"max_depth": 4, "min_child_weight": 5, "n_estimators": 250},
+                {"max_depth": 5, "min_child_weight": 10, "n_estimators": 250},
                 {"max_depth": 6, "min_child_weight": 20, "learning_rate": 0.05, "n_estimators": 350}],
     "random_forest": [{}, {"max_depth": 6}, {"max_depth": 10, "min_child_weight": 10}],
     "logreg": [{}, {"C": 0.1}, {"C": 10.0}],
@@ -65,8 +71,12 @@ TUNING_GRID = {
 # Cross-validation for selection and tuning runs on at most this many of the fit rows.
 SELECTION_ROWS = 8000
 CV_FOLDS = 3
-# How many of the best algorithms by CV are refitted on all the fit rows for the final choice.
+# How many of the best algorithms by CV are refitted on all the fit rows for the final choice, at
+# least; any other within SELECTION_MARGIN of the best joins them: three folds of 8 000 rows cannot
+# tell such algorithms apart (their fold-to-fold deviation is about that large), and they do not
+# gain equally from all the rows (boosting gains most).
 FINALISTS = 2
+SELECTION_MARGIN = 0.01
 # Validation AUCs closer than this are a tie: two fits of the same data differ by about this much
 # on ~5 000 rows (the quality gate's MAX_AUC_LOSS is the same). Ties go to the model whose
 # explanation costs least per application (exact TreeSHAP on deep forest trees is the dearest).
@@ -222,7 +232,7 @@ def training_problem(y: np.ndarray) -> str | None:
 
 def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 42,
                p_true: np.ndarray | None = None, algorithms: tuple[str, ...] = KINDS,
-               row_keys: np.ndarray | None = None) -> TrainedModel:
+               row_keys: np.ndarray | None = None, categorical: tuple[int, ...] = ()) -> TrainedModel:
     """Choose, tune, fit and calibrate one bank's model; evaluate it on rows it never saw.
 
     X: (n, n_columns) float32 from FeatureEncoder.transform; y: 1/0/NaN per row;
@@ -234,6 +244,7 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     row_keys: a stable identity per row of X (e.g. the stored row's id). When given, a row is held
     out by a hash of its key, not by the seed, so every retraining on the same history holds out the
     same rows and a new model can be compared fairly with an active one that never trained on them.
+    categorical: positions of the columns holding category codes (FeatureEncoder.categorical_columns).
     The returned model's held_out names the held-out rows by their position in X.
     Raises ValueError (training_problem's reason) when y cannot train a model.
     """
@@ -254,24 +265,27 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
 
     started = time.perf_counter()
     sample = _selection_sample(y, fit, seed)
-    selection = select_algorithm(X[sample], y[sample], algorithms=algorithms, seed=seed)
+    selection = select_algorithm(X[sample], y[sample], algorithms=algorithms, seed=seed, categorical=categorical)
     ranked = sorted(selection, key=lambda r: -r["cv_auc"])
     leader = ranked[0]["algorithm"]
-    params, tuning = tune(leader, X[sample], y[sample], seed=seed, default_auc=ranked[0]["cv_auc"])
+    params, tuning = tune(leader, X[sample], y[sample], seed=seed, default_auc=ranked[0]["cv_auc"],
+                          categorical=categorical)
     # A sample ranks the algorithms, but they do not gain equally from all the rows (boosting gains
-    # most): the two best are refitted on every fit row and the validation rows decide.
+    # most): the best ones (FINALISTS, SELECTION_MARGIN) are refitted on every fit row and the
+    # validation rows decide.
     # Settings tuned on the sample may not suit all the rows, so the leader's defaults run too.
     entries = [(leader, params)] + ([(leader, {})] if params else [])
-    entries += [(entry["algorithm"], {}) for entry in ranked[1:FINALISTS]]
+    entries += [(entry["algorithm"], {}) for position, entry in enumerate(ranked[1:], start=1)
+                if position < FINALISTS or entry["cv_auc"] >= ranked[0]["cv_auc"] - SELECTION_MARGIN]
     final_round = []
     for algorithm, settings in entries:
-        candidate = fit_model(algorithm, settings, X[fit], y[fit], X[valid], y[valid], seed=seed)
+        candidate = fit_model(algorithm, settings, X[fit], y[fit], X[valid], y[valid], seed=seed,
+                              categorical=categorical)
         final_round.append({"algorithm": algorithm, "params": settings, "model": candidate,
                             "valid_auc": round(fast_auc(y[valid], candidate.raw_margin(X[valid])), 4)})
     # Within TIE_AUC of the best, the model that is cheaper to explain per application wins.
     top = max(f["valid_auc"] for f in final_round)
-    winner = min((f for f in final_round if f["valid_auc"] >= top - TIE_AUC),
-                 key=lambda f: EXPLANATION_COST.index(f["algorithm"]))
+    winner = min((f for f in final_round if f["valid_auc"] >= top - TIE_AUC), key=explanation_cost)
     best, params, model = winner["algorithm"], winner["params"], winner["model"]
     uncalibrated = model.predict_proba(X[valid])
     model.calibration = platt_scaling(model.raw_margin(X[valid]), y[valid])
@@ -318,12 +332,39 @@ def _selection_sample(y: np.ndarray, fit: np.ndarray, seed: int) -> np.ndarray:
     return np.sort(sample)
 
 
-def _candidate(algorithm: str, params: dict, seed: int):
-    """An unfitted scikit-learn-style estimator for cross-validation."""
+def explanation_cost(entry: dict) -> tuple:
+    """Sort key of a final-round entry by what explaining one application costs: the algorithm
+    (EXPLANATION_COST), then for trees their depth (TreeSHAP's cost grows with the square of it)."""
+    depth = entry["params"].get("max_depth", DEFAULT_DEPTH.get(entry["algorithm"], 0))
+    return EXPLANATION_COST.index(entry["algorithm"]), depth
+
+
+def model_columns(algorithm: str, n_columns: int, categorical: tuple[int, ...]) -> np.ndarray:
+    """The columns an algorithm is fitted on. Trees take them all and split category codes as
+    categories; the linear and neural models leave the codes out (a store number is not a quantity),
+    and fit_model gives those columns a zero weight so the stored model still takes every column."""
+    if algorithm in TREE_KINDS or not categorical:
+        return np.arange(n_columns)
+    return np.array([i for i in range(n_columns) if i not in set(categorical)], dtype=int)
+
+
+def _tree_types(n_columns: int, categorical: tuple[int, ...]) -> dict:
+    """XGBoost's arguments that mark the categorical columns (none when there are none)."""
+    if not categorical:
+        return {}
+    return {"feature_types": ["c" if i in set(categorical) else "q" for i in range(n_columns)],
+            "enable_categorical": True}
+
+
+def _candidate(algorithm: str, params: dict, seed: int, *, n_columns: int = 0, categorical: tuple[int, ...] = ()):
+    """An unfitted scikit-learn-style estimator for cross-validation (for the tree kinds, of all
+    n_columns columns, the categorical ones marked)."""
     if algorithm == "xgboost":
-        return xgb.XGBClassifier(**{**XGB_SKLEARN, **params}, random_state=seed)
+        return xgb.XGBClassifier(**{**XGB_SKLEARN, **params}, random_state=seed,
+                                 **_tree_types(n_columns, categorical))
     if algorithm == "random_forest":
-        return xgb.XGBRFClassifier(**{**RF_PARAMS, **params}, random_state=seed)
+        return xgb.XGBRFClassifier(**{**RF_PARAMS, **params}, random_state=seed,
+                                   **_tree_types(n_columns, categorical))
     if algorithm == "logreg":
         return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler(),
                              LogisticRegression(**{**LOGREG_PARAMS, **params}))
@@ -333,32 +374,36 @@ def _candidate(algorithm: str, params: dict, seed: int):
     raise ValueError(f"unknown algorithm {algorithm!r}")
 
 
-def cross_validated_auc(algorithm: str, params: dict, X: np.ndarray, y: np.ndarray, *, seed: int) -> tuple[float, float]:
+def cross_validated_auc(algorithm: str, params: dict, X: np.ndarray, y: np.ndarray, *, seed: int,
+                        categorical: tuple[int, ...] = ()) -> tuple[float, float]:
     """Mean and standard deviation of ROC AUC over CV_FOLDS stratified folds."""
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
+    X = X[:, model_columns(algorithm, X.shape[1], categorical)]
     aucs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         for train, valid in folds.split(X, y):
-            estimator = _candidate(algorithm, params, seed).fit(X[train], y[train])
+            estimator = _candidate(algorithm, params, seed, n_columns=X.shape[1],
+                                   categorical=categorical).fit(X[train], y[train])
             aucs.append(fast_auc(y[valid], estimator.predict_proba(X[valid])[:, 1]))
     return float(np.mean(aucs)), float(np.std(aucs))
 
 
-def select_algorithm(X: np.ndarray, y: np.ndarray, *, algorithms=KINDS, seed: int = 42) -> list[dict]:
+def select_algorithm(X: np.ndarray, y: np.ndarray, *, algorithms=KINDS, seed: int = 42,
+                     categorical: tuple[int, ...] = ()) -> list[dict]:
     """Every algorithm with its default settings, by cross-validated AUC: [{"algorithm", "cv_auc",
     "cv_auc_std", "seconds"}], in the order given."""
     results = []
     for algorithm in algorithms:
         started = time.perf_counter()
-        mean, std = cross_validated_auc(algorithm, {}, X, y, seed=seed)
+        mean, std = cross_validated_auc(algorithm, {}, X, y, seed=seed, categorical=categorical)
         results.append({"algorithm": algorithm, "cv_auc": round(mean, 4), "cv_auc_std": round(std, 4),
                          "seconds": round(time.perf_counter() - started, 2)})
     return results
 
 
 def tune(algorithm: str, X: np.ndarray, y: np.ndarray, *, seed: int = 42,
-         default_auc: float | None = None) -> tuple[dict, list[dict]]:
+         default_auc: float | None = None, categorical: tuple[int, ...] = ()) -> tuple[dict, list[dict]]:
     """The best of TUNING_GRID[algorithm] by cross-validated AUC: (params, [{"params", "cv_auc"}]).
 
     default_auc: the defaults' CV AUC when selection already measured it on the same rows and folds.
@@ -368,37 +413,53 @@ def tune(algorithm: str, X: np.ndarray, y: np.ndarray, *, seed: int = 42,
         if not params and default_auc is not None:
             tried.append({"params": {}, "cv_auc": default_auc})
             continue
-        mean, _std = cross_validated_auc(algorithm, params, X, y, seed=seed)
+        mean, _std = cross_validated_auc(algorithm, params, X, y, seed=seed, categorical=categorical)
         tried.append({"params": params, "cv_auc": round(mean, 4)})
     best = max(tried, key=lambda t: t["cv_auc"])
     return dict(best["params"]), tried
 
 
-def fit_model(algorithm: str, params: dict, X_fit, y_fit, X_valid, y_valid, *, seed: int = 42) -> BankModel:
+def fit_model(algorithm: str, params: dict, X_fit, y_fit, X_valid, y_valid, *, seed: int = 42,
+              categorical: tuple[int, ...] = ()) -> BankModel:
     """The chosen algorithm fitted on the fit rows, as a BankModel (uncalibrated).
 
     Gradient boosting stops early on the validation rows; the others fit the fit rows only.
     """
+    n_columns = X_fit.shape[1]
     if algorithm == "xgboost":
         booster_params = {**XGB_PARAMS, "seed": seed, **_booster_names(params)}
-        dfit = xgb.DMatrix(X_fit, label=y_fit, missing=np.nan)
-        dvalid = xgb.DMatrix(X_valid, label=y_valid, missing=np.nan)
+        types = _tree_types(n_columns, categorical)
+        threads = booster_params["nthread"]
+        dfit = xgb.DMatrix(X_fit, label=y_fit, missing=np.nan, nthread=threads, **types)
+        dvalid = xgb.DMatrix(X_valid, label=y_valid, missing=np.nan, nthread=threads, **types)
         booster = xgb.train(booster_params, dfit, num_boost_round=MAX_ROUNDS, evals=[(dvalid, "valid")],
                             early_stopping_rounds=EARLY_STOPPING, verbose_eval=False)
         return TreeModel(booster[: booster.best_iteration + 1], "xgboost")
-    estimator = _candidate(algorithm, params, seed)
+    used = model_columns(algorithm, n_columns, categorical)
+    estimator = _candidate(algorithm, params, seed, n_columns=n_columns, categorical=categorical)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        estimator.fit(X_fit, y_fit)
+        estimator.fit(X_fit[:, used], y_fit)
     if algorithm == "random_forest":
         return TreeModel(estimator.get_booster(), "random_forest")
     scaler, final = estimator.steps[1][1], estimator.steps[2][1]
     # The imputer filled gaps with the column mean, which the scaler then centred on: a missing
-    # answer is z = 0, exactly what the stored model does with NaN.
-    mean, scale = scaler.mean_, np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    # answer is z = 0, exactly what the stored model does with NaN. Columns left out (category
+    # codes) come back with mean 0, scale 1 and no weight: whatever they hold changes nothing.
+    mean = _widen(scaler.mean_, used, n_columns, 0.0)
+    scale = _widen(np.where(scaler.scale_ > 0, scaler.scale_, 1.0), used, n_columns, 1.0)
     if algorithm == "logreg":
-        return LinearModel(mean, scale, final.coef_[0], final.intercept_[0])
-    return NeuralModel(mean, scale, final.coefs_, final.intercepts_)
+        return LinearModel(mean, scale, _widen(final.coef_[0], used, n_columns, 0.0), final.intercept_[0])
+    first = np.zeros((n_columns, final.coefs_[0].shape[1]))
+    first[used] = final.coefs_[0]
+    return NeuralModel(mean, scale, [first, *final.coefs_[1:]], final.intercepts_)
+
+
+def _widen(values: np.ndarray, used: np.ndarray, n_columns: int, fill: float) -> np.ndarray:
+    """values of the `used` columns spread over all n_columns, `fill` in the others."""
+    wide = np.full(n_columns, fill, dtype=np.float64)
+    wide[used] = values
+    return wide
 
 
 def _booster_names(params: dict) -> dict:
@@ -461,7 +522,8 @@ def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: l
     for code in bank_codes:
         p_true = frame[f"{code}_p_true"].to_numpy() if f"{code}_p_true" in frame else None
         model = train_bank(X, decision_labels(frame[f"{code}_decision"]), encoder.columns, row_keys=row_keys,
-                           seed=seed, p_true=p_true, algorithms=algorithms)
+                           seed=seed, p_true=p_true, algorithms=algorithms,
+                           categorical=encoder.categorical_columns)
         model.metrics["importance"] = global_importance(model.model, X[model.held_out.rows], encoder)
         models[code] = model
     return encoder, models

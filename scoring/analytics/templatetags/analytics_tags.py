@@ -11,6 +11,14 @@ def get_item(mapping, key):
     return mapping.get(key)
 
 
+@register.filter
+def bin_label(label) -> str:
+    """A drift bin's label; 'нет ответа', 'другое', 'все значения' in the active language."""
+    from scoring.analytics.drift import shown_label
+
+    return shown_label(label)
+
+
 @register.inclusion_tag("analytics/_table.html")
 def analytics_table(tables, key, charts=None, query="", caption=""):
     """One table (with its chart above it and a CSV link), or "нет данных" when it is absent."""

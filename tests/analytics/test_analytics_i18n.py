@@ -1,0 +1,65 @@
+"""Analytics charts in the reader's language: the bins without a value of their own, choice labels, field names."""
+import html
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from scoring.analytics.drift import ALL_VALUES, MISSING, OTHER, shown_label
+from scoring.analytics.exploration import exploration_tables, profile
+from scoring.analytics.models import DriftMeasurement
+from scoring.models import HistoricalApplication, ImportBatch
+
+
+@pytest.fixture(autouse=True)
+def russian_afterwards():
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def history(configured):
+    cache.clear()
+    batch = ImportBatch.objects.create(file_name="h.csv", sha256="1" * 64, rows_total=3, rows_imported=3)
+    for i, (category, gender) in enumerate([("Furniture", "0"), ("Travel", None), ("Travel", "1")]):
+        HistoricalApplication.objects.create(
+            batch=batch, row_number=i + 1, decisions={"bank_a": "success"},
+            answers={"goods_category": category, "gender": gender, "month_profit": 50000 + i,
+                     "birth_date": "1990-01-01"})
+    yield
+    cache.clear()
+
+
+def test_the_bins_without_a_value_are_translated_at_display():
+    with translation.override("en"):
+        assert [shown_label(label) for label in (MISSING, OTHER, ALL_VALUES, "< 25")] == \
+            ["no answer", "other", "all values", "< 25"]
+    assert [shown_label(label) for label in (MISSING, OTHER, ALL_VALUES)] == ["нет ответа", "другое", "все значения"]
+
+
+def test_the_exploration_charts_follow_the_reader_not_the_cache(history):
+    with translation.override("en"):
+        tables, charts = exploration_tables(profile("imported"))  # fills the cache in English
+        gender = [row[0] for row in tables["field_gender"].rows]
+        assert sorted(gender) == ["Female", "Male", "no answer"]
+        assert "no answer" in charts["field_gender"] and "Furniture" in charts["field_goods_category"]
+        assert tables["field_gender"].title == "Gender"
+        assert "Date of birth (years)" in [row[0] for row in tables["correlation"].rows]
+    tables, charts = exploration_tables(profile("imported"))  # the same cached profile, read in Russian
+    assert "нет ответа" in [row[0] for row in tables["field_gender"].rows]
+    assert "Мебель" in charts["field_goods_category"] and tables["field_gender"].title == "Пол"
+    assert "Дата рождения (лет)" in [row[0] for row in tables["correlation"].rows]
+
+
+def test_the_drift_page_shows_its_bins_in_english(analyst_client, bank_a_version):
+    DriftMeasurement.objects.create(
+        model_version=bank_a_version, feature="gender", psi=0.9, reference_source="tests", reference_rows=10,
+        live_rows=10, computed_at=timezone.now(),
+        bins=[{"label": "0", "reference": 0.5, "live": 0.1}, {"label": OTHER, "reference": 0.3, "live": 0.1},
+              {"label": MISSING, "reference": 0.2, "live": 0.8}])
+    english = html.unescape(analyst_client.get(reverse("analytics:drift"), HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "<td>no answer</td>" in english and "<td>other</td>" in english and "нет ответа" not in english
+    russian = analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert "<td>нет ответа</td>" in russian
