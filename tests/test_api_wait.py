@@ -6,20 +6,10 @@ for a worker, woken through Redis, is in tests/test_real_worker.py.
 import time
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
-
 from scoring import services
 
 URL = "/api/v1/applications/"
 THREADED = {"wsgi.multithread": True}  # as gunicorn's gthread worker and runserver say; the test client does not
-
-
-@pytest.fixture
-def api(officer):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
-    return client
 
 
 @pytest.fixture

@@ -106,14 +106,12 @@ def test_a_task_delivered_twice_leaves_one_set_of_scores(worker, officer, answer
     assert BankScore.objects.filter(application=application).count() == 5
 
 
-def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, officer, answers, monkeypatch):
+def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, api, answers, monkeypatch):
     from scoring import events
 
     # Were the worker's announcement lost, the request would re-read the status only after 30 s
     # and answer "queued" when its 10 s are over: this test sees the announcement itself.
     monkeypatch.setattr(events, "RECHECK_SECONDS", 30.0)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
     application_id = api.post("/api/v1/applications/", {"answers": answers}, format="json").json()["id"]
     started = time.monotonic()
     response = api.get(f"/api/v1/applications/{application_id}/", {"wait": 10}, **{"wsgi.multithread": True})
