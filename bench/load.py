@@ -53,6 +53,7 @@ ANSWERS = {
     "loan_amount": 68000, "loan_term": "12", "goods_category": "Mobile_devices",
 }
 FINISHED = ("done", "failed")
+RESULT_TIMEOUT = 300  # seconds from the submission; an application not finished by then counts as an error
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # One officer and token per client, printed one key a line.
@@ -249,8 +250,11 @@ class Client(threading.Thread):
             self.errors.append(f"submit: HTTP {status} {body}")
             return None
         path = f"/api/v1/applications/{body['id']}/"
-        pause = self.poll
+        pause, give_up = self.poll, time.monotonic() + RESULT_TIMEOUT
         while body["status"] not in FINISHED:
+            if time.monotonic() > give_up:  # lost, as far as this client can tell: an error, not a hang
+                self.errors.append(f"no result for {body['id']} after {RESULT_TIMEOUT} s: {body['status']}")
+                return None
             if self.wait:
                 asked = time.monotonic()
                 status, body = self.api.call("GET", f"{path}?wait={self.wait}")
