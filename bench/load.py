@@ -21,8 +21,10 @@ application is scored), or with --wait 0 by polling (first after --poll-ms, doub
 
 Prints the throughput (applications scored per second, for applications submitted in the window),
 the submit-to-result latency percentiles, the error count (any non-2xx answer, a failed
-application, or a transport error), the HTTP requests per application and the CPU time per
-application of the web server, the Celery workers, PostgreSQL's backends and this script.
+application, a transport error, or no result 300 s after the submission), the HTTP requests per
+application, the CPU time per application of the web server, the Celery workers, PostgreSQL's
+backends and this script, and what the database holds afterwards: as many applications as were
+submitted, none unfinished, each scored by every bank once.
 """
 from __future__ import annotations
 
@@ -154,6 +156,22 @@ class PostgresCpu(threading.Thread):
         self.conn.close()
 
 
+def database_check(database_url: str) -> dict:
+    """After the run: every application stored once, finished, with one score per active bank."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        stored, unfinished = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('done', 'failed')) FROM scoring_application"
+        ).fetchone()
+        banks = conn.execute("SELECT count(*) FROM scoring_modelversion v JOIN scoring_bank b ON b.id = v.bank_id "
+                             "WHERE v.active AND b.active").fetchone()[0]
+        uneven = conn.execute(
+            "SELECT count(*) FROM scoring_application a WHERE a.status = 'done' AND "
+            "(SELECT count(*) FROM scoring_bankscore s WHERE s.application_id = a.id) <> %s", [banks]).fetchone()[0]
+    return {"applications_stored": stored, "unfinished": unfinished, "done_without_one_score_per_bank": uneven}
+
+
 def own_cpu_seconds() -> float:
     usage = os.times()
     return usage.user + usage.system
@@ -207,6 +225,7 @@ class Client(threading.Thread):
         self.api = Api(base, token)
         self.deadline, self.counter, self.lock = deadline, counter, lock
         self.wait, self.poll, self.schedule = wait, poll, schedule
+        self.submitted = 0  # answered 200/202 to the submission
         self.latencies: list[float] = []
         self.late: list[float] = []  # open loop: how long after its arrival time a submission started
         self.errors: list[str] = []
@@ -249,6 +268,7 @@ class Client(threading.Thread):
         if status not in (200, 202):
             self.errors.append(f"submit: HTTP {status} {body}")
             return None
+        self.submitted += 1
         path = f"/api/v1/applications/{body['id']}/"
         pause, give_up = self.poll, time.monotonic() + RESULT_TIMEOUT
         while body["status"] not in FINISHED:
@@ -353,8 +373,9 @@ def main() -> None:
 
         wait_for(ready, 60, "the service to be ready")
         # Warm-up: a few applications through every process's model cache before the clock starts.
-        run_clients(base, tokens[:4], seconds=3, rate=0, wait=args.wait, poll=args.poll_ms / 1000,
-                    profit=145001)
+        warm, _ = run_clients(base, tokens[:4], seconds=3, rate=0, wait=args.wait, poll=args.poll_ms / 1000,
+                              profit=145001)
+        warm_submitted = sum(c.submitted for c in warm)
 
         postgres = PostgresCpu(args.database_url)
         cpu_before = {"web": tree_cpu_seconds([web.process.pid]),
@@ -372,6 +393,7 @@ def main() -> None:
     finally:
         for process in [web, *workers]:
             process.stop()
+    stored = database_check(args.database_url)
 
     latencies = [x for c in clients for x in c.latencies]
     errors = [x for c in clients for x in c.errors]
@@ -391,6 +413,8 @@ def main() -> None:
         "load_average": [round(load_before, 1), round(load_after, 1)],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "first_errors": errors[:5],
+        # Warm-up applications included; answers are never repeated, so none is a duplicate.
+        "database": {**stored, "submitted": sum(c.submitted for c in clients) + warm_submitted},
     }
     if args.rate:
         result["started_late"] = {"count": len(late), "p95_ms": percentile_ms(late, 95)}
@@ -404,6 +428,8 @@ def main() -> None:
     print(f"{result['requests_per_application']} HTTP requests per application; CPU ms per application: "
           + ", ".join(f"{k} {v}" for k, v in result["cpu_ms_per_application"].items())
           + f"; load average {result['load_average'][0]} → {result['load_average'][1]}")
+    print("database: {applications_stored} applications stored for {submitted} submitted, {unfinished} unfinished, "
+          "{done_without_one_score_per_bank} done without one score per bank".format(**result["database"]))
     for error in result["first_errors"]:
         print("  error:", error)
 
