@@ -26,4 +26,9 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health/ || exit 1
-CMD ["gunicorn", "prescoring.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# gthread: some threads hold the API's ?wait= long polls (at most API_WAIT_MAX_REQUESTS = 16 per
+# process) while the others serve; 2 × 24 threads stay well within PostgreSQL's max_connections
+# (one connection per thread, plus the Celery workers).
+ENV API_WAIT_MAX_REQUESTS=16
+CMD ["gunicorn", "prescoring.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
+     "--worker-class", "gthread", "--threads", "24", "--access-logfile", "-"]

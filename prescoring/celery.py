@@ -31,3 +31,15 @@ def _enter_task_context(task_id=None, task=None, **kwargs):
 def _leave_task_context(**kwargs):
     task_id_var.set("-")
     request_id_var.set("-")
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_broken_or_old_connections(task=None, **kwargs) -> None:
+    """Between tasks, what Django does between requests (CELERY_DB_REUSE_MAX keeps connections):
+    a connection that failed or outlived CONN_MAX_AGE is closed, the next query opens a new one."""
+    if task is None or getattr(task.request, "is_eager", False):
+        return  # inside the caller's request (embedded default), perhaps in its transaction
+    from django.db import close_old_connections
+
+    close_old_connections()

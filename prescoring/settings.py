@@ -234,6 +234,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_mutex_expire": int(os.environ.get("CELERY_UNACKED_MUTEX_EXPIRE", "300")),
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
+# Workers keep their database connection from task to task (Celery closes it around every task
+# unless told otherwise, and reconnecting cost more than a scoring's queries); prescoring/celery.py
+# closes one that failed or outlived CONN_MAX_AGE, as Django does between requests.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # Celery beat (`celery -A prescoring beat`, exactly one per deployment): applications left queued
@@ -271,6 +275,10 @@ PRESCORING = {
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
     "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(os.environ.get("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    # Where a worker announces a finished application to the API requests waiting for it (?wait=,
+    # scoring/events.py): REDIS_URL, else the broker's Redis; none on the embedded default.
+    "EVENTS_REDIS_URL": os.environ.get("REDIS_URL") or (
+        CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""),
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
     "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
                                                 "logreg,random_forest,xgboost,mlp").split(",")),
@@ -281,6 +289,9 @@ PRESCORING_API = {
     # Requests per API user (token) and period: "600/minute"; empty turns throttling off.
     "THROTTLE_RATE": os.environ.get("API_THROTTLE_RATE", "600/minute"),
     "BATCH_LIMIT": int(os.environ.get("API_BATCH_LIMIT", "1000")),
+    # Requests of one web process that may wait for a result at once (GET …/applications/{id}/?wait=);
+    # each holds a server thread, so keep it below the threads per process (gunicorn --threads).
+    "WAIT_MAX_REQUESTS": int(os.environ.get("API_WAIT_MAX_REQUESTS", "32")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
     "WEBHOOK_MAX_RETRIES": int(os.environ.get("WEBHOOK_MAX_RETRIES", "6")),
     "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),

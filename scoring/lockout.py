@@ -8,8 +8,10 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth import user_logged_in, user_login_failed
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.dispatch import receiver
 
 
@@ -42,6 +44,19 @@ class LockoutModelBackend(ModelBackend):
         if is_locked_out(username, request):
             raise PermissionDenied("locked out")  # stops authenticate(); counted as a failure
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """The user's own and their groups' permissions in one query (ModelBackend makes two);
+        every API request asks, so the query counts. Cached on the user object as ModelBackend does."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            perms = Permission.objects.all()
+            if not user_obj.is_superuser:
+                perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            pairs = perms.values_list("content_type__app_label", "codename").distinct().order_by()
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in pairs}
+        return user_obj._perm_cache
 
     @staticmethod
     def _username_field():

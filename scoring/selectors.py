@@ -1,6 +1,7 @@
 """Selectors: functions that read. Views and the API ask these what a user may see."""
 import datetime as dt
 import re
+import time
 
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Prefetch, Q, QuerySet, Value
@@ -27,6 +28,37 @@ def application_with_scores(user, application_id) -> Application | None:
         .filter(pk=application_id)
         .first()
     )
+
+
+FINISHED = (Application.Status.DONE, Application.Status.FAILED)
+
+
+def application_status(user, application_id) -> str | None:
+    """The status of an application the user may see; None if there is none."""
+    return applications_for(user).filter(pk=application_id).values_list("status", flat=True).first()
+
+
+def wait_until_finished(user, application_id, *, seconds: float) -> None:
+    """Return once the application is done or failed, or after `seconds` (whichever comes first).
+
+    Nothing is polled in a loop: the request sleeps until the worker announces the application
+    (scoring/events.py), re-reading the status only if no announcement came within a few seconds.
+    It returns at once for an application the user may not see, and when the process already has
+    its maximum of waiting requests (the caller then answers with the status as it is).
+    """
+    from scoring import events
+
+    deadline = time.monotonic() + seconds
+    with events.waiting_for(application_id) as waiter:
+        if waiter is None:
+            return
+        while True:
+            status = application_status(user, application_id)  # read after subscribing: nothing is missed
+            remaining = deadline - time.monotonic()
+            if status is None or status in FINISHED or remaining <= 0:
+                return
+            if waiter.wait(remaining):
+                return  # announced: the caller reads the finished application
 
 
 # "П." or "П": an initial, as officers type them and masked names show the first name and patronymic.

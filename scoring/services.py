@@ -12,7 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from scoring import application_columns
+from scoring import application_columns, events, webhooks
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
 from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
@@ -42,29 +42,36 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
     one that failed is queued again.
     """
     digest = answers_hash(answers)
-    existing = Application.objects.filter(officer=officer, answers_hash=digest).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                client_obj = client if isinstance(client, Client) else None
-                if isinstance(client, dict) and any((client.get("full_name"), client.get("phone"))):
-                    client_obj = Client.objects.create(
-                        full_name=client.get("full_name", "") or "", phone=client.get("phone", "") or ""
-                    )
-                application = Application.objects.create(
-                    officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent,
-                    **application_columns.columns_for(answers=answers, client=client_obj),
+    # Insert first and let the unique (officer, answers_hash) constraint find a repeat: a new
+    # questionnaire, the usual case, then costs no lookup.
+    try:
+        with transaction.atomic():
+            client_obj = client if isinstance(client, Client) else None
+            if isinstance(client, dict) and any((client.get("full_name"), client.get("phone"))):
+                client_obj = Client.objects.create(
+                    full_name=client.get("full_name", "") or "", phone=client.get("phone", "") or ""
                 )
-                transaction.on_commit(lambda: enqueue_scoring(application.pk))
-            return application, True
-        except IntegrityError:
-            # Another request stored the same answers a moment ago: that one is ours too.
-            existing = Application.objects.get(officer=officer, answers_hash=digest)
+            application = Application.objects.create(
+                officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent,
+                **application_columns.columns_for(answers=answers, client=client_obj),
+            )
+            transaction.on_commit(lambda: enqueue_scoring(application.pk))
+        return application, True
+    except IntegrityError:
+        # These answers were stored before (or by a simultaneous request a moment ago): that one is ours.
+        existing = Application.objects.get(officer=officer, answers_hash=digest)
     if existing.status == Application.Status.FAILED:
         Application.objects.filter(pk=existing.pk).update(status=Application.Status.QUEUED, error="")
         existing.refresh_from_db()
         transaction.on_commit(lambda: enqueue_scoring(existing.pk))
     return existing, False
+
+
+def scoring_runs_inline() -> bool:
+    """True on the embedded default: the scoring task runs inside the request, at commit."""
+    from prescoring.celery import app
+
+    return bool(app.conf.task_always_eager)
 
 
 def enqueue_scoring(application_id) -> bool:
@@ -130,13 +137,24 @@ def active_model_versions():
 
 def load_models() -> LoadedModels:
     """The active model of every active bank, loaded once per process and reloaded on change."""
+    return load_models_and_banks()[0]
+
+
+def load_models_and_banks() -> tuple[LoadedModels, dict[str, Bank]]:
+    """The loaded models and the banks they score for (bank code -> Bank), read in one query.
+
+    The query that tells whether the active versions changed also brings their banks, as they
+    are now; the artifacts are read only when the versions changed.
+    """
     global _loaded
-    key = tuple(sorted(active_model_versions().values_list("bank__code", "id")))
+    versions = list(active_model_versions().defer("encoder", "feature_keys", "artifact", "metrics"))
+    key = tuple(sorted((version.bank.code, version.pk) for version in versions))
     if not key:
         raise ScoringError("Нет активных моделей: обучите их командой «manage.py train».")
+    banks = {version.bank.code: version.bank for version in versions}
     with _models_lock:
         if _loaded is not None and _loaded.key == key:
-            return _loaded
+            return _loaded, banks
         models = {}
         shared: dict[str, FeatureEncoder] = {}  # banks trained on the same fields share one encoder
         for version in active_model_versions():
@@ -147,7 +165,7 @@ def load_models() -> LoadedModels:
             key=key, scorer=Scorer(models), versions=dict(key),
             encoders={code: encoder for code, (encoder, _model) in models.items()},
         )
-        return _loaded
+        return _loaded, banks
 
 
 def verdict_for(probability: float, threshold: float) -> str:
@@ -259,20 +277,18 @@ def score_application(*, application_id) -> Application | None:
     Running it again for a scored application changes nothing; a redelivered task for an
     application in progress replaces its scores, so there is always one set.
     """
-    with transaction.atomic():
-        application = (
-            Application.objects.select_for_update().filter(pk=application_id).first()
-        )
-        if application is None:
-            log.warning("application %s does not exist; nothing to score", application_id)
-            return None
-        if application.status == Application.Status.DONE:
-            return application
-        application.status = Application.Status.SCORING
-        application.save(update_fields=["status", "updated_at"])
+    # Mark it as being scored (one statement, committed at once) unless it is already done.
+    Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+        status=Application.Status.SCORING, updated_at=timezone.now())
+    application = Application.objects.filter(pk=application_id).annotate(
+        callback_configured=webhooks.callback_configured()).first()
+    if application is None:
+        log.warning("application %s does not exist; nothing to score", application_id)
+        return None
+    if application.status == Application.Status.DONE:
+        return application
 
-    loaded = load_models()
-    banks = {b.code: b for b in Bank.objects.filter(active=True, code__in=loaded.versions)}
+    loaded, banks = load_models_and_banks()
     features = list(Feature.objects.all())
     scores, advice = evaluate_application(
         application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
@@ -284,21 +300,27 @@ def score_application(*, application_id) -> Application | None:
         BankScore(
             application=application, bank=banks[s["bank"]], model_version_id=loaded.versions[s["bank"]],
             probability=s["probability"], verdict=s["verdict"], reasons=s["reasons"], offer=s["offer"],
-            suggestions=s["suggestions"], base_value=s["base_value"], rank=rank[s["bank"]],
+            suggestions=s["suggestions"], base_value=s["base_value"],
+            # An expression among the values makes Django insert the rows as one multi-row VALUES:
+            # its PostgreSQL default for many rows (UNNEST of arrays) quotes the reasons' JSON as array
+            # literals in Python, which cost twice as much (a profile of the worker showed it).
+            rank=models.Value(rank[s["bank"]]),
         )
         for s in scores
     ]
+    now = timezone.now()
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application_id)
-        if application.status == Application.Status.DONE:
-            return application
-        BankScore.objects.filter(application=application).delete()
+        # Done here, in the transaction that stores the scores: a second delivery of the task waits
+        # for this row and then finds nothing to update.
+        finished = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+            status=Application.Status.DONE, error="", recommendation=advice, scored_at=now, updated_at=now)
+        if not finished:
+            return Application.objects.filter(pk=application_id).first()
+        BankScore.objects.filter(application_id=application_id).delete()
         BankScore.objects.bulk_create(rows)
-        application.status = Application.Status.DONE
-        application.error = ""
-        application.recommendation = advice
-        application.scored_at = timezone.now()
-        application.save(update_fields=["status", "error", "recommendation", "scored_at", "updated_at"])
+        transaction.on_commit(lambda: events.application_finished(application_id))
+    application.status, application.error, application.recommendation = Application.Status.DONE, "", advice
+    application.scored_at = application.updated_at = now
     return application
 
 
@@ -323,9 +345,11 @@ def apply_suggestion(*, officer, application: Application, amount, term) -> tupl
 
 
 def mark_failed(*, application_id, message: str) -> None:
-    Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+    failed = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
         status=Application.Status.FAILED, error=message[:2000], updated_at=timezone.now()
     )
+    if failed:
+        transaction.on_commit(lambda: events.application_finished(application_id))
 
 
 # --- the integration API ------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def score_application(self, application_id: str) -> str:
                              message=f"Не удалось оценить заявку: {exc.__class__.__name__}: {exc}")
         _notify(application_id)
         return "failed"
-    _notify(application_id)
+    if application is not None:
+        _notify(application_id, application)
     return application.status if application else "missing"
 
 
@@ -65,10 +66,10 @@ def train_models(run_id: int) -> str:
     return run.status
 
 
-def _notify(application_id) -> None:
+def _notify(application_id, application=None) -> None:
     """Tell the integrator's callback URL, if any; a webhook problem never fails the scoring."""
     try:
-        webhooks.notify_scoring_finished(application_id=application_id)
+        webhooks.notify_scoring_finished(application_id=application_id, application=application)
     except Exception:  # noqa: BLE001 - the result is stored; the delivery log shows what went wrong
         log.exception("could not queue the webhook for application %s", application_id)
 

@@ -15,6 +15,7 @@ import urllib.request
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 
 from scoring.models import ApiClient, Application, WebhookDelivery
@@ -47,10 +48,23 @@ def result_payload(application: Application, event: str, delivery_id: int) -> di
     return {"event": event, "delivery_id": delivery_id, "application": json.loads(json.dumps(data, default=str))}
 
 
-def notify_scoring_finished(*, application_id) -> WebhookDelivery | None:
-    """Queue a notification if the application's submitter has a callback URL (once per outcome)."""
-    application = Application.objects.select_related("officer").filter(pk=application_id).first()
+def callback_configured():
+    """An expression for Application querysets: does the submitter have a callback URL? Scoring
+    reads it with the application, so that most tasks need no query of their own for webhooks."""
+    return Exists(ApiClient.objects.filter(user_id=OuterRef("officer_id")).exclude(callback_url=""))
+
+
+def notify_scoring_finished(*, application_id, application: Application | None = None) -> WebhookDelivery | None:
+    """Queue a notification if the application's submitter has a callback URL (once per outcome).
+
+    `application`, if given, is the application as its scoring just left it (saves reading it again),
+    annotated with callback_configured() if read that way.
+    """
+    if application is None:
+        application = Application.objects.filter(pk=application_id).first()
     if application is None or application.status not in EVENTS:
+        return None
+    if getattr(application, "callback_configured", True) is False:
         return None
     api_client = ApiClient.objects.filter(user_id=application.officer_id).exclude(callback_url="").first()
     if api_client is None:

@@ -104,3 +104,29 @@ def test_a_task_delivered_twice_leaves_one_set_of_scores(worker, officer, answer
     application.refresh_from_db()
     assert application.status == "done"
     assert BankScore.objects.filter(application=application).count() == 5
+
+
+def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, api, answers, monkeypatch):
+    from scoring import events
+
+    # Were the worker's announcement lost, the request would re-read the status only after 30 s
+    # and answer "queued" when its 10 s are over: this test sees the announcement itself.
+    monkeypatch.setattr(events, "RECHECK_SECONDS", 30.0)
+    application_id = api.post("/api/v1/applications/", {"answers": answers}, format="json").json()["id"]
+    started = time.monotonic()
+    response = api.get(f"/api/v1/applications/{application_id}/", {"wait": 10}, **{"wsgi.multithread": True})
+    assert response.status_code == 200
+    assert response.json()["status"] == "done" and len(response.json()["scores"]) == 5
+    assert time.monotonic() - started < 10
+
+
+def test_an_announcement_wakes_only_the_requests_waiting_for_that_application(db):
+    from scoring import events
+
+    assert events.redis_url(), "the real-worker pass sets CELERY_BROKER_URL or REDIS_URL"
+    awaited, other = uuid.uuid4(), uuid.uuid4()
+    with events.waiting_for(awaited) as waiter, events.waiting_for(other) as bystander:
+        assert waiter is not None and waiter.subscriber.subscribed.is_set()
+        events.application_finished(awaited)
+        assert waiter.wait(10) is True
+        assert bystander.wait(0.2) is False

@@ -67,3 +67,17 @@ def test_masking_hides_the_last_four_digits_whatever_the_format():
     assert Client(phone="+7 912 345-67-89").masked_phone == "+7 912 345-**-**"
     assert Client(phone="89123456789").masked_phone == "8912345****"
     assert Client(phone="123").masked_phone == "**-**"
+
+
+def test_a_users_own_and_group_permissions_are_read_in_one_query(analyst, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    analyst.user_permissions.add(Permission.objects.get(codename="add_application"))
+    user = get_user_model().objects.get(pk=analyst.pk)  # no permissions cached yet
+    with django_assert_num_queries(1):
+        assert roles.can_submit(user)  # given to the user
+        assert roles.can_see_all_applications(user)  # from the analyst group
+        assert not roles.sees_personal_data(user)  # neither
+    user.is_active = False
+    assert not roles.can_submit(user)

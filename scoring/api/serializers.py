@@ -249,6 +249,13 @@ class ApplicationFilterSerializer(serializers.Serializer):
         return attrs
 
 
+class ApplicationWaitSerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        required=False, min_value=0, max_value=10,
+        help_text="Подождать результата до стольких секунд (0–10): ответ придёт, как только заявка "
+                  "оценена, или по истечении срока со статусом, какой есть.")
+
+
 class BankSerializer(serializers.ModelSerializer):
     annual_rate = serializers.FloatField(help_text="% годовых")
     min_amount = serializers.FloatField(help_text="₽")

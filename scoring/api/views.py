@@ -21,6 +21,7 @@ from scoring.api.serializers import (
     ApplicationPageSerializer,
     ApplicationSerializer,
     ApplicationStatusSerializer,
+    ApplicationWaitSerializer,
     BankSerializer,
     BatchAcceptedSerializer,
     BatchCreateSerializer,
@@ -164,15 +165,28 @@ def application_list(request):
         answers=serializer.validated_data["answers"],
         client=serializer.validated_data.get("client"),
     )
-    application.refresh_from_db(fields=["status"])
+    if services.scoring_runs_inline():
+        application.refresh_from_db(fields=["status"])  # scored at commit, inside this request
     body = ApplicationStatusSerializer(application, context={"request": request}).data
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
-@extend_schema(operation_id="applications_retrieve", responses={200: ApplicationSerializer, **READ_ERRORS},
-               summary="Заявка и оценки банков", examples=[DETAIL_EXAMPLE])
+@extend_schema(
+    operation_id="applications_retrieve", parameters=[ApplicationWaitSerializer],
+    responses={200: ApplicationSerializer, **READ_ERRORS}, summary="Заявка и оценки банков", examples=[DETAIL_EXAMPLE],
+    description="С параметром wait ответ придёт, как только заявка будет оценена (done или failed), "
+                "но не позже чем через wait секунд — тогда со статусом, какой есть. Так не нужно "
+                "опрашивать часто: повторяйте запрос с wait, пока статус не станет done или failed. "
+                "Сервер может ответить и раньше, с текущим статусом (например, если ждущих запросов "
+                "уже слишком много).",
+)
 @api_view(["GET"])
 def application_detail(request, application_id):
+    wait = _query(ApplicationWaitSerializer, request).get("wait")
+    # A waiting request holds its thread: a server of single-threaded workers (gunicorn's sync
+    # worker) would have none left for anyone else, so there the answer comes at once.
+    if wait and request.META.get("wsgi.multithread"):
+        selectors.wait_until_finished(request.user, application_id, seconds=wait)
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")
@@ -208,7 +222,8 @@ def application_alternative(request, application_id):
         )
     except services.SuggestionError as exc:
         return validation_error_response({"non_field_errors": [str(exc)]})
-    alternative.refresh_from_db(fields=["status"])
+    if services.scoring_runs_inline():
+        alternative.refresh_from_db(fields=["status"])
     body = ApplicationStatusSerializer(alternative, context={"request": request}).data
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
