@@ -101,7 +101,7 @@ def fill_overreaching_client(page):
     page.get_by_label("Общий стаж").select_option("10 и более лет")
     page.get_by_label("Дата начала работы на текущем месте").fill("2015-03-01")
     page.get_by_label("Должность").fill("Менеджер")
-    page.get_by_label("Ежемесячный доход, ₽").fill("45000")
+    page.get_by_label("Ежемесячный доход, ₽").fill("70000")
     page.get_by_label("Ежемесячные расходы, ₽").fill("20000")
     page.get_by_label("Пол", exact=True).select_option(label="Мужской")
     page.get_by_label("Семейное положение").select_option("Женат / замужем")
