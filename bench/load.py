@@ -16,8 +16,10 @@ connection and its own token (the per-token throttle stays at its production def
   handed to the clients in turn. Latency counts from the scheduled arrival, so a client still busy
   with its previous application when the next is due adds that delay to the figure.
 
-The result is read with GET /api/v1/applications/{id}/?wait=10 (the server answers when the
-application is scored), or with --wait 0 by polling (first after --poll-ms, doubling up to 500 ms).
+The submission itself waits for the result (POST /api/v1/applications/?wait=10: the answer comes
+when the application is scored, with its scores); --separate-read submits without waiting and reads
+the result with GET /api/v1/applications/{id}/?wait=10, and --wait 0 polls that address instead
+(first after --poll-ms, doubling up to 500 ms).
 
 Prints the throughput (applications scored per second, for applications submitted in the window),
 the submit-to-result latency percentiles, the error count (any non-2xx answer, a failed
@@ -219,8 +221,10 @@ class Api:
 
 
 class Client(threading.Thread):
-    def __init__(self, base, token, *, deadline, counter, lock, wait, poll, schedule=None, profit=145000):
+    def __init__(self, base, token, *, deadline, counter, lock, wait, poll, schedule=None, profit=145000,
+                 separate_read=False):
         super().__init__(daemon=True)
+        self.separate_read = separate_read
         self.profit = profit  # with the loan amount from the counter: new answers every time
         self.api = Api(base, token)
         self.deadline, self.counter, self.lock = deadline, counter, lock
@@ -264,7 +268,9 @@ class Client(threading.Thread):
         self.api.close()
 
     def score(self, answers) -> dict | None:
-        status, body = self.api.call("POST", "/api/v1/applications/", {"answers": answers})
+        # The submission itself waits for the result (one request), unless asked to read it apart.
+        query = f"?wait={self.wait}" if self.wait and not self.separate_read else ""
+        status, body = self.api.call("POST", f"/api/v1/applications/{query}", {"answers": answers})
         if status not in (200, 202):
             self.errors.append(f"submit: HTTP {status} {body}")
             return None
@@ -292,7 +298,7 @@ class Client(threading.Thread):
         return body
 
 
-def run_clients(base, tokens, *, seconds, rate, wait, poll, profit) -> tuple[list[Client], float]:
+def run_clients(base, tokens, *, seconds, rate, wait, poll, profit, separate_read=False) -> tuple[list[Client], float]:
     lock, counter = threading.Lock(), iter(range(90_000))  # loan amounts 20 000 … 920 000 ₽
     started = time.monotonic() + 0.2  # every thread started before the first arrival
     deadline = started + seconds
@@ -303,7 +309,7 @@ def run_clients(base, tokens, *, seconds, rate, wait, poll, profit) -> tuple[lis
             interval = len(tokens) / rate
             schedule = (started + (n + k * len(tokens)) / rate for k in range(int(seconds / interval) + 2))
         clients.append(Client(base, token, deadline=deadline, counter=counter, lock=lock, wait=wait, poll=poll,
-                              schedule=schedule, profit=profit))
+                              schedule=schedule, profit=profit, separate_read=separate_read))
     for client in clients:
         client.start()
     for client in clients:
@@ -320,6 +326,8 @@ def main() -> None:
     parser.add_argument("--wait", type=int, default=10,
                         help="read the result with ?wait=N (0: poll, first after --poll-ms, then doubling)")
     parser.add_argument("--poll-ms", type=float, default=25)
+    parser.add_argument("--separate-read", action="store_true",
+                        help="submit without waiting, then read the result with GET ?wait=N (two requests)")
     parser.add_argument("--rows", type=int, default=2000, help="synthetic training rows for the small models")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/prescoring_load")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/9",
@@ -374,7 +382,7 @@ def main() -> None:
         wait_for(ready, 60, "the service to be ready")
         # Warm-up: a few applications through every process's model cache before the clock starts.
         warm, _ = run_clients(base, tokens[:4], seconds=3, rate=0, wait=args.wait, poll=args.poll_ms / 1000,
-                              profit=145001)
+                              profit=145001, separate_read=args.separate_read)
         warm_submitted = sum(c.submitted for c in warm)
 
         postgres = PostgresCpu(args.database_url)
@@ -384,7 +392,7 @@ def main() -> None:
         postgres.start()
         load_before = os.getloadavg()[0]
         clients, elapsed = run_clients(base, tokens, seconds=args.seconds, rate=args.rate, wait=args.wait,
-                                       poll=args.poll_ms / 1000, profit=145000)
+                                       poll=args.poll_ms / 1000, profit=145000, separate_read=args.separate_read)
         postgres.stop()
         cpu_after = {"web": tree_cpu_seconds([web.process.pid]),
                      "workers": tree_cpu_seconds([w.process.pid for w in workers]),
@@ -401,7 +409,8 @@ def main() -> None:
     scored = max(len(latencies), 1)
     result = {
         "mode": f"open loop, {args.rate:g} arrivals/s" if args.rate else "closed loop",
-        "result_by": f"?wait={args.wait}" if args.wait else f"polling from {args.poll_ms:g} ms",
+        "result_by": (f"GET ?wait={args.wait}" if args.separate_read else f"POST ?wait={args.wait}") if args.wait
+        else f"polling from {args.poll_ms:g} ms",
         "clients": args.clients, "seconds": round(elapsed, 1), "applications_scored": len(latencies),
         "throughput_per_s": round(len(latencies) / elapsed, 1), "errors": len(errors),
         "latency_ms": {"p50": percentile_ms(latencies, 50), "p95": percentile_ms(latencies, 95),

@@ -274,8 +274,9 @@ def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, te
 def score_application(*, application_id) -> Application | None:
     """Score one application for every active bank and store the results, idempotently.
 
-    Running it again for a scored application changes nothing; a redelivered task for an
-    application in progress replaces its scores, so there is always one set.
+    Running it again for a scored application changes nothing; of two deliveries scoring it at
+    once, the second to finish waits for the first one's row lock and then stores nothing, so there
+    is always one set of scores.
     """
     # Mark it as being scored (one statement, committed at once) unless it is already done.
     Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
@@ -316,7 +317,8 @@ def score_application(*, application_id) -> Application | None:
             status=Application.Status.DONE, error="", recommendation=advice, scored_at=now, updated_at=now)
         if not finished:
             return Application.objects.filter(pk=application_id).first()
-        BankScore.objects.filter(application_id=application_id).delete()
+        # No scores to replace: they are only ever written here, with the status "done" in the same
+        # transaction, and an application that is done is never scored again.
         BankScore.objects.bulk_create(rows)
         transaction.on_commit(lambda: events.application_finished(application_id))
     application.status, application.error, application.recommendation = Application.Status.DONE, "", advice

@@ -30,13 +30,14 @@ def test_it_scores_every_active_bank(application):
 
 
 def test_scoring_twice_leaves_one_set_of_scores(application):
-    services.score_application(application_id=application.pk)
+    # A worker died mid-way: the application is marked as being scored, nothing else is stored.
+    Application.objects.filter(pk=application.pk).update(status="scoring")
+    services.score_application(application_id=application.pk)  # the redelivered task
     first = dict(BankScore.objects.values_list("bank__code", "probability"))
-    Application.objects.filter(pk=application.pk).update(status="scoring")  # as if redelivered mid-way
-    services.score_application(application_id=application.pk)
-    services.score_application(application_id=application.pk)
+    services.score_application(application_id=application.pk)  # and a duplicate of it
     assert BankScore.objects.filter(application=application).count() == 5
     assert dict(BankScore.objects.values_list("bank__code", "probability")) == first
+    assert Application.objects.get(pk=application.pk).status == "done"
 
 
 def test_verdict_follows_the_bank_threshold(settings):

@@ -139,23 +139,42 @@ def _require_submitter(user):
 )
 @extend_schema(
     methods=["POST"], operation_id="applications_create", summary="Отправить анкету на оценку",
-    request=ApplicationCreateSerializer, parameters=[IDEMPOTENCY_PARAMETER],
+    request=ApplicationCreateSerializer, parameters=[IDEMPOTENCY_PARAMETER, ApplicationWaitSerializer],
     responses={
         202: ApplicationStatusSerializer,
         200: OpenApiResponse(ApplicationStatusSerializer,
                              description="Те же ответы уже отправлялись: возвращена существующая заявка."),
         **WRITE_ERRORS,
     },
+    description="Без wait ответ приходит сразу: id, статус и адрес заявки (202 — новая заявка, 200 — те же "
+                "ответы уже отправлялись). С параметром wait ответ придёт, как только заявка будет оценена, "
+                "но не позже чем через wait секунд, и в нём вся заявка, как в GET /api/v1/applications/{id}/ "
+                "(оценки банков, причины, рекомендация); коды ответа те же. Так результат приходит одним "
+                "запросом.",
     examples=[CREATE_EXAMPLE, INVALID_EXAMPLE],
 )
 @api_view(["GET", "POST"])
-@idempotent
 def application_list(request):
     if request.method == "GET":
         filters = _query(ApplicationFilterSerializer, request)
         filters.pop("page", None), filters.pop("page_size", None)
         queryset = selectors.filtered_applications(request.user, **filters)
         return _paginated(request, queryset, ApplicationListItemSerializer)
+    wait = _query(ApplicationWaitSerializer, request).get("wait")
+    response = _submit(request)
+    if wait is None or response.status_code not in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
+        return response
+    # After the submission's transaction (with an Idempotency-Key the view runs inside one): only
+    # then is the scoring task sent.
+    body = _application_body(request, response.data["id"], wait=wait)
+    answer = Response(body, status=response.status_code)
+    if response.has_header("Idempotent-Replayed"):
+        answer["Idempotent-Replayed"] = response["Idempotent-Replayed"]
+    return answer
+
+
+@idempotent
+def _submit(request):
     _require_submitter(request.user)
     serializer = ApplicationCreateSerializer(data=request.data)
     if not serializer.is_valid():
@@ -171,6 +190,21 @@ def application_list(request):
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
+def _application_body(request, application_id, *, wait=None) -> dict:
+    """The application as GET shows it, after waiting up to `wait` seconds for its result."""
+    # A waiting request holds its thread: a server of single-threaded workers (gunicorn's sync
+    # worker) would have none left for anyone else, so there the answer comes at once.
+    if wait and request.META.get("wsgi.multithread"):
+        selectors.wait_until_finished(request.user, application_id, seconds=wait)
+    application = selectors.application_with_scores(request.user, application_id)
+    if application is None:
+        raise NotFound("Заявка не найдена.")
+    body = ApplicationSerializer(application, context={"request": request}).data
+    if application.client_id and roles.sees_personal_data(request.user) and body.get("client"):
+        audit.record(actor=request.user, action="view_personal_data", obj=application)
+    return body
+
+
 @extend_schema(
     operation_id="applications_retrieve", parameters=[ApplicationWaitSerializer],
     responses={200: ApplicationSerializer, **READ_ERRORS}, summary="Заявка и оценки банков", examples=[DETAIL_EXAMPLE],
@@ -183,17 +217,7 @@ def application_list(request):
 @api_view(["GET"])
 def application_detail(request, application_id):
     wait = _query(ApplicationWaitSerializer, request).get("wait")
-    # A waiting request holds its thread: a server of single-threaded workers (gunicorn's sync
-    # worker) would have none left for anyone else, so there the answer comes at once.
-    if wait and request.META.get("wsgi.multithread"):
-        selectors.wait_until_finished(request.user, application_id, seconds=wait)
-    application = selectors.application_with_scores(request.user, application_id)
-    if application is None:
-        raise NotFound("Заявка не найдена.")
-    body = ApplicationSerializer(application, context={"request": request}).data
-    if application.client_id and roles.sees_personal_data(request.user) and body.get("client"):
-        audit.record(actor=request.user, action="view_personal_data", obj=application)
-    return Response(body)
+    return Response(_application_body(request, application_id, wait=wait))
 
 
 @extend_schema(
