@@ -282,6 +282,9 @@ PRESCORING = {
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
     "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
                                                 "logreg,random_forest,xgboost,mlp").split(",")),
+    # Each process keeps the questionnaire's fields and the active models' versions and banks this
+    # long before reading them again (scoring/config_cache.py); 0 reads them for every request.
+    "CONFIG_CACHE_SECONDS": float(os.environ.get("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
 }
 
 # The integration API (docs/api.md).

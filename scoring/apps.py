@@ -7,4 +7,7 @@ class ScoringConfig(AppConfig):
     verbose_name = "Прескоринг"
 
     def ready(self):
+        from scoring import config_cache
         from scoring import lockout  # noqa: F401 - connects the login failure/success receivers
+
+        config_cache.connect()

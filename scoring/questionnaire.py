@@ -22,7 +22,11 @@ _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
 
 def active_features() -> list[Feature]:
-    return list(Feature.objects.filter(active=True).order_by("order", "id"))
+    """The questionnaire's fields in their order (read through the per-process configuration cache)."""
+    from scoring import config_cache
+
+    return list(config_cache.cached("active_features", lambda: list(
+        Feature.objects.filter(active=True).order_by("order", "id"))))
 
 
 def _is_blank(value) -> bool:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from scoring import application_columns, events, webhooks
+from scoring import application_columns, config_cache, events, webhooks
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, rule_refusals, suggestions, term_refusals
 from scoring.engine.explanations import reasons_for
 from scoring.engine.prediction import Scorer
@@ -147,7 +147,8 @@ def load_models_and_banks() -> tuple[LoadedModels, dict[str, Bank]]:
     are now; the artifacts are read only when the versions changed.
     """
     global _loaded
-    versions = list(active_model_versions().defer("encoder", "feature_keys", "artifact", "metrics"))
+    versions = config_cache.cached("active_model_versions", lambda: list(
+        active_model_versions().defer("encoder", "feature_keys", "artifact", "metrics")))
     key = tuple(sorted((version.bank.code, version.pk) for version in versions))
     if not key:
         raise ScoringError("Нет активных моделей: обучите их командой «manage.py train».")
@@ -290,7 +291,7 @@ def score_application(*, application_id) -> Application | None:
         return application
 
     loaded, banks = load_models_and_banks()
-    features = list(Feature.objects.all())
+    features = config_cache.cached("all_features", lambda: list(Feature.objects.all()))
     scores, advice = evaluate_application(
         application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
         labels={f.key: f.label for f in features},

@@ -3,7 +3,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
-from scoring import roles, services
+from scoring import config_cache, roles, services
 from scoring.configuration import load_config
 from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
 from scoring.engine.synthetic import generate_applications
@@ -31,10 +31,15 @@ def training_algorithms(request, settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_model_cache():
+def fresh_model_cache(settings):
+    """Models and configuration read anew in every test (tests change them with update(), which
+    sends no signal); tests/test_config_cache.py turns the configuration cache on for itself."""
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 0}
     services.forget_loaded_models()
+    config_cache.clear()
     yield
     services.forget_loaded_models()
+    config_cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,53 @@
+"""Configuration read by every submission and every scoring, kept by each process for a moment.
+
+The questionnaire's fields and the active model versions (with their banks' terms and rules)
+change when an administrator edits them, a few times a day; they are read several times for every
+application. Each process keeps what it read for PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default,
+0 to read every time): an administrator's change reaches every web process and worker within that
+time, and the process that made it at once (a saved or deleted Feature, Bank or ModelVersion clears
+this cache). Only reads go through here; nothing is written from a cached object.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, TypeVar
+
+from django.conf import settings
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_values: dict[str, tuple[float, object]] = {}
+
+
+def cached(name: str, load: Callable[[], T]) -> T:
+    """`load()`'s value, read again when older than the configured seconds."""
+    seconds = settings.PRESCORING.get("CONFIG_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return load()
+    now = time.monotonic()
+    with _lock:
+        hit = _values.get(name)
+    if hit is not None and now - hit[0] < seconds:
+        return hit[1]
+    value = load()
+    with _lock:
+        _values[name] = (now, value)
+    return value
+
+
+def clear(**kwargs) -> None:
+    """Forget everything (a signal receiver: the configuration changed in this process)."""
+    with _lock:
+        _values.clear()
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from scoring.models import Bank, Feature, ModelVersion
+
+    for model in (Feature, Bank, ModelVersion):
+        post_save.connect(clear, sender=model, dispatch_uid=f"config_cache-save-{model.__name__}")
+        post_delete.connect(clear, sender=model, dispatch_uid=f"config_cache-delete-{model.__name__}")

@@ -1,0 +1,71 @@
+"""The per-process configuration cache (scoring/config_cache.py): fields and active models are read
+once per CONFIG_CACHE_SECONDS, and a change made in this process is seen at once."""
+import pytest
+
+from scoring import config_cache, services
+from scoring.models import Bank, Feature, ModelVersion
+from scoring.questionnaire import active_features, validate_answers
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def cache_on(settings, monkeypatch):
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 2}
+    clock = Clock()
+    monkeypatch.setattr(config_cache.time, "monotonic", clock)
+    config_cache.clear()
+    return clock
+
+
+def test_fields_are_read_once_within_the_period(configured, cache_on, django_assert_num_queries):
+    first = active_features()
+    with django_assert_num_queries(0):
+        assert [f.key for f in active_features()] == [f.key for f in first]
+
+
+def test_a_change_elsewhere_is_seen_when_the_period_is_over(configured, cache_on):
+    keys = [f.key for f in active_features()]
+    Feature.objects.filter(key="snils").update(active=False)  # as another process would: no signal here
+    assert "snils" in [f.key for f in active_features()]  # still the copy read a moment ago
+    cache_on.now += 2.5
+    assert [f.key for f in active_features()] == [k for k in keys if k != "snils"]
+
+
+def test_a_change_in_this_process_is_seen_at_once(configured, cache_on, answers):
+    assert validate_answers({**answers, "child_count": 15})[1] == {}  # within the field's bounds (0–20)
+    feature = Feature.objects.get(key="child_count")
+    feature.max_value = 10
+    feature.save()
+    assert "child_count" in validate_answers({**answers, "child_count": 15})[1]
+
+
+def test_a_bank_edited_in_this_process_scores_with_its_new_terms_at_once(models_ready, cache_on):
+    _loaded, banks = services.load_models_and_banks()
+    bank = Bank.objects.get(code="bank_a")
+    bank.annual_rate = 31.5
+    bank.save()
+    _loaded, banks = services.load_models_and_banks()
+    assert float(banks["bank_a"].annual_rate) == 31.5
+
+
+def test_a_deactivated_model_is_dropped_at_once(models_ready, cache_on):
+    loaded = services.load_models()
+    assert "bank_e" in loaded.versions
+    version = ModelVersion.objects.get(bank__code="bank_e", active=True)
+    version.active = False
+    version.save()
+    assert "bank_e" not in services.load_models().versions
+
+
+def test_without_a_period_every_call_reads(configured, settings, django_assert_num_queries):
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 0}
+    active_features()
+    with django_assert_num_queries(1):
+        active_features()
