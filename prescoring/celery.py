@@ -10,7 +10,7 @@ app.autodiscover_tasks()
 
 
 # The request id travels with the task, so the worker's log lines name the request that queued it.
-from celery.signals import before_task_publish, task_postrun, task_prerun  # noqa: E402
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_init, worker_ready  # noqa: E402,I001
 
 from prescoring.observability import request_id_var, task_id_var  # noqa: E402
 
@@ -43,3 +43,15 @@ def _close_broken_or_old_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _settle_worker(**kwargs) -> None:
+    """A worker (or a prefork child) has loaded what it keeps: leave it out of full garbage
+    collections (prescoring/gc_tuning.py); the scoring models it loads later are few objects."""
+    from scoring import tasks  # noqa: F401 - the tasks and everything they import
+
+    from prescoring.gc_tuning import settle
+
+    settle()
