@@ -27,3 +27,41 @@ def test_direct_scores_match_the_declared_fields(officer, models_ready, answers,
             direct, declared = serializer.to_representation(score), serializer.declared_representation(score)
             # As JSON: the same keys in the same order, and 1.0 is not 1.
             assert json.dumps(direct, ensure_ascii=False) == json.dumps(declared, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("role", ["officer", "analyst"])
+def test_direct_applications_match_the_declared_fields(officer, analyst, models_ready, answers, role,
+                                                       django_capture_on_commit_callbacks):
+    from scoring.api.serializers import ApplicationSerializer
+    from scoring.models import Application, Bank, Outcome
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scored, _ = services.submit_application(officer=officer, answers=answers,
+                                                client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 123-45-67"})
+        variant, _ = services.apply_suggestion(officer=officer, application=scored, amount=50000, term=12)
+    queued, _ = services.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})  # not committed
+    services.record_outcome(actor=officer, application=scored, bank=Bank.objects.get(code="bank_b"), result="approved",
+                            amount=68000, term=12)
+    request = APIRequestFactory().get("/")
+    request.user = officer if role == "officer" else analyst
+    from rest_framework.request import Request
+
+    context = {"request": Request(request)}
+    context["request"].user = request.user
+    for application in Application.objects.filter(pk__in=[scored.pk, variant.pk, queued.pk]):
+        serializer = ApplicationSerializer(context=context)
+        direct, declared = serializer.to_representation(application), serializer.declared_representation(application)
+        assert json.dumps(direct, ensure_ascii=False) == json.dumps(declared, ensure_ascii=False)
+    assert Outcome.objects.filter(application=scored).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # committed: the embedded default scores at the commit, in the request
+def test_the_answer_to_a_waited_submission_carries_the_result(api, models_ready, answers):
+    response = api.post("/api/v1/applications/?wait=5", {"answers": answers}, format="json",
+                        **{"wsgi.multithread": True})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "done" and len(body["scores"]) == 5 and body["outcomes"] == []
+    assert body == api.get(f"/api/v1/applications/{body['id']}/").json()  # what GET answers
+    repeated = api.post("/api/v1/applications/?wait=5", {"answers": answers}, format="json")
+    assert repeated.status_code == 200 and repeated.json() == body  # the same answers: the same application

@@ -166,7 +166,9 @@ def application_list(request):
         return response
     # After the submission's transaction (with an Idempotency-Key the view runs inside one): only
     # then is the scoring task sent.
-    body = _application_body(request, response.data["id"], wait=wait)
+    body = _application_body(request, response.data["id"], wait=wait,
+                             submitted_now=response.status_code == status.HTTP_202_ACCEPTED
+                             and not response.has_header("Idempotent-Replayed"))
     answer = Response(body, status=response.status_code)
     if response.has_header("Idempotent-Replayed"):
         answer["Idempotent-Replayed"] = response["Idempotent-Replayed"]
@@ -190,8 +192,10 @@ def _submit(request):
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
-def _application_body(request, application_id, *, wait=None) -> dict:
-    """The application as GET shows it, after waiting up to `wait` seconds for its result."""
+def _application_body(request, application_id, *, wait=None, submitted_now=False) -> dict:
+    """The application as GET shows it, after waiting up to `wait` seconds for its result.
+
+    `submitted_now`: created by this request, whose answer is the first to carry its id."""
     # A waiting request holds its thread: a server of single-threaded workers (gunicorn's sync
     # worker) would have none left for anyone else, so there the answer comes at once.
     if wait and request.META.get("wsgi.multithread"):
@@ -199,7 +203,7 @@ def _application_body(request, application_id, *, wait=None) -> dict:
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")
-    body = ApplicationSerializer(application, context={"request": request}).data
+    body = ApplicationSerializer(application, context={"request": request, "submitted_now": submitted_now}).data
     if application.client_id and roles.sees_personal_data(request.user) and body.get("client"):
         audit.record(actor=request.user, action="view_personal_data", obj=application)
     return body
