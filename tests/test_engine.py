@@ -154,6 +154,19 @@ def test_contributions_plus_base_equal_the_margin(scorer, records):
         assert "payment_to_income" in batch.source_keys[code] and "goods_category" in batch.source_keys[code]
 
 
+def test_banks_sharing_an_encoding_share_one_matrix_and_get_their_own_contributions(scorer, records):
+    batch = scorer.score(records[:20], as_of=AS_OF)  # one DMatrix for the five boosters
+    encoder, _model = scorer.models["bank_a"]
+    X = encoder.transform(records[:20], AS_OF)
+    contributions = {}
+    for code in batch.bank_codes:  # each bank alone, a matrix of its own
+        raw = scorer.models[code][1].contributions(X)
+        np.testing.assert_allclose(raw[:, -1], batch.base_values[code], atol=1e-9)
+        np.testing.assert_allclose(raw[:, :-1] @ scorer._sources[id(encoder)], batch.contributions[code], atol=1e-9)
+        contributions[code] = raw[:, :-1]
+    assert not np.allclose(contributions["bank_a"], contributions["bank_b"])  # not one bank's answer for all
+
+
 def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
     import shap
 

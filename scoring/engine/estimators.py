@@ -43,7 +43,7 @@ class BankModel:
     def raw_margin(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def raw_contributions(self, X: np.ndarray) -> np.ndarray:
+    def raw_contributions(self, X: np.ndarray, shared: dict | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def _payload(self) -> tuple[dict, bytes]:
@@ -61,9 +61,11 @@ class BankModel:
         """(n,) probability of approval."""
         return expit(self.margin(X))
 
-    def contributions(self, X: np.ndarray) -> np.ndarray:
+    def contributions(self, X: np.ndarray, shared: dict | None = None) -> np.ndarray:
+        """`shared`: a dict kept for one scoring pass, where models given the same X may share
+        work on it (the tree models share one DMatrix)."""
         a, b = self.calibration
-        raw = self.raw_contributions(X).astype(np.float64)
+        raw = self.raw_contributions(X, shared=shared).astype(np.float64)
         raw[:, :-1] *= a
         raw[:, -1] = a * raw[:, -1] + b
         return raw
@@ -93,8 +95,15 @@ class TreeModel(BankModel):
     def raw_margin(self, X):
         return self.booster.inplace_predict(X, missing=np.nan, validate_features=False, predict_type="margin")
 
-    def raw_contributions(self, X):
-        matrix = xgb.DMatrix(X, missing=np.nan, nthread=self.threads)
+    def raw_contributions(self, X, shared: dict | None = None):
+        # Banks trained on the same fields score the same encoded matrix: one DMatrix serves them all
+        # (X stays alive in the caller for the whole pass, so its id names it).
+        key = ("dmatrix", id(X), self.threads)
+        matrix = shared.get(key) if shared is not None else None
+        if matrix is None:
+            matrix = xgb.DMatrix(X, missing=np.nan, nthread=self.threads)
+            if shared is not None:
+                shared[key] = matrix
         return self.booster.predict(matrix, pred_contribs=True, validate_features=False)
 
     def _payload(self):
@@ -128,7 +137,7 @@ class LinearModel(_Standardised):
     def raw_margin(self, X):
         return self.standardise(X) @ self.coef + self.intercept
 
-    def raw_contributions(self, X):
+    def raw_contributions(self, X, shared: dict | None = None):
         Z = self.standardise(X)
         out = np.empty((len(Z), Z.shape[1] + 1))
         out[:, :-1] = Z * self.coef
@@ -159,7 +168,7 @@ class NeuralModel(_Standardised):
     def raw_margin(self, X):
         return self._forward(self.standardise(X))
 
-    def raw_contributions(self, X):
+    def raw_contributions(self, X, shared: dict | None = None):
         Z = self.standardise(X)
         n, k = Z.shape
         full = self._forward(Z)

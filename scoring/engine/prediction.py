@@ -59,6 +59,7 @@ class Scorer:
         probabilities = np.empty((len(records), len(codes)))
         contributions, source_keys, base_values = {}, {}, {}
         threads = (os.cpu_count() or 1) if len(records) >= THREADED_BATCH else 1
+        shared: dict = {}  # work on an encoded matrix that models sharing it can reuse (one DMatrix)
         for column, code in enumerate(codes):
             encoder, model = self.models[code]
             if id(encoder) not in encoded:
@@ -66,7 +67,7 @@ class Scorer:
             X = encoded[id(encoder)]
             model.set_threads(threads)
             if explain:
-                raw = model.contributions(X)
+                raw = model.contributions(X, shared)
                 margin = raw.sum(axis=1)
                 contributions[code] = raw[:, :-1] @ self._sources[id(encoder)]
                 base_values[code] = raw[:, -1].copy()
