@@ -1,11 +1,13 @@
 """Configuration read by every submission and every scoring, kept by each process for a moment.
 
-The questionnaire's fields and the active model versions (with their banks' terms and rules)
-change when an administrator edits them, a few times a day; they are read several times for every
-application. Each process keeps what it read for PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default,
-0 to read every time): an administrator's change reaches every web process and worker within that
-time, and the process that made it at once (a saved or deleted Feature, Bank or ModelVersion clears
-this cache). Only reads go through here; nothing is written from a cached object.
+The questionnaire's fields, the active model versions (with their banks' terms and rules) and each
+user's permissions change when an administrator edits them, a few times a day; they are read
+several times for every application. Each process keeps what it read for
+PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default, 0 to read every time): an administrator's change
+reaches every web process and worker within that time, and the process that made it at once (saving
+or deleting a Feature, Bank, ModelVersion, user, group or permission, or changing who is in a group
+or what it may do, clears this cache). Only reads go through here; nothing is written from a cached
+object.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Callable, TypeVar
 from django.conf import settings
 
 T = TypeVar("T")
+
+MAX_ENTRIES = 10_000
 
 _lock = threading.Lock()
 _values: dict[str, tuple[float, object]] = {}
@@ -33,6 +37,8 @@ def cached(name: str, load: Callable[[], T]) -> T:
         return hit[1]
     value = load()
     with _lock:
+        if len(_values) >= MAX_ENTRIES:  # one entry per user who called lately: bounded all the same
+            _values.clear()
         _values[name] = (now, value)
     return value
 
@@ -44,10 +50,15 @@ def clear(**kwargs) -> None:
 
 
 def connect() -> None:
-    from django.db.models.signals import post_delete, post_save
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from scoring.models import Bank, Feature, ModelVersion
 
-    for model in (Feature, Bank, ModelVersion):
+    User = get_user_model()
+    for model in (Feature, Bank, ModelVersion, User, Group, Permission):
         post_save.connect(clear, sender=model, dispatch_uid=f"config_cache-save-{model.__name__}")
         post_delete.connect(clear, sender=model, dispatch_uid=f"config_cache-delete-{model.__name__}")
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(clear, sender=through, dispatch_uid=f"config_cache-m2m-{through.__name__}")

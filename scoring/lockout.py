@@ -51,11 +51,19 @@ class LockoutModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            perms = Permission.objects.all()
-            if not user_obj.is_superuser:
-                perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            pairs = perms.values_list("content_type__app_label", "codename").distinct().order_by()
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in pairs}
+            from scoring import config_cache
+
+            def read():
+                perms = Permission.objects.all()
+                if not user_obj.is_superuser:
+                    perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                pairs = perms.values_list("content_type__app_label", "codename").distinct().order_by()
+                return frozenset(f"{app_label}.{codename}" for app_label, codename in pairs)
+
+            # Kept by the process as the configuration is (scoring/config_cache.py): a role given or
+            # taken in the admin reaches other processes within seconds, this one at once. Whether
+            # the user is active or a superuser comes from the user row read with each request.
+            user_obj._perm_cache = set(config_cache.cached(f"perms:{user_obj.pk}:{user_obj.is_superuser}", read))
         return user_obj._perm_cache
 
     @staticmethod

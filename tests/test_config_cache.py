@@ -69,3 +69,43 @@ def test_without_a_period_every_call_reads(configured, settings, django_assert_n
     active_features()
     with django_assert_num_queries(1):
         active_features()
+
+
+def test_permissions_are_read_once_within_the_period(officer, cache_on, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.get(pk=officer.pk).has_perm("scoring.add_application")
+    with django_assert_num_queries(1):  # the user row only
+        assert get_user_model().objects.get(pk=officer.pk).has_perm("scoring.add_application")
+
+
+def test_a_role_taken_away_in_this_process_is_gone_at_once(officer, cache_on):
+    from django.contrib.auth import get_user_model
+
+    from scoring import roles
+
+    assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+    officer.groups.clear()  # the admin's change: a signal in this process
+    assert not roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+
+
+def test_a_role_taken_away_elsewhere_is_gone_when_the_period_is_over(officer, cache_on):
+    from django.contrib.auth import get_user_model
+
+    from scoring import roles
+
+    assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+    get_user_model().groups.through.objects.filter(user_id=officer.pk).delete()  # no signal, as elsewhere
+    assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+    cache_on.now += 2.5
+    assert not roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+
+
+def test_a_deactivated_user_is_refused_at_once(officer, cache_on):
+    from django.contrib.auth import get_user_model
+
+    from scoring import roles
+
+    assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+    get_user_model().objects.filter(pk=officer.pk).update(is_active=False)  # no signal: the row says it
+    assert not roles.can_submit(get_user_model().objects.get(pk=officer.pk))
