@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,10 +45,15 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
     digest = answers_hash(answers)
     # Insert first and let the unique (officer, answers_hash) constraint find a repeat: a new
     # questionnaire, the usual case, then costs no lookup.
+    new_client = isinstance(client, dict) and any((client.get("full_name"), client.get("phone")))
     try:
-        with transaction.atomic():
+        # One INSERT in autocommit mode needs no transaction of its own (BEGIN and COMMIT are two
+        # round trips more on every submission). With a new client there are two INSERTs, kept
+        # together; inside a caller's transaction a savepoint keeps a repeat from breaking it.
+        alone = not new_client and not transaction.get_connection().in_atomic_block
+        with nullcontext() if alone else transaction.atomic():
             client_obj = client if isinstance(client, Client) else None
-            if isinstance(client, dict) and any((client.get("full_name"), client.get("phone"))):
+            if new_client:
                 client_obj = Client.objects.create(
                     full_name=client.get("full_name", "") or "", phone=client.get("phone", "") or ""
                 )
@@ -55,6 +61,7 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
                 officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent,
                 **application_columns.columns_for(answers=answers, client=client_obj),
             )
+            # At the commit: at once when autocommitting, at the end of a caller's transaction otherwise.
             transaction.on_commit(lambda: enqueue_scoring(application.pk))
         return application, True
     except IntegrityError:
