@@ -167,6 +167,30 @@ def test_banks_sharing_an_encoding_share_one_matrix_and_get_their_own_contributi
     assert not np.allclose(contributions["bank_a"], contributions["bank_b"])  # not one bank's answer for all
 
 
+def test_one_loaded_scorer_serves_concurrent_threads(scorer, records):
+    """A web process scoring on the embedded default, or a Celery thread pool, shares one scorer:
+    single applications and multi-threaded batches at once give what each gives alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scoring.engine.prediction import THREADED_BATCH
+
+    batch_records = (records * (THREADED_BATCH // len(records) + 1))[:THREADED_BATCH]
+    alone = [scorer.score([record], as_of=AS_OF).probabilities for record in records[:10]]
+    batch_alone = scorer.score(batch_records, as_of=AS_OF).probabilities
+
+    def single(n):
+        return n, scorer.score([records[n % 10]], as_of=AS_OF).probabilities
+
+    def batch(_n):
+        return None, scorer.score(batch_records, as_of=AS_OF).probabilities
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(batch if n % 10 == 0 else single, n) for n in range(200)]
+        for future in futures:
+            n, probabilities = future.result()
+            np.testing.assert_allclose(probabilities, batch_alone if n is None else alone[n % 10], atol=1e-9)
+
+
 def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
     import shap
 

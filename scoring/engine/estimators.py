@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 
 import numpy as np
 import xgboost as xgb
@@ -40,32 +41,32 @@ class BankModel:
         self.calibration = (float(calibration[0]), float(calibration[1]))
 
     # --- what subclasses provide -------------------------------------------------------------
-    def raw_margin(self, X: np.ndarray) -> np.ndarray:
+    # `threads`: how many threads one call may use (only the tree kinds use more than one). It is an
+    # argument, not a setting of the model: one loaded model serves concurrent calls (the threads of
+    # a web process scoring on the embedded default), and none may change what another one uses.
+    def raw_margin(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         raise NotImplementedError
 
-    def raw_contributions(self, X: np.ndarray, shared: dict | None = None) -> np.ndarray:
+    def raw_contributions(self, X: np.ndarray, shared: dict | None = None, threads: int = 1) -> np.ndarray:
         raise NotImplementedError
 
     def _payload(self) -> tuple[dict, bytes]:
         raise NotImplementedError
 
-    def set_threads(self, threads: int) -> None:
-        """How many threads a prediction may use (only the tree kinds use more than one)."""
-
     # --- the common interface ----------------------------------------------------------------
-    def margin(self, X: np.ndarray) -> np.ndarray:
+    def margin(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         a, b = self.calibration
-        return a * self.raw_margin(X).astype(np.float64) + b
+        return a * self.raw_margin(X, threads=threads).astype(np.float64) + b
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """(n,) probability of approval."""
-        return expit(self.margin(X))
+        return expit(self.margin(X, threads=threads))
 
-    def contributions(self, X: np.ndarray, shared: dict | None = None) -> np.ndarray:
+    def contributions(self, X: np.ndarray, shared: dict | None = None, threads: int = 1) -> np.ndarray:
         """`shared`: a dict kept for one scoring pass, where models given the same X may share
         work on it (the tree models share one DMatrix)."""
         a, b = self.calibration
-        raw = self.raw_contributions(X, shared=shared).astype(np.float64)
+        raw = self.raw_contributions(X, shared=shared, threads=threads).astype(np.float64)
         raw[:, :-1] *= a
         raw[:, -1] = a * raw[:, -1] + b
         return raw
@@ -81,30 +82,42 @@ class TreeModel(BankModel):
 
     def __init__(self, booster: xgb.Booster, kind: str = "xgboost", calibration=(1.0, 0.0)):
         super().__init__(calibration)
+        booster.set_param({"nthread": 1})  # one application at a time: threads cost more than they save
         self.booster = booster
         self.kind = kind
-        self.set_threads(1)  # one application at a time: threads cost more than they save
+        # One booster per thread count, each configured once before any call sees it: changing a
+        # booster's parameters while another thread predicts with it fails inside XGBoost ("Check
+        # failed: !this->need_configuration_"), which a Celery thread pool showed.
+        self._boosters = {1: booster}
+        self._boosters_lock = threading.Lock()
 
-    def set_threads(self, threads: int) -> None:
-        # The DMatrix built for contributions takes its own thread count: left to OpenMP's default
-        # (every core), its threads spin against the other processes of a busy machine and one
-        # application took 40-70 ms instead of 5 (measured under load with bench/scoring.py).
-        self.threads = threads
-        self.booster.set_param({"nthread": threads})
+    def _booster(self, threads: int) -> xgb.Booster:
+        booster = self._boosters.get(threads)
+        if booster is None:
+            with self._boosters_lock:
+                booster = self._boosters.get(threads)
+                if booster is None:
+                    booster = self.booster.copy()
+                    booster.set_param({"nthread": threads})
+                    self._boosters[threads] = booster
+        return booster
 
-    def raw_margin(self, X):
-        return self.booster.inplace_predict(X, missing=np.nan, validate_features=False, predict_type="margin")
+    def raw_margin(self, X, threads: int = 1):
+        return self._booster(threads).inplace_predict(X, missing=np.nan, validate_features=False,
+                                                      predict_type="margin")
 
-    def raw_contributions(self, X, shared: dict | None = None):
+    def raw_contributions(self, X, shared: dict | None = None, threads: int = 1):
         # Banks trained on the same fields score the same encoded matrix: one DMatrix serves them all
-        # (X stays alive in the caller for the whole pass, so its id names it).
-        key = ("dmatrix", id(X), self.threads)
+        # (X stays alive in the caller for the whole pass, so its id names it). The DMatrix takes its
+        # own thread count: left to OpenMP's default (every core), its threads spun against the other
+        # processes of a busy machine (one application took 40-70 ms instead of 5 under load).
+        key = ("dmatrix", id(X), threads)
         matrix = shared.get(key) if shared is not None else None
         if matrix is None:
-            matrix = xgb.DMatrix(X, missing=np.nan, nthread=self.threads)
+            matrix = xgb.DMatrix(X, missing=np.nan, nthread=threads)
             if shared is not None:
                 shared[key] = matrix
-        return self.booster.predict(matrix, pred_contribs=True, validate_features=False)
+        return self._booster(threads).predict(matrix, pred_contribs=True, validate_features=False)
 
     def _payload(self):
         return {}, bytes(self.booster.save_raw(raw_format="ubj"))
@@ -134,10 +147,10 @@ class LinearModel(_Standardised):
         self.coef = np.asarray(coef, dtype=np.float64)
         self.intercept = float(intercept)
 
-    def raw_margin(self, X):
+    def raw_margin(self, X, threads: int = 1):
         return self.standardise(X) @ self.coef + self.intercept
 
-    def raw_contributions(self, X, shared: dict | None = None):
+    def raw_contributions(self, X, shared: dict | None = None, threads: int = 1):
         Z = self.standardise(X)
         out = np.empty((len(Z), Z.shape[1] + 1))
         out[:, :-1] = Z * self.coef
@@ -165,10 +178,10 @@ class NeuralModel(_Standardised):
             hidden = np.maximum(hidden @ w + b, 0.0)
         return (hidden @ self.weights[-1] + self.biases[-1])[:, 0]
 
-    def raw_margin(self, X):
+    def raw_margin(self, X, threads: int = 1):
         return self._forward(self.standardise(X))
 
-    def raw_contributions(self, X, shared: dict | None = None):
+    def raw_contributions(self, X, shared: dict | None = None, threads: int = 1):
         Z = self.standardise(X)
         n, k = Z.shape
         full = self._forward(Z)

@@ -65,16 +65,15 @@ class Scorer:
             if id(encoder) not in encoded:
                 encoded[id(encoder)] = encoder.transform(records, as_of)
             X = encoded[id(encoder)]
-            model.set_threads(threads)
             if explain:
-                raw = model.contributions(X, shared)
+                raw = model.contributions(X, shared, threads=threads)
                 margin = raw.sum(axis=1)
                 contributions[code] = raw[:, :-1] @ self._sources[id(encoder)]
                 base_values[code] = raw[:, -1].copy()
                 source_keys[code] = encoder.source_keys
                 probabilities[:, column] = expit(margin)
             else:
-                probabilities[:, column] = model.predict_proba(X)
+                probabilities[:, column] = model.predict_proba(X, threads=threads)
         return ScoreBatch(codes, probabilities, contributions, source_keys, base_values)
 
     def variant_probabilities(self, record: dict, *, as_of: dt.date, changes: dict) -> np.ndarray:
