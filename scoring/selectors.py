@@ -52,13 +52,26 @@ def wait_until_finished(user, application_id, *, seconds: float) -> None:
     with events.waiting_for(application_id) as waiter:
         if waiter is None:
             return
-        while True:
-            status = application_status(user, application_id)  # read after subscribing: nothing is missed
-            remaining = deadline - time.monotonic()
-            if status is None or status in FINISHED or remaining <= 0:
-                return
-            if waiter.wait(remaining):
-                return  # announced: the caller reads the finished application
+        status = application_status(user, application_id)  # read after subscribing: nothing is missed
+        if status is None or status in FINISHED:
+            return
+        wait_for_announcement(user, application_id, waiter, deadline=deadline)
+
+
+def wait_for_announcement(user, application_id, waiter, *, deadline: float) -> None:
+    """Sleep until the application is announced finished or `deadline` (time.monotonic()) passes.
+
+    For a waiter subscribed before the application could have finished (before it was queued, or
+    after a status read that found it unfinished): no announcement can have been missed. The status
+    is re-read only when no announcement came for a few seconds or the channel was lost.
+    """
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or waiter.wait(remaining):
+            return  # out of time, or announced: the caller reads the application
+        status = application_status(user, application_id)
+        if status is None or status in FINISHED:
+            return
 
 
 # "П." or "П": an initial, as officers type them and masked names show the first name and patronymic.

@@ -36,11 +36,12 @@ def answers_hash(answers: dict) -> str:
 
 
 def submit_application(*, officer, answers: dict, client: dict | Client | None = None,
-                       parent: Application | None = None) -> tuple[Application, bool]:
+                       parent: Application | None = None, application_id=None) -> tuple[Application, bool]:
     """Store a validated questionnaire and queue its scoring once the transaction commits.
 
     The same answers from the same officer return the existing application (created=False);
-    one that failed is queued again.
+    one that failed is queued again. `application_id`: the id a new application gets (a caller
+    that listens for its result before it is queued); by default a new one.
     """
     digest = answers_hash(answers)
     # Insert first and let the unique (officer, answers_hash) constraint find a repeat: a new
@@ -59,6 +60,7 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
                 )
             application = Application.objects.create(
                 officer=officer, client=client_obj, answers=answers, answers_hash=digest, parent=parent,
+                **({"id": application_id} if application_id is not None else {}),
                 **application_columns.columns_for(answers=answers, client=client_obj),
             )
             # At the commit: at once when autocommitting, at the end of a caller's transaction otherwise.

@@ -78,3 +78,17 @@ def test_the_schema_documents_wait(admin_client):
     parameters = schema["paths"]["/api/v1/applications/{application_id}/"]["get"]["parameters"]
     wait = next(p for p in parameters if p["name"] == "wait")
     assert wait["in"] == "query" and wait["schema"]["maximum"] == 10 and wait["schema"]["minimum"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waited_submission_listens_before_it_is_queued(api, models_ready, answers, monkeypatch):
+    """The path of a server with workers: the request picks the new application's id and listens for
+    it before the INSERT. Here the "worker" is eager scoring at the commit, and with no channel on
+    the embedded default the wait finds the result by re-reading."""
+    monkeypatch.setattr(services, "scoring_runs_inline", lambda: False)
+    response = api.post(f"{URL}?wait=5", {"answers": answers}, format="json", **THREADED)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "done" and len(body["scores"]) == 5 and body["outcomes"] == []
+    again = api.post(f"{URL}?wait=5", {"answers": answers}, format="json", **THREADED)
+    assert again.status_code == 200 and again.json()["id"] == body["id"]  # a repeat: the same one

@@ -120,6 +120,23 @@ def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, api, ans
     assert time.monotonic() - started < 10
 
 
+def test_a_waited_submission_is_answered_with_the_result_when_the_worker_finishes(worker, api, answers,
+                                                                                   monkeypatch):
+    from scoring import events
+
+    # As above: were the announcement missed, the answer would come only after the 10 s, unscored.
+    monkeypatch.setattr(events, "RECHECK_SECONDS", 30.0)
+    started = time.monotonic()
+    response = api.post("/api/v1/applications/?wait=10", {"answers": answers}, format="json",
+                        **{"wsgi.multithread": True})
+    assert response.status_code == 202
+    assert response.json()["status"] == "done" and len(response.json()["scores"]) == 5
+    assert time.monotonic() - started < 10
+    again = api.post("/api/v1/applications/?wait=10", {"answers": answers}, format="json",
+                     **{"wsgi.multithread": True})
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+
+
 def test_an_announcement_wakes_only_the_requests_waiting_for_that_application(db):
     from scoring import events
 

@@ -1,4 +1,7 @@
 """The REST API: the same flow as the pages, through the same services. docs/api.md describes it."""
+import time
+import uuid
+
 from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -9,7 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from scoring import audit, roles, selectors, services
+from scoring import audit, events, roles, selectors, services
 from scoring.api.errors import PayloadTooLarge, validation_error_response
 from scoring.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from scoring.api.idempotency import idempotent
@@ -161,14 +164,32 @@ def application_list(request):
         queryset = selectors.filtered_applications(request.user, **filters)
         return _paginated(request, queryset, ApplicationListItemSerializer)
     wait = _query(ApplicationWaitSerializer, request).get("wait")
-    response = _submit(request)
-    if wait is None or response.status_code not in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
+    if not (wait and request.META.get("wsgi.multithread")) or services.scoring_runs_inline():
+        return _answer_submission(request, _submit(request), wait)
+    # Listen for the new application's announcement before it is queued: its id is chosen here, so
+    # the worker cannot finish it unheard, and the wait needs no status read first.
+    new_id = uuid.uuid4()
+    with events.waiting_for(new_id) as waiter:
+        response = _submit(request, application_id=new_id)
+        if waiter is None or not _created_now(response) or response.data["id"] != str(new_id):
+            return _answer_submission(request, response, wait)
+        selectors.wait_for_announcement(request.user, new_id, waiter, deadline=time.monotonic() + wait)
+        return _answer_submission(request, response, None, body=_application_body(request, new_id, submitted_now=True))
+
+
+def _created_now(response) -> bool:
+    return response.status_code == status.HTTP_202_ACCEPTED and not response.has_header("Idempotent-Replayed")
+
+
+def _answer_submission(request, response, wait, *, body=None):
+    """The submission's answer: as _submit gave it without `wait`, else the application as GET
+    shows it, after waiting (`body`: already read)."""
+    if (wait is None and body is None) or response.status_code not in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
         return response
-    # After the submission's transaction (with an Idempotency-Key the view runs inside one): only
-    # then is the scoring task sent.
-    body = _application_body(request, response.data["id"], wait=wait,
-                             submitted_now=response.status_code == status.HTTP_202_ACCEPTED
-                             and not response.has_header("Idempotent-Replayed"))
+    if body is None:
+        # After the submission's transaction (with an Idempotency-Key the view runs inside one): only
+        # then is the scoring task sent.
+        body = _application_body(request, response.data["id"], wait=wait, submitted_now=_created_now(response))
     answer = Response(body, status=response.status_code)
     if response.has_header("Idempotent-Replayed"):
         answer["Idempotent-Replayed"] = response["Idempotent-Replayed"]
@@ -176,7 +197,7 @@ def application_list(request):
 
 
 @idempotent
-def _submit(request):
+def _submit(request, application_id=None):
     _require_submitter(request.user)
     serializer = ApplicationCreateSerializer(data=request.data)
     if not serializer.is_valid():
@@ -185,6 +206,7 @@ def _submit(request):
         officer=request.user,
         answers=serializer.validated_data["answers"],
         client=serializer.validated_data.get("client"),
+        application_id=application_id,
     )
     if services.scoring_runs_inline():
         application.refresh_from_db(fields=["status"])  # scored at commit, inside this request
