@@ -199,6 +199,8 @@ class Application(models.Model):
         DONE = "done", _("готово")
         FAILED = "failed", _("ошибка")
 
+    FINISHED = (Status.DONE, Status.FAILED)  # nothing more will happen to it on its own
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=ERASE_CLIENT,
                                related_name="applications", verbose_name=_("клиент"))
@@ -255,7 +257,7 @@ class Application(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in self.FINISHED
 
 
 class ModelVersion(models.Model):

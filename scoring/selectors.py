@@ -30,9 +30,6 @@ def application_with_scores(user, application_id) -> Application | None:
     )
 
 
-FINISHED = (Application.Status.DONE, Application.Status.FAILED)
-
-
 def application_status(user, application_id) -> str | None:
     """The status of an application the user may see; None if there is none."""
     return applications_for(user).filter(pk=application_id).values_list("status", flat=True).first()
@@ -53,7 +50,7 @@ def wait_until_finished(user, application_id, *, seconds: float) -> None:
         if waiter is None:
             return
         status = application_status(user, application_id)  # read after subscribing: nothing is missed
-        if status is None or status in FINISHED:
+        if status is None or status in Application.FINISHED:
             return
         wait_for_announcement(user, application_id, waiter, deadline=deadline)
 
@@ -70,7 +67,7 @@ def wait_for_announcement(user, application_id, waiter, *, deadline: float) -> N
         if remaining <= 0 or waiter.wait(remaining):
             return  # out of time, or announced: the caller reads the application
         status = application_status(user, application_id)
-        if status is None or status in FINISHED:
+        if status is None or status in Application.FINISHED:
             return
 
 

@@ -128,7 +128,7 @@ class BankScoreSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         """The fields above, built directly: every result the API sends has five of these, and the
         generic field-by-field walk was a tenth of a waited submission's CPU time (bench/load.py).
-        tests/test_api_contract.py checks that this gives what the declared fields give."""
+        tests/test_api_representation.py checks that this gives what the declared fields give."""
         words, bank = _words(self.context), instance.bank
         return {
             "bank": bank.code, "bank_name": bank.name, "rank": int(instance.rank),
@@ -147,12 +147,6 @@ class BankScoreSerializer(serializers.ModelSerializer):
                  "contribution": r["contribution"], "direction": r.get("direction"),
                  "effect_pp": r.get("effect_pp"), "text": phrases.text_of(r, words)}
                 for r in instance.reasons]
-
-    def declared_representation(self, instance):
-        """What the declared fields give, the reasons in the request's language (for the test)."""
-        data = super().to_representation(instance)
-        data["reasons"] = self.reasons_of(instance, _words(self.context))
-        return data
 
 
 class RecommendationSerializer(serializers.Serializer):
@@ -221,13 +215,6 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "scores": [scores.to_representation(score) for score in instance.scores.all()],
             "outcomes": self.get_outcomes(instance),
         }
-
-    def declared_representation(self, instance):
-        """What the declared fields give (for the test)."""
-        data = super().to_representation(instance)
-        child = BankScoreSerializer(context=self.context)
-        data["scores"] = [child.declared_representation(score) for score in instance.scores.all()]
-        return data
 
     @extend_schema_field(RecommendationSerializer(allow_null=True))
     def get_recommendation(self, obj):

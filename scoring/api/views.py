@@ -1,6 +1,7 @@
 """The REST API: the same flow as the pages, through the same services. docs/api.md describes it."""
 import time
 import uuid
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -164,36 +165,32 @@ def application_list(request):
         queryset = selectors.filtered_applications(request.user, **filters)
         return _paginated(request, queryset, ApplicationListItemSerializer)
     wait = _query(ApplicationWaitSerializer, request).get("wait")
-    if not (wait and request.META.get("wsgi.multithread")) or services.scoring_runs_inline():
-        return _answer_submission(request, _submit(request), wait)
-    # Listen for the new application's announcement before it is queued: its id is chosen here, so
-    # the worker cannot finish it unheard, and the wait needs no status read first.
-    new_id = uuid.uuid4()
-    with events.waiting_for(new_id) as waiter:
+    # With a worker to wait for, listen for the new application's announcement before it is queued:
+    # its id is chosen here, so the worker cannot finish it unheard and the wait needs no status
+    # read first. A repeat, a replay or a process without a free waiting slot waits as GET does,
+    # after this block has given its slot back.
+    listen = bool(wait) and request.META.get("wsgi.multithread") and not services.scoring_runs_inline()
+    new_id = uuid.uuid4() if listen else None
+    with events.waiting_for(new_id) if listen else nullcontext() as waiter:
         response = _submit(request, application_id=new_id)
-        if waiter is None or not _created_now(response) or response.data["id"] != str(new_id):
-            return _answer_submission(request, response, wait)
-        selectors.wait_for_announcement(request.user, new_id, waiter, deadline=time.monotonic() + wait)
-        return _answer_submission(request, response, None, body=_application_body(request, new_id, submitted_now=True))
-
-
-def _created_now(response) -> bool:
-    return response.status_code == status.HTTP_202_ACCEPTED and not response.has_header("Idempotent-Replayed")
-
-
-def _answer_submission(request, response, wait, *, body=None):
-    """The submission's answer: as _submit gave it without `wait`, else the application as GET
-    shows it, after waiting (`body`: already read)."""
-    if (wait is None and body is None) or response.status_code not in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
+        heard = waiter is not None and _created_now(response) and response.data["id"] == str(new_id)
+        if heard:
+            selectors.wait_for_announcement(request.user, new_id, waiter, deadline=time.monotonic() + wait)
+    if wait is None or response.status_code not in (status.HTTP_200_OK, status.HTTP_202_ACCEPTED):
         return response
-    if body is None:
-        # After the submission's transaction (with an Idempotency-Key the view runs inside one): only
-        # then is the scoring task sent.
-        body = _application_body(request, response.data["id"], wait=wait, submitted_now=_created_now(response))
+    # After the submission's transaction (with an Idempotency-Key _submit runs inside one): only then
+    # is the scoring task sent.
+    body = _application_body(request, response.data["id"], wait=None if heard else wait,
+                             submitted_now=_created_now(response))
     answer = Response(body, status=response.status_code)
     if response.has_header("Idempotent-Replayed"):
         answer["Idempotent-Replayed"] = response["Idempotent-Replayed"]
     return answer
+
+
+def _created_now(response) -> bool:
+    """The submission stored a new application just now (not a repeat, not an idempotent replay)."""
+    return response.status_code == status.HTTP_202_ACCEPTED and not response.has_header("Idempotent-Replayed")
 
 
 @idempotent
