@@ -61,12 +61,12 @@ def fill(count: int, seed: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from scoring import roles
-    from scoring.application_columns import columns_for
-    from scoring.configuration import load_config
+    from scoring.accounts import roles
+    from scoring.services.application_columns import columns_for
+    from scoring.modelops.configuration import load_config
     from scoring.engine.synthetic import generate_applications
     from scoring.models import Application, Bank, BankScore, ModelVersion, Outcome
-    from scoring.training import train_synthetic
+    from scoring.modelops.training import train_synthetic
 
     load_config()
     officer, _ = User.objects.get_or_create(username="bench-officer")

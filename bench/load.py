@@ -65,7 +65,7 @@ MAKE_CLIENTS = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
-from scoring import roles
+from scoring.accounts import roles
 officers = Group.objects.get(name=roles.OFFICER)
 for n in range({n}):
     user, _ = get_user_model().objects.get_or_create(username=f"load-client-{{n}}")

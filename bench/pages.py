@@ -46,9 +46,10 @@ def fill(applications: int, seed: int = 1) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from scoring import roles, services
-    from scoring.application_columns import columns_for
-    from scoring.configuration import load_config
+    from scoring.accounts import roles
+    from scoring.services import runtime, submission
+    from scoring.services.application_columns import columns_for
+    from scoring.modelops.configuration import load_config
     from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
     from scoring.engine.synthetic import generate_applications
     from scoring.engine.training import train_all_banks
@@ -88,9 +89,9 @@ def fill(applications: int, seed: int = 1) -> None:
                "job_start_date": "2015-03-01", "position": "Менеджер", "month_profit": 45000, "month_expense": 15000,
                "gender": "0", "family_status": "Женат / замужем", "child_count": 1, "snils": True, "merch_code": 12,
                "loan_amount": 200000, "loan_term": "6", "goods_category": "Mobile_devices"}
-    template, _ = services.submit_application(officer=officers[0], answers=answers,
+    template, _ = submission.submit_application(officer=officers[0], answers=answers,
                                               client={"full_name": "Образцов Олег", "phone": "+7 900 000-00-00"})
-    services.score_application(application_id=template.pk)
+    runtime.score_application(application_id=template.pk)
     template.refresh_from_db()
     template_scores = list(template.scores.all())
 
@@ -117,7 +118,7 @@ def fill(applications: int, seed: int = 1) -> None:
                 officer=officers[(start + offset) % OFFICERS], client=client, status=status, answers=varied,
                 answers_hash=f"bench-{start + offset}",
                 recommendation={**template.recommendation, "action": action} if action else {},
-                **columns_for(answers=varied, client=client),  # what services.submit_application stores
+                **columns_for(answers=varied, client=client),  # what submission.submit_application stores
             ))
         for application in rows:
             application.created_at = now - dt.timedelta(minutes=rng.randrange(1, 365 * 24 * 60))

@@ -4,7 +4,7 @@
 
 One application = what the Celery task computes for it, without the database: five banks'
 probabilities in one vectorised pass, SHAP contributions, explanations in words, offers,
-knock-out rules, amount/term suggestions and the recommendation (services.evaluate_application),
+knock-out rules, amount/term suggestions and the recommendation (runtime.evaluate_application),
 with the models warm (loaded once, as in a worker). Batch = probabilities and contributions for
 many applications at once (Scorer.score). Training = the five banks on synthetic rows, encoder
 and model selection (four algorithms compared by cross-validation, the best tuned) included. Models are trained here, on the built-in generator, never downloaded.
@@ -43,7 +43,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from scoring import services
+    from scoring.services import runtime
     from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs, load_yaml
     from scoring.engine.prediction import Scorer
     from scoring.engine.synthetic import generate_applications
@@ -63,7 +63,7 @@ def main() -> None:
     training = time.perf_counter() - started
 
     scorer = Scorer({code: (encoder, load_model(model.to_bytes())) for code, model in trained.items()})
-    loaded = services.LoadedModels(key=(), scorer=scorer, versions={c: None for c in codes},
+    loaded = runtime.LoadedModels(key=(), scorer=scorer, versions={c: None for c in codes},
                                    encoders={c: encoder for c in codes})
     # Banks and fields as configured, in memory: the benchmark measures computation, not the database.
     banks = {b["code"]: Bank(code=b["code"], name=b["name"], annual_rate=b["annual_rate"],
@@ -78,12 +78,12 @@ def main() -> None:
 
     applications = generate_applications(max(args.repeat, args.batch), seed=7)[keys].to_dict("records")
     for record in applications[:20]:  # warm-up
-        services.evaluate_application(record, as_of=as_of, loaded=loaded, banks=banks, labels=labels,
+        runtime.evaluate_application(record, as_of=as_of, loaded=loaded, banks=banks, labels=labels,
                                       choice_labels=choice_labels)
     samples, with_suggestions = [], 0
     for record in applications[: args.repeat]:
         t0 = time.perf_counter()
-        scores, _advice = services.evaluate_application(record, as_of=as_of, loaded=loaded, banks=banks,
+        scores, _advice = runtime.evaluate_application(record, as_of=as_of, loaded=loaded, banks=banks,
                                                         labels=labels, choice_labels=choice_labels)
         samples.append(time.perf_counter() - t0)
         with_suggestions += any(s["suggestions"] for s in scores)

@@ -47,8 +47,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "scoring",
-    "scoring.analytics",
+    "scoring",  # the domain: models, services, selectors, the scoring task, the engine
+    "scoring.accounts",  # login, lockout, roles
+    "scoring.officer",  # the loan officer's pages
+    "scoring.api",  # the REST API and webhooks
+    "scoring.modelops",  # banks, fields, history, training, versions: admin pages and commands
+    "scoring.analytics",  # the analysts' pages
 ]
 
 MIDDLEWARE = [
@@ -165,14 +169,14 @@ if env_bool("DJANGO_SECURE", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Upload limits: a request body (form or JSON) of at most 5 MB and 1000 fields; uploaded files
-# (CSV imports) of at most MAX_UPLOAD_BYTES, checked by scoring.uploads.validate_csv_upload.
+# (CSV imports) of at most MAX_UPLOAD_BYTES, checked by scoring.modelops.uploads.validate_csv_upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Login lockout: after FAILURES wrong passwords for one username from one address, that pair is
 # refused for SECONDS (counted in the cache, which is Redis, shared by every web process, in production).
-AUTHENTICATION_BACKENDS = ["scoring.lockout.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["scoring.accounts.lockout.LockoutModelBackend"]
 LOGIN_LOCKOUT = {
     "FAILURES": int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "5")),
     "SECONDS": int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900")),

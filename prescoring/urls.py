@@ -6,8 +6,8 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scoring.api.urls import legacy_urlpatterns
-from scoring.auth_forms import LockoutAuthenticationForm
-from scoring.views_health import health, live, ready
+from scoring.accounts.forms import LockoutAuthenticationForm
+from prescoring.health import health, live, ready
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm), name="login"),
@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("analytics/", include("scoring.analytics.urls")),
     *legacy_urlpatterns,
-    path("", include("scoring.urls")),
+    path("", include("scoring.officer.urls")),
 ]
 
 # API paths answer errors in the API's JSON shape; pages as usual (scoring/api/errors.py).

@@ -4,13 +4,19 @@ import re
 import time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left, StrIndex
 from django.utils import timezone
 
-from scoring import application_columns
-from scoring.models import Application, BankScore
-from scoring.roles import can_see_all_applications
+from scoring.accounts.roles import can_see_all_applications
+from scoring.models import (
+    ApiClient,
+    Application,
+    BankScore,
+    ScoringBatch,
+    ScoringBatchItem,
+)
+from scoring.services import application_columns, events
 
 
 def applications_for(user) -> QuerySet[Application]:
@@ -43,8 +49,6 @@ def wait_until_finished(user, application_id, *, seconds: float) -> None:
     It returns at once for an application the user may not see, and when the process already has
     its maximum of waiting requests (the caller then answers with the status as it is).
     """
-    from scoring import events
-
     deadline = time.monotonic() + seconds
     with events.waiting_for(application_id) as waiter:
         if waiter is None:
@@ -179,8 +183,6 @@ def filtered_applications(user, *, status=None, created_from=None, created_to=No
 
 def batch_for(user, batch_id):
     """A batch the user may see (its submitter, or anyone who sees all applications), with its items."""
-    from scoring.models import ScoringBatch, ScoringBatchItem
-
     batches = ScoringBatch.objects.all()
     if not can_see_all_applications(user):
         batches = batches.filter(officer=user)
@@ -191,3 +193,18 @@ def batch_for(user, batch_id):
     items = list(ScoringBatchItem.objects.filter(batch=batch).select_related("application")
                  .prefetch_related(Prefetch("application__scores", queryset=summaries)).order_by("position"))
     return batch, items
+
+
+def stale_application_ids(*, queued_before: dt.datetime, scoring_before: dt.datetime, limit: int = 1000) -> list:
+    """Applications queued since before `queued_before` or scoring since before `scoring_before`:
+    what the broker lost or a worker died with."""
+    return list(Application.objects.filter(
+        Q(status=Application.Status.QUEUED, updated_at__lt=queued_before)
+        | Q(status=Application.Status.SCORING, updated_at__lt=scoring_before)
+    ).values_list("pk", flat=True)[:limit])
+
+
+def callback_configured():
+    """An expression for Application querysets: does the submitter have a callback URL? Scoring
+    reads it with the application, so that most tasks need no query of their own for webhooks."""
+    return Exists(ApiClient.objects.filter(user_id=OuterRef("officer_id")).exclude(callback_url=""))

@@ -3,8 +3,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
-from scoring import config_cache, roles, services
-from scoring.configuration import load_config
+from scoring.services import config_cache
+from scoring.accounts import roles
+from scoring.services import runtime
+from scoring.modelops.configuration import load_config
 from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import train_all_banks
@@ -35,10 +37,10 @@ def fresh_model_cache(settings):
     """Models and configuration read anew in every test (tests change them with update(), which
     sends no signal); tests/test_config_cache.py turns the configuration cache on for itself."""
     settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 0}
-    services.forget_loaded_models()
+    runtime.forget_loaded_models()
     config_cache.clear()
     yield
-    services.forget_loaded_models()
+    runtime.forget_loaded_models()
     config_cache.clear()
 
 

@@ -17,9 +17,9 @@ from prescoring.celery import app  # noqa: E402
 
 PAUSE_DIR = os.environ.get("PRESCORING_PAUSE_DIR")
 if PAUSE_DIR:
-    from scoring import services
+    from scoring.services import runtime
 
-    evaluate = services.evaluate_application
+    evaluate = runtime.evaluate_application
 
     def paused_evaluate(answers, **kwargs):
         pause = Path(PAUSE_DIR)
@@ -29,7 +29,7 @@ if PAUSE_DIR:
             time.sleep(0.05)
         return evaluate(answers, **kwargs)
 
-    services.evaluate_application = paused_evaluate
+    runtime.evaluate_application = paused_evaluate
 
 if __name__ == "__main__":
     app.worker_main(sys.argv[1:])

@@ -7,8 +7,8 @@ import yaml
 from admin_post import rules_post
 from django.core.management import call_command
 
-from scoring.configuration import export_config
-from scoring.importing import import_decisions_csv
+from scoring.modelops.configuration import export_config
+from scoring.modelops.importing import import_decisions_csv
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
 
 

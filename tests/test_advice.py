@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from scoring import services
+from scoring.services import runtime, submission
 from scoring.engine.advice import BankTerms, candidate_grid, offer, recommendation, suggestions, term_refusals
 from scoring.engine.explanations import waterfall
 from scoring.engine.offers import monthly_payment
@@ -142,8 +142,8 @@ def test_the_waterfall_walks_from_the_average_to_the_estimate():
 
 @pytest.fixture
 def scored(models_ready, officer, answers):
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
     application.refresh_from_db()
     return application
 
@@ -164,8 +164,8 @@ def test_scores_carry_offers_ranks_and_a_recommendation(scored):
 def test_a_knock_out_rule_refuses_whatever_the_model_says(models_ready, officer, answers):
     Bank.objects.filter(code="bank_b").update(
         rules=[{"field": "birth_date", "operator": "lt", "value": 99, "reason": "Банк Б: только клиенты от 99 лет"}])
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
     score = BankScore.objects.get(application=application, bank__code="bank_b")
     assert score.probability == 0.0 and score.verdict == "unlikely" and score.refused_by_rule
     assert score.reasons[0]["text"] == "Банк Б: только клиенты от 99 лет"
@@ -177,8 +177,8 @@ def test_a_knock_out_rule_refuses_whatever_the_model_says(models_ready, officer,
 def test_a_hopeless_client_gets_do_not_send_with_alternatives(models_ready, officer, answers):
     answers.update({"month_profit": 20_000, "month_expense": 15_000, "loan_amount": 200_000, "loan_term": "6",
                     "employment_status": "Не работаю", "work_experience": None, "job_start_date": None})
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
     application.refresh_from_db()
     assert application.recommendation["action"] == "do_not_send"
     assert application.recommendation["reasons"]

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
-from scoring import configuration
-from scoring.importing import import_decisions_csv
+from scoring.modelops import configuration
+from scoring.modelops.importing import import_decisions_csv
 from scoring.models import Bank, Feature
-from scoring.training import train_imported
+from scoring.modelops.training import train_imported
 
 ROWS = 1500
 TODAY = dt.date.today()

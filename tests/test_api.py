@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from scoring.models import Application, BankScore
+from scoring.services import submission
 
 URL = "/api/v1/applications/"
 
@@ -76,9 +77,9 @@ def test_the_same_answers_return_the_existing_application(api, models_ready, ans
 
 
 def test_another_users_application_is_not_found(api, models_ready, answers, other_officer):
-    from scoring import services
+    from scoring.services import submission
 
-    application, _ = services.submit_application(officer=other_officer, answers=answers)
+    application, _ = submission.submit_application(officer=other_officer, answers=answers)
     response = api.get(f"{URL}{application.pk}/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
@@ -116,9 +117,8 @@ def test_session_auth_works_for_the_browser(officer, models_ready, answers):
 
 @pytest.mark.django_db
 def test_it_shows_a_queued_application_without_a_recommendation(api, officer, models_ready, answers):
-    from scoring import services
 
-    application, _ = services.submit_application(officer=officer, answers=answers)  # not committed: stays queued
+    application, _ = submission.submit_application(officer=officer, answers=answers)  # not committed: stays queued
     response = api.get(f"/api/v1/applications/{application.pk}/")
     assert response.status_code == 200
     assert response.json()["status"] == "queued" and response.json()["recommendation"] is None

@@ -41,11 +41,11 @@ def wsgi_keeps_the_test_connection():
 @pytest.fixture
 def api_schema(db, models_ready, administrator, answers, settings, django_capture_on_commit_callbacks,
                wsgi_keeps_the_test_connection):
-    from scoring import services
+    from scoring.services import submission
 
     settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": None, "BATCH_LIMIT": 5}
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(officer=administrator, answers=answers)
+        submission.submit_application(officer=administrator, answers=answers)
     token = Token.objects.create(user=administrator)
     headers = {"Authorization": f"Token {token.key}"}
     loaded = schemathesis.openapi.from_wsgi("/api/schema/", application,

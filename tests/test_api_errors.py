@@ -95,7 +95,7 @@ def test_the_throttle_counts_each_token_apart(api, token_client, db, settings, o
 
 def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer):
     """An unexpected exception still answers in the error shape (and is logged), not an HTML page."""
-    from scoring.api import views
+    from scoring.api.views import catalogue as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

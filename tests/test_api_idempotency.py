@@ -57,9 +57,9 @@ def test_an_overlong_key_is_refused(api, models_ready, answers):
 
 
 def test_outcomes_accept_a_key_too(api, models_ready, answers, officer):
-    from scoring import services
+    from scoring.services import submission
 
-    application, _ = services.submit_application(officer=officer, answers=answers)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
     body = {"application": str(application.pk), "bank": "bank_a", "result": "approved", "amount": "68000", "term": 12}
     first = api.post("/api/v1/outcomes/", body, format="json", HTTP_IDEMPOTENCY_KEY="o-1")
     again = api.post("/api/v1/outcomes/", body, format="json", HTTP_IDEMPOTENCY_KEY="o-1")

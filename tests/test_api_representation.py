@@ -6,7 +6,7 @@ import pytest
 from rest_framework.serializers import ModelSerializer
 from rest_framework.test import APIRequestFactory
 
-from scoring import services
+from scoring.services import outcomes, submission
 from scoring.api.serializers import ApplicationSerializer, BankScoreSerializer, _words
 from scoring.models import BankScore
 
@@ -30,8 +30,8 @@ def declared_application(serializer, application) -> dict:
 def test_direct_scores_match_the_declared_fields(officer, models_ready, answers, language, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         # A large loan: several banks below their threshold (suggestions), one over its limit (refusal).
-        services.submit_application(officer=officer, answers={**answers, "loan_amount": 900000})
-        services.submit_application(officer=officer, answers=answers)
+        submission.submit_application(officer=officer, answers={**answers, "loan_amount": 900000})
+        submission.submit_application(officer=officer, answers=answers)
     scores = list(BankScore.objects.select_related("bank"))
     assert any(s.suggestions for s in scores) and any(s.refused_by_rule for s in scores)
     request = APIRequestFactory().get("/", HTTP_ACCEPT_LANGUAGE=language)
@@ -51,11 +51,11 @@ def test_direct_applications_match_the_declared_fields(officer, analyst, models_
     from scoring.models import Application, Bank, Outcome
 
     with django_capture_on_commit_callbacks(execute=True):
-        scored, _ = services.submit_application(officer=officer, answers=answers,
+        scored, _ = submission.submit_application(officer=officer, answers=answers,
                                                 client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 123-45-67"})
-        variant, _ = services.apply_suggestion(officer=officer, application=scored, amount=50000, term=12)
-    queued, _ = services.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})  # not committed
-    services.record_outcome(actor=officer, application=scored, bank=Bank.objects.get(code="bank_b"), result="approved",
+        variant, _ = submission.apply_suggestion(officer=officer, application=scored, amount=50000, term=12)
+    queued, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})  # not committed
+    outcomes.record_outcome(actor=officer, application=scored, bank=Bank.objects.get(code="bank_b"), result="approved",
                             amount=68000, term=12)
     request = APIRequestFactory().get("/")
     request.user = officer if role == "officer" else analyst

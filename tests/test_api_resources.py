@@ -3,17 +3,17 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from scoring import services
+from scoring.services import runtime, submission
 from scoring.models import Application, AuditEntry, BankScore, Feature, ModelVersion, Outcome
 
 APPLICATIONS = "/api/v1/applications/"
 
 
 def scored(officer, answers, **changes):
-    application, _ = services.submit_application(officer=officer, answers={**answers, **changes},
+    application, _ = submission.submit_application(officer=officer, answers={**answers, **changes},
                                                  client={"full_name": "Иванов Иван Петрович",
                                                          "phone": "+7 900 123-45-67"})
-    return services.score_application(application_id=application.pk)
+    return runtime.score_application(application_id=application.pk)
 
 
 # --- applications: list, filters, pagination, personal data ------------------------------------------
@@ -32,7 +32,7 @@ def test_the_list_shows_own_applications_newest_first(api, models_ready, answers
 
 def test_the_list_filters_by_status(api, models_ready, answers, officer):
     scored(officer, answers, loan_amount=50000)
-    queued, _ = services.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})
+    queued, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})
     body = api.get(APPLICATIONS, {"status": "queued"}).json()
     assert [r["id"] for r in body["results"]] == [str(queued.pk)]
 
@@ -60,7 +60,7 @@ def test_the_list_filters_by_a_banks_verdict(api, models_ready, answers, officer
 
 def test_the_list_is_paginated(api, models_ready, answers, officer):
     for amount in (40000, 50000, 60000):
-        services.submit_application(officer=officer, answers={**answers, "loan_amount": amount})
+        submission.submit_application(officer=officer, answers={**answers, "loan_amount": amount})
     first = api.get(APPLICATIONS, {"page_size": 2}).json()
     assert first["count"] == 3 and len(first["results"]) == 2 and first["previous"] is None
     second = api.get(first["next"]).json()

@@ -6,7 +6,7 @@ for a worker, woken through Redis, is in tests/test_real_worker.py.
 import time
 
 import pytest
-from scoring import services
+from scoring.services import submission
 
 URL = "/api/v1/applications/"
 THREADED = {"wsgi.multithread": True}  # as gunicorn's gthread worker and runserver say; the test client does not
@@ -14,7 +14,7 @@ THREADED = {"wsgi.multithread": True}  # as gunicorn's gthread worker and runser
 
 @pytest.fixture
 def queued(officer, models_ready, answers):
-    application, _ = services.submit_application(officer=officer, answers=answers)  # not committed: stays queued
+    application, _ = submission.submit_application(officer=officer, answers=answers)  # not committed: stays queued
     return application
 
 
@@ -60,7 +60,7 @@ def test_a_process_with_all_its_waiting_slots_taken_answers_at_once(api, queued,
 
 
 def test_someone_elses_application_is_not_found_without_waiting(other_officer, models_ready, answers, api):
-    application, _ = services.submit_application(officer=other_officer, answers=answers)
+    application, _ = submission.submit_application(officer=other_officer, answers=answers)
     response, seconds = timed(lambda: api.get(f"{URL}{application.pk}/", {"wait": 10}, **THREADED))
     assert response.status_code == 404
     assert seconds < 5
@@ -85,7 +85,7 @@ def test_a_waited_submission_listens_before_it_is_queued(api, models_ready, answ
     """The path of a server with workers: the request picks the new application's id and listens for
     it before the INSERT. Here the "worker" is eager scoring at the commit, and with no channel on
     the embedded default the wait finds the result by re-reading."""
-    monkeypatch.setattr(services, "scoring_runs_inline", lambda: False)
+    monkeypatch.setattr(submission, "scoring_runs_inline", lambda: False)
     response = api.post(f"{URL}?wait=5", {"answers": answers}, format="json", **THREADED)
     assert response.status_code == 202
     body = response.json()

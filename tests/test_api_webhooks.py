@@ -6,9 +6,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-from scoring import services, webhooks
+from scoring.services import runtime, submission
+from scoring.api import webhooks
 from scoring.models import ApiClient, WebhookDelivery
-from scoring.tasks import deliver_webhook
+from scoring.api.tasks import deliver_webhook
 
 
 class Receiver:
@@ -54,7 +55,7 @@ def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready,
     with Receiver() as receiver:
         api_client = ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            application, _ = services.submit_application(officer=officer, answers=answers)
+            application, _ = submission.submit_application(officer=officer, answers=answers)
     assert len(receiver.requests) == 1
     request = receiver.requests[0]
     assert verify(api_client.secret, request["body"], request["headers"][webhooks.SIGNATURE_HEADER])
@@ -75,7 +76,7 @@ def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, o
     with Receiver(statuses=(500, 503, 200)) as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            services.submit_application(officer=officer, answers=answers)
+            submission.submit_application(officer=officer, answers=answers)
     assert len(receiver.requests) == 3
     assert len({r["body"] for r in receiver.requests}) == 1  # the same signed body each time
     delivery = WebhookDelivery.objects.get()
@@ -85,9 +86,9 @@ def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, o
 def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, officer, answers, settings):
     with Receiver(statuses=(500,)) as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
-        application, _ = services.submit_application(officer=officer, answers=answers)
-        services.score_application(application_id=application.pk)
-        delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+        application, _ = submission.submit_application(officer=officer, answers=answers)
+        runtime.score_application(application_id=application.pk)
+        delivery = webhooks.create_delivery(application_id=application.pk)
         deliver_webhook.apply(args=[delivery.pk])
     delivery.refresh_from_db()
     attempts = deliver_webhook.max_retries + 1
@@ -100,9 +101,9 @@ def test_an_unreachable_receiver_is_a_failed_attempt_not_an_error(models_ready, 
     with Receiver() as receiver:
         url = receiver.url
     ApiClient.objects.create(user=officer, callback_url=url)  # the server is closed now
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
-    delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
+    delivery = webhooks.create_delivery(application_id=application.pk)
     assert webhooks.attempt_delivery(delivery_id=delivery.pk, final=False) is False
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_error
@@ -117,17 +118,17 @@ def test_retries_back_off_exponentially(settings):
 def test_no_callback_url_means_no_delivery(models_ready, officer, answers, django_capture_on_commit_callbacks):
     ApiClient.objects.create(user=officer, callback_url="")
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(officer=officer, answers=answers)
+        submission.submit_application(officer=officer, answers=answers)
     assert not WebhookDelivery.objects.exists()
 
 
 def test_a_redelivered_scoring_task_does_not_notify_twice(models_ready, officer, answers):
     with Receiver() as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
-        application, _ = services.submit_application(officer=officer, answers=answers)
-        services.score_application(application_id=application.pk)
-        assert webhooks.notify_scoring_finished(application_id=application.pk) is not None
-        assert webhooks.notify_scoring_finished(application_id=application.pk) is None
+        application, _ = submission.submit_application(officer=officer, answers=answers)
+        runtime.score_application(application_id=application.pk)
+        assert webhooks.create_delivery(application_id=application.pk) is not None
+        assert webhooks.create_delivery(application_id=application.pk) is None
     assert WebhookDelivery.objects.count() == 1
 
 
@@ -135,7 +136,7 @@ def test_a_failed_scoring_is_notified_too(configured, officer, answers, django_c
     with Receiver() as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            services.submit_application(officer=officer, answers=answers)  # no trained models: fails
+            submission.submit_application(officer=officer, answers=answers)  # no trained models: fails
     payload = json.loads(receiver.requests[0]["body"])
     assert payload["event"] == "application.failed" and payload["application"]["status"] == "failed"
     assert payload["application"]["error"]
@@ -145,9 +146,9 @@ def test_administrators_read_the_delivery_log_but_cannot_edit_it(client, adminis
                                                                   answers):
     with Receiver() as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
-        application, _ = services.submit_application(officer=officer, answers=answers)
-        services.score_application(application_id=application.pk)
-        delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+        application, _ = submission.submit_application(officer=officer, answers=answers)
+        runtime.score_application(application_id=application.pk)
+        delivery = webhooks.create_delivery(application_id=application.pk)
         webhooks.attempt_delivery(delivery_id=delivery.pk, final=True)
     client.force_login(administrator)
     listing = client.get("/admin/scoring/webhookdelivery/")

@@ -11,8 +11,8 @@ from django.apps import apps as global_apps
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring import services
-from scoring.application_columns import columns_for
+from scoring.services import retention, submission
+from scoring.services.application_columns import columns_for
 from scoring.models import Application, Client
 
 migration = importlib.import_module("scoring.migrations.0011_application_search_analytics_columns")
@@ -26,7 +26,7 @@ def copied(application) -> dict:
 
 
 def test_a_submitted_application_gets_the_copies(configured, officer, answers):
-    application, _ = services.submit_application(
+    application, _ = submission.submit_application(
         officer=officer, answers=answers, client={"full_name": "Фёдоров  Пётр Ильич", "phone": "+7 (912) 345-67-89"})
     # 68 000 ₽ over 12 months at 20 % a year: 6 299 ₽ a month on 145 000 ₽ income (4.3 %), employed.
     assert copied(application) == {"search_name": "федоров петр ильич", "phone_digits": "79123456789",
@@ -34,13 +34,13 @@ def test_a_submitted_application_gets_the_copies(configured, officer, answers):
 
 
 def test_an_application_without_a_client_or_those_answers_gets_empty_copies(configured, officer):
-    application, _ = services.submit_application(officer=officer, answers={"loan_amount": 50_000})
+    application, _ = submission.submit_application(officer=officer, answers={"loan_amount": 50_000})
     assert copied(application) == {"search_name": "", "phone_digits": "", "store": None, "goods_category": None,
                                    "cohort": "x-x-x"}
 
 
 def test_a_batch_fills_the_copies_of_each_application(configured, officer, answers):
-    batch = services.submit_batch(officer=officer, items=[
+    batch = submission.submit_batch(officer=officer, items=[
         {"answers": answers, "client": {"full_name": "Иванов Иван", "phone": "8-900-111-22-33"}},
         {"answers": {**answers, "merch_code": 7, "goods_category": "Travel", "month_profit": 30_000}, "client": None},
     ])
@@ -52,10 +52,10 @@ def test_a_batch_fills_the_copies_of_each_application(configured, officer, answe
 
 
 def test_an_applied_suggestion_copies_the_client_and_its_new_cohort(configured, officer, answers):
-    original, _ = services.submit_application(officer=officer, answers=answers,
+    original, _ = submission.submit_application(officer=officer, answers=answers,
                                               client={"full_name": "Петров Пётр", "phone": "+7 900 123-45-67"})
     # 600 000 ₽ over 6 months: 105 885 ₽ a month, 73 % of the income.
-    alternative, created = services.apply_suggestion(officer=officer, application=original, amount=600_000, term=6)
+    alternative, created = submission.apply_suggestion(officer=officer, application=original, amount=600_000, term=6)
     assert created and alternative.client_id == original.client_id
     assert copied(alternative) == {**copied(original), "cohort": "i1-p2-e0"}
 
@@ -75,7 +75,7 @@ def test_the_migration_fills_the_applications_stored_before_it(configured, offic
 
 
 def test_the_migration_reads_in_batches_and_changes_nothing_when_run_again(configured, officer, answers):
-    from scoring import application_columns
+    from scoring.services import application_columns
 
     for i in range(7):
         Application.objects.create(officer=officer, answers={**answers, "merch_code": i}, answers_hash=f"b-{i}")
@@ -86,7 +86,7 @@ def test_the_migration_reads_in_batches_and_changes_nothing_when_run_again(confi
 
 
 def test_editing_a_client_in_the_admin_corrects_the_copies(admin_client, configured, officer, answers):
-    application, _ = services.submit_application(officer=officer, answers=answers,
+    application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Петров Пётр", "phone": "+7 900 123-45-67"})
     url = reverse("admin:scoring_client_change", args=[application.client_id])
     response = admin_client.post(url, {"full_name": "Сидорова Ёлка", "phone": "8 (911) 222-33-44"})
@@ -96,7 +96,7 @@ def test_editing_a_client_in_the_admin_corrects_the_copies(admin_client, configu
 
 
 def test_deleting_a_client_clears_the_copies(configured, officer, answers):
-    application, _ = services.submit_application(officer=officer, answers=answers,
+    application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Петров Пётр", "phone": "+7 900 123-45-67"})
     Client.objects.filter(pk=application.client_id).delete()
     application.refresh_from_db()
@@ -105,12 +105,12 @@ def test_deleting_a_client_clears_the_copies(configured, officer, answers):
 
 
 def test_retention_erasure_clears_the_copies_of_the_erased_clients_only(configured, officer, answers):
-    old, _ = services.submit_application(officer=officer, answers=answers,
+    old, _ = submission.submit_application(officer=officer, answers=answers,
                                          client={"full_name": "Старый Клиент", "phone": "+7 900 000-00-01"})
-    recent, _ = services.submit_application(officer=officer, answers={**answers, "loan_amount": 70_000},
+    recent, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70_000},
                                             client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
     Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
-    assert services.erase_expired_clients(days=365) == 1
+    assert retention.erase_expired_clients(days=365) == 1
     assert copied(old)["search_name"] == "" and copied(old)["phone_digits"] == ""
     assert copied(recent)["search_name"] == "новый клиент" and copied(recent)["phone_digits"] == "79000000002"
     assert not Application.objects.filter(search_name__contains="старый").exists()

@@ -77,7 +77,7 @@ def test_other_roles_do_not_see_the_log(client, request, role, configured):
 
 
 def test_a_configuration_load_is_logged_only_when_it_changes_something(configured):
-    from scoring.configuration import load_config
+    from scoring.modelops.configuration import load_config
 
     created = AuditEntry.objects.filter(action="load_config").count()
     assert created == 21  # 16 fields and 5 banks, each created with no one's name on it

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from scoring import services
-from scoring.application_columns import columns_for
+from scoring.services import submission
+from scoring.services.application_columns import columns_for
 from scoring.models import Application, Client
 
 from playwright import sync_api as playwright_api
@@ -177,7 +177,7 @@ def test_a_loan_officers_day(page, live_server, models_ready, officer, answers):
     expect(page.locator("article.bank")).to_have_count(5)
 
     # Too much for every bank: the advice not to send, with the best alternative one click away.
-    hopeless, _ = services.submit_application(
+    hopeless, _ = submission.submit_application(
         officer=officer, client={"full_name": "Кузнецов Кузьма", "phone": "+7 912 000-00-00"},
         answers={**answers, "month_profit": 45000, "month_expense": 20000, "loan_amount": 250000, "loan_term": "6"})
     page.goto(f"{live_server.url}/applications/{hopeless.pk}/")

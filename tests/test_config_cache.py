@@ -2,9 +2,10 @@
 once per CONFIG_CACHE_SECONDS, and a change made in this process is seen at once."""
 import pytest
 
-from scoring import config_cache, services
+from scoring.services import config_cache
+from scoring.services import runtime
 from scoring.models import Bank, Feature, ModelVersion
-from scoring.questionnaire import active_features, validate_answers
+from scoring.services.questionnaire import active_features, validate_answers
 
 
 class Clock:
@@ -47,21 +48,21 @@ def test_a_change_in_this_process_is_seen_at_once(configured, cache_on, answers)
 
 
 def test_a_bank_edited_in_this_process_scores_with_its_new_terms_at_once(models_ready, cache_on):
-    _loaded, banks = services.load_models_and_banks()
+    _loaded, banks = runtime.load_models_and_banks()
     bank = Bank.objects.get(code="bank_a")
     bank.annual_rate = 31.5
     bank.save()
-    _loaded, banks = services.load_models_and_banks()
+    _loaded, banks = runtime.load_models_and_banks()
     assert float(banks["bank_a"].annual_rate) == 31.5
 
 
 def test_a_deactivated_model_is_dropped_at_once(models_ready, cache_on):
-    loaded = services.load_models()
+    loaded = runtime.load_models()
     assert "bank_e" in loaded.versions
     version = ModelVersion.objects.get(bank__code="bank_e", active=True)
     version.active = False
     version.save()
-    assert "bank_e" not in services.load_models().versions
+    assert "bank_e" not in runtime.load_models().versions
 
 
 def test_without_a_period_every_call_reads(configured, settings, django_assert_num_queries):
@@ -82,7 +83,7 @@ def test_permissions_are_read_once_within_the_period(officer, cache_on, django_a
 def test_a_role_taken_away_in_this_process_is_gone_at_once(officer, cache_on):
     from django.contrib.auth import get_user_model
 
-    from scoring import roles
+    from scoring.accounts import roles
 
     assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
     officer.groups.clear()  # the admin's change: a signal in this process
@@ -92,7 +93,7 @@ def test_a_role_taken_away_in_this_process_is_gone_at_once(officer, cache_on):
 def test_a_role_taken_away_elsewhere_is_gone_when_the_period_is_over(officer, cache_on):
     from django.contrib.auth import get_user_model
 
-    from scoring import roles
+    from scoring.accounts import roles
 
     assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
     get_user_model().groups.through.objects.filter(user_id=officer.pk).delete()  # no signal, as elsewhere
@@ -104,7 +105,7 @@ def test_a_role_taken_away_elsewhere_is_gone_when_the_period_is_over(officer, ca
 def test_a_deactivated_user_is_refused_at_once(officer, cache_on):
     from django.contrib.auth import get_user_model
 
-    from scoring import roles
+    from scoring.accounts import roles
 
     assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
     get_user_model().objects.filter(pk=officer.pk).update(is_active=False)  # no signal: the row says it

@@ -3,7 +3,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from scoring.configuration import export_config, load_config
+from scoring.modelops.configuration import export_config, load_config
 from scoring.engine.config import CONFIG_DIR, load_yaml
 from scoring.models import Bank, Feature
 

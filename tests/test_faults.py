@@ -1,13 +1,8 @@
 """Fault tests on real services: a private Redis and PostgreSQL that the tests stop and restart, and
 real Celery worker processes (run by .ci/run's second pass, which has a server database)."""
-import json
 import os
-import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from contextlib import contextmanager
 
@@ -17,7 +12,7 @@ from django.db import connection
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
 from tests.faultproc import (
-    ROOT, Logged, PrivatePostgres, PrivateRedis, celery_worker, free_port, port_open, wait_for, wait_for_worker,
+    Logged, PrivateRedis, celery_worker, wait_for, wait_for_worker,
 )
 
 pytestmark = [
@@ -144,11 +139,11 @@ def test_applications_submitted_while_redis_is_down_are_scored_after_it_returns(
 
 def test_the_same_task_delivered_twice_to_two_workers_leaves_one_set_of_scores(
         redis_server, workers, submitter, answers):
-    from scoring import services
+    from scoring.services import submission
     from scoring.tasks import score_application
 
     first, second = workers(redis_server.url), workers(redis_server.url)
-    application, _ = services.submit_application(officer=submitter.user, answers=answers)  # sent once on commit
+    application, _ = submission.submit_application(officer=submitter.user, answers=answers)  # sent once on commit
     for _ in range(4):
         score_application.delay(str(application.pk))
     wait_for(lambda: (first.output + second.output).count("succeeded in") >= 5, 90, "all five deliveries")

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from django.utils.html import escape
 
-from scoring.importing import ImportRefused, import_decisions_csv
+from scoring.modelops.importing import ImportRefused, import_decisions_csv
 from scoring.models import Application, Client, HistoricalApplication, ImportBatch
 from tests.test_import import HEADER, legacy_row, write_csv
 

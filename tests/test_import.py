@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from scoring.engine.config import default_derived_specs
 from scoring.engine.training import train_all_banks
-from scoring.importing import ImportRefused, historical_frame, import_decisions_csv
+from scoring.modelops.importing import historical_frame, import_decisions_csv
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 
 # DATA.md's header: the spec of the import format.

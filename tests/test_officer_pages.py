@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring.application_columns import columns_for
+from scoring.services.application_columns import columns_for
 from scoring.models import Application, BankScore, Client
 
 

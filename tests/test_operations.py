@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from scoring import services
+from scoring.services import submission
+from scoring import tasks as scoring_tasks
 from scoring.models import Application, AuditEntry, Client
 
 
@@ -57,11 +58,11 @@ def _age(application, seconds):
 @pytest.mark.django_db
 def test_it_requeues_an_application_left_queued(officer, models_ready, answers):
     # Not committed in this test's transaction, so never sent: as if the broker had been down.
-    application, _ = services.submit_application(officer=officer, answers=answers)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
     assert Application.objects.get(pk=application.pk).status == "queued"
-    assert services.requeue_stale_applications(older_than_seconds=60) == 0  # too fresh: the broker has it
+    assert scoring_tasks.requeue_stale_applications(older_than_seconds=60) == 0  # too fresh: the broker has it
     _age(application, 120)
-    assert services.requeue_stale_applications(older_than_seconds=60) == 1
+    assert scoring_tasks.requeue_stale_applications(older_than_seconds=60) == 1
     application.refresh_from_db()
     assert application.status == "done" and application.scores.count() == 5  # eager: scored at once
 
@@ -69,17 +70,17 @@ def test_it_requeues_an_application_left_queued(officer, models_ready, answers):
 @pytest.mark.django_db
 def test_it_leaves_scored_applications_alone(officer, models_ready, answers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        application, _ = services.submit_application(officer=officer, answers=answers)
+        application, _ = submission.submit_application(officer=officer, answers=answers)
     assert Application.objects.get(pk=application.pk).status == "done"
     _age(application, 3600)
-    assert services.requeue_stale_applications(older_than_seconds=60) == 0
+    assert scoring_tasks.requeue_stale_applications(older_than_seconds=60) == 0
 
 
 @pytest.mark.django_db
 def test_retention_erases_clients_whose_last_application_is_old(officer, answers):
-    old, _ = services.submit_application(officer=officer, answers=answers,
+    old, _ = submission.submit_application(officer=officer, answers=answers,
                                          client={"full_name": "Старый Клиент", "phone": "+7 900 000-00-01"})
-    recent, _ = services.submit_application(officer=officer, answers={**answers, "loan_amount": 70000},
+    recent, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000},
                                             client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
     Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
     call_command("enforce_retention", days=365)
@@ -91,7 +92,7 @@ def test_retention_erases_clients_whose_last_application_is_old(officer, answers
 
 @pytest.mark.django_db
 def test_retention_dry_run_erases_nothing(officer, answers):
-    application, _ = services.submit_application(officer=officer, answers=answers, client={"full_name": "Клиент"})
+    application, _ = submission.submit_application(officer=officer, answers=answers, client={"full_name": "Клиент"})
     Application.objects.filter(pk=application.pk).update(created_at=timezone.now() - timedelta(days=400))
     call_command("enforce_retention", days=365, dry_run=True)
     assert Client.objects.count() == 1
@@ -99,7 +100,7 @@ def test_retention_dry_run_erases_nothing(officer, answers):
 
 def test_it_refuses_an_oversized_upload(settings):
     settings.PRESCORING = {**settings.PRESCORING, "MAX_UPLOAD_BYTES": 100}
-    from scoring.uploads import validate_csv_upload
+    from scoring.modelops.uploads import validate_csv_upload
 
     with pytest.raises(ValidationError) as error:
         validate_csv_upload(SimpleUploadedFile("history.csv", b"a;b\n" * 100, content_type="text/csv"))
@@ -112,21 +113,21 @@ def test_it_refuses_an_oversized_upload(settings):
     ("history.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv"),
 ])
 def test_it_refuses_an_upload_that_is_not_csv(name, content, content_type):
-    from scoring.uploads import validate_csv_upload
+    from scoring.modelops.uploads import validate_csv_upload
 
     with pytest.raises(ValidationError):
         validate_csv_upload(SimpleUploadedFile(name, content, content_type=content_type))
 
 
 def test_it_accepts_a_csv_upload():
-    from scoring.uploads import validate_csv_upload
+    from scoring.modelops.uploads import validate_csv_upload
 
     validate_csv_upload(SimpleUploadedFile("history.csv", "ФИО;сумма\n".encode(), content_type="text/csv"))
 
 
 @pytest.mark.django_db
 def test_the_import_refuses_an_oversized_file_before_reading_it(configured, tmp_path, settings):
-    from scoring.importing import ImportRefused, import_decisions_csv
+    from scoring.modelops.importing import ImportRefused, import_decisions_csv
 
     settings.PRESCORING = {**settings.PRESCORING, "MAX_UPLOAD_BYTES": 1024}
     path = tmp_path / "big.csv"
@@ -141,7 +142,7 @@ def test_a_database_outage_is_a_retryable_503_in_the_api(officer, monkeypatch):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from scoring.api import views as api_views
+    from scoring.api.views import applications as api_views
 
     def down(*args, **kwargs):
         raise OperationalError("terminating connection due to administrator command")
@@ -158,7 +159,7 @@ def test_a_database_outage_is_a_retryable_503_in_the_api(officer, monkeypatch):
 def test_a_database_outage_is_a_503_page_not_a_500(client, officer, monkeypatch):
     from django.db import InterfaceError
 
-    from scoring import views
+    from scoring.officer import views
 
     def down(*args, **kwargs):
         raise InterfaceError("connection already closed")
@@ -172,7 +173,7 @@ def test_a_database_outage_is_a_503_page_not_a_500(client, officer, monkeypatch)
 
 @pytest.mark.django_db
 def test_other_errors_stay_a_500(client, officer, monkeypatch):
-    from scoring import views
+    from scoring.officer import views
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

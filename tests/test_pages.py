@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from scoring.models import Application
+from scoring.services import runtime, submission
 
 
 def form_data(answers, **extra):
@@ -63,14 +64,14 @@ def test_it_submits_scores_and_shows_the_banks(officer_client, models_ready, ans
 
 
 def test_the_result_partial_polls_until_done(officer_client, models_ready, answers, officer):
-    from scoring import services
+    from scoring.services import runtime, submission
 
-    application, _ = services.submit_application(officer=officer, answers=answers)  # on_commit not run: queued
+    application, _ = submission.submit_application(officer=officer, answers=answers)  # on_commit not run: queued
     url = reverse("scoring:application_result", args=[application.pk])
     pending = officer_client.get(url, headers={"HX-Request": "true"})
     assert pending.status_code == 200
     assert 'hx-trigger="every' in pending.content.decode() and "в очереди" in pending.content.decode()
-    services.score_application(application_id=application.pk)
+    runtime.score_application(application_id=application.pk)
     done = officer_client.get(url, headers={"HX-Request": "true"})
     assert done.status_code == 286  # htmx: stop polling
     html = done.content.decode()
@@ -79,18 +80,16 @@ def test_the_result_partial_polls_until_done(officer_client, models_ready, answe
 
 
 def test_the_result_shows_a_failure_in_words(officer_client, models_ready, answers, officer):
-    from scoring import services
 
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.mark_failed(application_id=application.pk, message="Нет активных моделей")
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.mark_failed(application_id=application.pk, message="Нет активных моделей")
     html = officer_client.get(reverse("scoring:application_detail", args=[application.pk])).content.decode()
     assert "Не удалось оценить заявку." in html and "Нет активных моделей" in html
 
 
 def test_an_officer_cannot_see_another_officers_application(client, models_ready, answers, other_officer, officer):
-    from scoring import services
 
-    application, _ = services.submit_application(officer=other_officer, answers=answers)
+    application, _ = submission.submit_application(officer=other_officer, answers=answers)
     client.force_login(officer)
     assert client.get(reverse("scoring:application_detail", args=[application.pk])).status_code == 404
     assert client.get(reverse("scoring:application_result", args=[application.pk])).status_code == 404
@@ -98,9 +97,8 @@ def test_an_officer_cannot_see_another_officers_application(client, models_ready
 
 
 def test_the_list_shows_the_officers_applications(officer_client, models_ready, answers, officer):
-    from scoring import services
 
-    application, _ = services.submit_application(officer=officer, answers=answers, client={"full_name": "Сидорова Анна"})
+    application, _ = submission.submit_application(officer=officer, answers=answers, client={"full_name": "Сидорова Анна"})
     html = officer_client.get(reverse("scoring:application_list")).content.decode()
     assert str(application.pk) in html and "Сидорова Анна" in html
 

@@ -13,7 +13,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from scoring import services, webhooks
+from scoring.services import outcomes, retention, submission
+from scoring.api import webhooks
 from scoring.models import ApiClient, AuditEntry, Bank, WebhookDelivery
 
 NAME, PHONE = "Петров Пётр Петрович", "+7 900 123-45-67"
@@ -37,11 +38,11 @@ def assert_masked(text: str):
 @pytest.fixture
 def application(officer, models_ready, answers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        application, _ = services.submit_application(officer=officer, answers=answers,
+        application, _ = submission.submit_application(officer=officer, answers=answers,
                                                      client={"full_name": NAME, "phone": PHONE})
     application.refresh_from_db()
     assert application.status == "done"
-    services.record_outcome(actor=officer, application=application, bank=Bank.objects.get(code="bank_a"),
+    outcomes.record_outcome(actor=officer, application=application, bank=Bank.objects.get(code="bank_a"),
                             result="approved", amount=68000, term=12)
     return application
 
@@ -166,7 +167,7 @@ def test_a_webhook_to_a_submitter_without_personal_data_is_masked(application, d
 
 def test_an_analysts_callback_never_receives_other_peoples_applications(application, analyst, officer):
     ApiClient.objects.create(user=analyst, callback_url="https://analyst.example.ru/hook")
-    assert webhooks.notify_scoring_finished(application_id=application.pk) is None  # the officer has no callback
+    assert webhooks.create_delivery(application_id=application.pk) is None  # the officer has no callback
     assert not WebhookDelivery.objects.filter(api_client__user=analyst).exists()
 
 
@@ -232,7 +233,7 @@ def test_an_analyst_is_kept_out_of_admin_pages_with_personal_data(client, analys
 
 def test_the_webhook_log_shows_the_client_to_administrators(client, administrator, application, officer):
     ApiClient.objects.create(user=officer, callback_url="https://bank.example.ru/hook")
-    delivery = webhooks.notify_scoring_finished(application_id=application.pk)
+    delivery = webhooks.create_delivery(application_id=application.pk)
     client.force_login(administrator)
     page = client.get(reverse("admin:scoring_webhookdelivery_change", args=[delivery.pk])).content.decode()
     assert NAME in page
@@ -241,7 +242,7 @@ def test_the_webhook_log_shows_the_client_to_administrators(client, administrato
 def test_the_audit_log_holds_no_name_or_phone(as_role, token_client, officer, administrator, application, client):
     as_role("officer").get(reverse("scoring:application_detail", args=[application.pk]))
     token_client(officer).get(reverse("api:application-detail", kwargs={"application_id": application.pk}))
-    services.erase_expired_clients(days=0)  # retention: the erasure is logged too
+    retention.erase_expired_clients(days=0)  # retention: the erasure is logged too
     entries = list(AuditEntry.objects.values("object_repr", "before", "after"))
     assert {"view_personal_data", "create", "erase_personal_data"} <= set(
         AuditEntry.objects.values_list("action", flat=True))

@@ -14,7 +14,8 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scoring import phrases, services
+from scoring.services import phrases
+from scoring.services import runtime, submission
 from scoring.engine.advice import BankTerms, recommendation, term_refusals
 from scoring.engine.explanations import reasons_for
 from scoring.engine.phrases import PHRASES, RUSSIAN, render
@@ -48,8 +49,8 @@ def known_application(configured, officer):
     bank_a, bank_b = Bank.objects.get(code="bank_a"), Bank.objects.get(code="bank_b")
     limits = BankTerms(code="bank_b", name=bank_b.name, annual_rate=20.0, min_amount=4000, max_amount=200000,
                        terms=(6, 12, 18, 24), threshold=0.5)
-    refusals = [services._rule_reason(text) for text in term_refusals(limits, 250000, 7)]
-    refusals.append(services._rule_reason("Банк Б: только по будням"))  # written by an administrator
+    refusals = [runtime._rule_reason(text) for text in term_refusals(limits, 250000, 7)]
+    refusals.append(runtime._rule_reason("Банк Б: только по будням"))  # written by an administrator
     advice = recommendation([
         {"bank": "bank_a", "bank_name": bank_a.name, "probability": 0.3, "threshold": 0.5, "refused": False,
          "reasons": reasons},
@@ -165,8 +166,8 @@ def test_an_old_result_without_messages_still_shows_its_text(officer_client, con
 def test_a_scored_application_in_english_has_no_russian_in_its_phrases(officer_client, models_ready, officer,
                                                                        answers):
     answers.pop("position")  # a free-text answer is the client's words, not a phrase
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
     russian = page_text(officer_client, application)
     assert all(r["text"] in russian for s in application.scores.all() for r in s.reasons)
     switch_to_english(officer_client)
@@ -216,7 +217,7 @@ def test_english_costs_one_query_for_the_field_labels_not_one_per_phrase(officer
 
 
 def test_webhook_bodies_are_russian_whoever_triggered_the_scoring(known_application):
-    from scoring.webhooks import result_payload
+    from scoring.api.webhooks import result_payload
 
     with translation.override("en"):
         body = result_payload(known_application, "application.scored", 1)

@@ -1,6 +1,6 @@
 """How many SQL statements the load-bearing paths make (bench/load.py: one submit, one detail and
 one scoring per application). A change that adds a query per application shows here first."""
-from scoring import services
+from scoring.services import runtime, submission
 
 URL = "/api/v1/applications/"
 
@@ -15,18 +15,18 @@ def test_a_submission_reads_the_token_permissions_and_fields_then_inserts(api, m
 
 def test_scoring_reads_three_times_and_writes_in_one_transaction(officer, models_ready, answers,
                                                                  django_assert_max_num_queries):
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.load_models()  # the artifacts, once per process
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.load_models()  # the artifacts, once per process
     # mark scoring; the application (with whether a webhook is due); the active versions with their
     # banks; the fields' labels; then savepoint, done, old scores deleted, five scores in one insert, release.
     with django_assert_max_num_queries(9):
-        assert services.score_application(application_id=application.pk).status == "done"
+        assert runtime.score_application(application_id=application.pk).status == "done"
 
 
 def test_the_result_is_read_in_three_queries_after_authentication(api, officer, models_ready, answers,
                                                                   django_assert_max_num_queries):
-    application, _ = services.submit_application(officer=officer, answers=answers)
-    services.score_application(application_id=application.pk)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
     with django_assert_max_num_queries(5):  # token + user, permissions, application, scores, outcomes
         assert api.get(f"{URL}{application.pk}/").json()["status"] == "done"
     with django_assert_max_num_queries(6):  # and with ?wait=, its status first

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from scoring.models import Feature
-from scoring.questionnaire import validate_answers
+from scoring.services.questionnaire import validate_answers
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -90,10 +90,10 @@ def test_a_real_worker_scores_an_api_submission(worker, api, answers):
 
 
 def test_a_task_delivered_twice_leaves_one_set_of_scores(worker, officer, answers):
-    from scoring import services
+    from scoring.services import submission
     from scoring.tasks import score_application
 
-    application, _ = services.submit_application(officer=officer, answers=answers)  # not enqueued: no commit hook
+    application, _ = submission.submit_application(officer=officer, answers=answers)  # not enqueued: no commit hook
     deliveries = [score_application.delay(str(application.pk)).id for _ in range(2)]
 
     def finished():
@@ -107,7 +107,7 @@ def test_a_task_delivered_twice_leaves_one_set_of_scores(worker, officer, answer
 
 
 def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, api, answers, monkeypatch):
-    from scoring import events
+    from scoring.services import events
 
     # Were the worker's announcement lost, the request would re-read the status only after 30 s
     # and answer "queued" when its 10 s are over: this test sees the announcement itself.
@@ -122,7 +122,7 @@ def test_a_waiting_request_is_answered_when_the_worker_finishes(worker, api, ans
 
 def test_a_waited_submission_is_answered_with_the_result_when_the_worker_finishes(worker, api, answers,
                                                                                    monkeypatch):
-    from scoring import events
+    from scoring.services import events
 
     # As above: were the announcement missed, the answer would come only after the 10 s, unscored.
     monkeypatch.setattr(events, "RECHECK_SECONDS", 30.0)
@@ -138,7 +138,7 @@ def test_a_waited_submission_is_answered_with_the_result_when_the_worker_finishe
 
 
 def test_an_announcement_wakes_only_the_requests_waiting_for_that_application(db):
-    from scoring import events
+    from scoring.services import events
 
     assert events.redis_url(), "the real-worker pass sets CELERY_BROKER_URL or REDIS_URL"
     awaited, other = uuid.uuid4(), uuid.uuid4()

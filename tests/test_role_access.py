@@ -18,7 +18,7 @@ from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 from test_security import _walk
 
-from scoring import services
+from scoring.services import submission
 from scoring.models import (ApiClient, AuditEntry, Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion,
                             ScoringBatch, ScoringBatchItem, TrainingRun, WebhookDelivery)
 
@@ -148,7 +148,7 @@ def test_every_url_has_a_decision():
 def world(officer, analyst, administrator, models_ready, answers, django_capture_on_commit_callbacks):
     """One real object of each kind a URL names: the officer's application, batch, a version, ..."""
     with django_capture_on_commit_callbacks(execute=True):
-        application, _ = services.submit_application(officer=officer, answers=answers,
+        application, _ = submission.submit_application(officer=officer, answers=answers,
                                                      client={"full_name": "Петров Пётр", "phone": "+7 900 1"})
     batch = ScoringBatch.objects.create(officer=officer)
     ScoringBatchItem.objects.create(batch=batch, position=0, application=application)

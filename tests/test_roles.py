@@ -3,13 +3,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from scoring import roles, services
+from scoring.accounts import roles
+from scoring.services import submission
 from scoring.models import Client
 
 
 @pytest.fixture
 def officers_application(officer, answers, models_ready):
-    application, _ = services.submit_application(
+    application, _ = submission.submit_application(
         officer=officer, answers=answers, client={"full_name": "Иванов Пётр Сергеевич", "phone": "+7 912 345-67-89"})
     return application
 

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from scoring.models import AuditEntry
+from scoring.services import submission
 
 # Deliberately public: signing in and out, language choice, health probes, static files.
 PUBLIC = {"login", "logout", "set_language", "health", "health-live", "health-ready",
@@ -238,9 +239,9 @@ def test_the_admin_login_is_locked_out_too(client, administrator, clean_lockout)
 
 @pytest.mark.django_db
 def test_viewing_an_unmasked_client_is_audited(officer_client, officer, models_ready, answers):
-    from scoring import services
+    from scoring.services import submission
 
-    application, _ = services.submit_application(officer=officer, answers=answers,
+    application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
     response = officer_client.get(f"/applications/{application.pk}/")
     assert "Иванов Иван Иванович" in response.content.decode()
@@ -250,9 +251,8 @@ def test_viewing_an_unmasked_client_is_audited(officer_client, officer, models_r
 
 @pytest.mark.django_db
 def test_viewing_a_masked_client_is_not_audited(client, analyst, officer, models_ready, answers):
-    from scoring import services
 
-    application, _ = services.submit_application(officer=officer, answers=answers,
+    application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
     client.force_login(analyst)
     response = client.get(f"/applications/{application.pk}/")

@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 
 from scoring.engine.synthetic import generate_applications
 from scoring.models import Bank, Feature, ImportBatch, ModelVersion
-from scoring.training import MIN_AUC_CI_LOW, quality_gate, train_frame
+from scoring.modelops.activation import MIN_AUC_CI_LOW, quality_gate
+from scoring.modelops.training import train_frame
 
 BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
 
@@ -175,8 +176,8 @@ def test_a_better_model_replaces_the_active_one(configured):
 def test_retraining_on_the_same_history_holds_out_the_same_rows(configured, tmp_path):
     from scoring.engine.config import default_derived_specs
     from scoring.engine.training import ROW_KEY, train_all_banks
-    from scoring.importing import historical_frame
-    from scoring.questionnaire import active_features
+    from scoring.modelops.importing import historical_frame
+    from scoring.services.questionnaire import active_features
 
     path = tmp_path / "history.csv"
     call_command("generate_training_data", rows=1500, seed=9, out=str(path), stdout=io.StringIO())

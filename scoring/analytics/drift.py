@@ -25,7 +25,7 @@ from django.utils.translation import gettext, gettext_noop
 from scoring.engine.features import FeatureSpec
 from scoring.engine.preprocessing import FeatureEncoder, is_missing, normalise_text
 from scoring.engine.synthetic import generate_applications
-from scoring.importing import historical_frame
+from scoring.modelops.importing import historical_frame
 from scoring.models import Application, HistoricalApplication, ModelVersion
 
 from .models import DriftMeasurement

@@ -18,8 +18,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import decision_labels
-from scoring.forms import feature_label
-from scoring.importing import historical_frame
+from scoring.officer.forms import feature_label
+from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, Feature, HistoricalApplication
 
 from . import charts

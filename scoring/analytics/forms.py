@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Bank, Feature
 
-from . import traits
+
+from scoring.services import traits
 from .selectors import Filters
 
 

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Bank, Feature
 
-from . import charts, rollup, selectors, traits
+from . import charts, rollup, selectors
+from scoring.services import traits
 from .models import PSI_ALERT
 from .tables import Column, Table
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from scoring.models import Application, Bank, BankScore, Outcome
 
-from . import selectors, traits
+from . import selectors
+from scoring.services import traits
 from .models import AnalyticsSnapshot, DailyFigure
 
 SCORE_DIMENSIONS = ("all", "category", "store", "employment", "age_band", "gender", "cohort", "calibration")

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Application, Bank, BankScore, ModelVersion, Outcome
 
-from . import traits
+
+from scoring.services import traits
 from .models import DriftMeasurement
 
 # Age bands (years at submission, by calendar year: at most a year off, enough for a band).

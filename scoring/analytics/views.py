@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from scoring import roles
+from scoring.accounts import roles
 from scoring.models import Bank
 
 from . import exploration, fairness, quality, reports, rollup, selectors

@@ -12,13 +12,14 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from scoring import selectors, services
+from scoring import selectors
+from scoring.services import submission
 from scoring.api.errors import Conflict, validation_error_response
 from scoring.api.idempotency import idempotent
 from scoring.api.serializers import LegacyFeaturesSerializer, LegacyTaskSerializer
-from scoring.api.views import ERROR, IDEMPOTENCY_PARAMETER, _require_submitter
+from scoring.api.views.common import ERROR, IDEMPOTENCY_PARAMETER, require_submitter
 from scoring.models import Application
-from scoring.questionnaire import active_features, validate_answers
+from scoring.services.questionnaire import active_features, validate_answers
 
 # old name -> questionnaire key
 FIELDS = {
@@ -76,7 +77,7 @@ def _application(request) -> Application:
 @api_view(["POST"])
 @idempotent
 def upload_features(request):
-    _require_submitter(request.user)
+    require_submitter(request.user)
     raw = request.data
     if not isinstance(raw, dict):
         return validation_error_response({"non_field_errors": ["Ожидается объект с полями анкеты."]})
@@ -87,7 +88,7 @@ def upload_features(request):
     answers, errors = validate_answers({FIELDS[name]: value for name, value in raw.items()}, features)
     if errors:
         return validation_error_response({OLD_NAME.get(key, key): messages for key, messages in errors.items()})
-    application, _created = services.submit_application(officer=request.user, answers=answers)
+    application, _created = submission.submit_application(officer=request.user, answers=answers)
     application.refresh_from_db(fields=["status"])
     return Response({"task_id": str(application.pk), "is_complete": application.is_finished},
                     status=status.HTTP_200_OK)

@@ -2,9 +2,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scoring import phrases
+from scoring.services import phrases
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion, Outcome
-from scoring.questionnaire import validate_answers
+from scoring.services.questionnaire import validate_answers
 
 
 class ClientSerializer(serializers.Serializer):
@@ -21,7 +21,7 @@ class ClientOutSerializer(serializers.Serializer):
     masked = serializers.BooleanField(help_text="true: имя и телефон скрыты по роли пользователя.")
 
     def to_representation(self, instance):
-        from scoring.roles import sees_personal_data
+        from scoring.accounts.roles import sees_personal_data
 
         user = self.context.get("user")
         if user is None and self.context.get("request") is not None:

@@ -1,21 +1,22 @@
 from django.urls import path
 
-from scoring.api import legacy, views
+from scoring.api import legacy
+from scoring.api.views import applications, batches, catalogue, model_versions, outcomes
 
 app_name = "api"
 
 urlpatterns = [
-    path("applications/", views.application_list, name="application-list"),
-    path("applications/batch/", views.batch_create, name="batch-create"),
-    path("applications/batch/<uuid:batch_id>/", views.batch_detail, name="batch-detail"),
-    path("applications/<uuid:application_id>/", views.application_detail, name="application-detail"),
-    path("applications/<uuid:application_id>/alternatives/", views.application_alternative,
+    path("applications/", applications.application_list, name="application-list"),
+    path("applications/batch/", batches.batch_create, name="batch-create"),
+    path("applications/batch/<uuid:batch_id>/", batches.batch_detail, name="batch-detail"),
+    path("applications/<uuid:application_id>/", applications.application_detail, name="application-detail"),
+    path("applications/<uuid:application_id>/alternatives/", applications.application_alternative,
          name="application-alternative"),
-    path("banks/", views.bank_list, name="bank-list"),
-    path("features/", views.feature_list, name="feature-list"),
-    path("outcomes/", views.outcome_list, name="outcome-list"),
-    path("model-versions/", views.model_version_list, name="model-version-list"),
-    path("model-versions/<int:version_id>/", views.model_version_detail, name="model-version-detail"),
+    path("banks/", catalogue.bank_list, name="bank-list"),
+    path("features/", catalogue.feature_list, name="feature-list"),
+    path("outcomes/", outcomes.outcome_list, name="outcome-list"),
+    path("model-versions/", model_versions.model_version_list, name="model-version-list"),
+    path("model-versions/<int:version_id>/", model_versions.model_version_detail, name="model-version-detail"),
 ]
 
 # The original service's endpoints, at the site root as its clients call them (prescoring/urls.py).

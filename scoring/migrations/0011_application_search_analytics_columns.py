@@ -10,7 +10,7 @@ import scoring.models
 from django.conf import settings
 from django.db import DatabaseError, migrations, models, transaction
 
-from scoring import application_columns
+from scoring.services import application_columns
 
 
 def fill_columns(apps, schema_editor):

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scoring.application_columns import columns_for
+from scoring.services.application_columns import columns_for
 from scoring.models import Application, Bank, BankScore, Client, ModelVersion, Outcome
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -28,6 +28,6 @@ def analytics_table(tables, key, charts=None, query="", caption=""):
 @register.filter
 def can_see_analytics(user) -> bool:
     """roles.can_see_analytics for templates (the nav link)."""
-    from scoring import roles
+    from scoring.accounts import roles
 
     return bool(user and user.is_authenticated and roles.can_see_analytics(user))

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring import services
+from scoring.services import retention
 
 
 class Command(BaseCommand):
@@ -17,6 +17,6 @@ class Command(BaseCommand):
         days = settings.PRESCORING["PERSONAL_DATA_RETENTION_DAYS"] if days is None else days
         if days < 1:
             raise CommandError("--days must be at least 1")
-        count = services.erase_expired_clients(days=days, dry_run=dry_run)
+        count = retention.erase_expired_clients(days=days, dry_run=dry_run)
         verb = "would be erased" if dry_run else "erased"
         self.stdout.write(f"{count} clients older than {days} days {verb}")

@@ -1,0 +1,44 @@
+"""What every API view shares: the documented error responses, pagination, query validation, the
+submitter check."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+
+from scoring.accounts import roles
+from scoring.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+
+# The error shape, referenced from every operation's error responses (see scoring/api/schema.py).
+ERROR = OpenApiResponse(response=OpenApiTypes.OBJECT, description="Ошибка: {status, code, detail, errors?}")
+COMMON_ERRORS = {401: ERROR, 403: ERROR, 429: ERROR}
+READ_ERRORS = {**COMMON_ERRORS, 400: ERROR, 404: ERROR}
+WRITE_ERRORS = {**COMMON_ERRORS, 400: ERROR, 404: ERROR, 409: ERROR, 415: ERROR}
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Повтор запроса с тем же ключом и телом вернёт тот же ответ; с другим телом — 409.",
+)
+
+
+class Pages(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def paginated(request, queryset, serializer_class, context=None):
+    paginator = Pages()
+    page = paginator.paginate_queryset(queryset, request)
+    data = serializer_class(page, many=True, context={"request": request, **(context or {})}).data
+    return paginator.get_paginated_response(data)
+
+
+def query_params(serializer_class, request):
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def require_submitter(user):
+    if not roles.can_submit(user):
+        raise PermissionDenied("Отправлять анкеты может только кредитный специалист или администратор.")

@@ -1,0 +1,289 @@
+"""The administrator's pages for model operations: banks (terms, rules, active model), questionnaire
+fields, model versions (activate, roll back, compare, train now), training runs, imported history."""
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django_htmx.http import HttpResponseStopPolling
+
+from scoring.accounts import roles
+from scoring.admin import AuditedAdmin
+from scoring.modelops import activation, importing, versions
+from scoring.modelops.forms import BankAdminForm, CompareForm, FeatureAdminForm, ImportHistoryForm, TrainNowForm
+from scoring.modelops.selectors import active_models_using, describe_versions
+from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
+
+
+@admin.register(Bank)
+class BankAdmin(AuditedAdmin):
+    form = BankAdminForm
+    change_form_template = "admin/scoring/bank/change_form.html"
+    list_display = ("code", "name", "active", "annual_rate", "min_amount", "max_amount", "terms_display",
+                    "approval_threshold", "rule_count", "active_model_display")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "active")}),
+        (_("Условия продукта"), {"fields": ("annual_rate", "min_amount", "max_amount", "terms")}),
+        (_("Решение"), {"fields": ("approval_threshold", "active_model")}),
+        (_("Загрузка истории"), {"fields": ("csv_decision_column",)}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a new bank has no models yet
+            return [(name, {"fields": [f for f in opts["fields"] if f != "active_model"]})
+                    for name, opts in self.fieldsets]
+        return self.fieldsets
+
+    @admin.display(description=_("сроки, мес."))
+    def terms_display(self, obj):
+        return ", ".join(str(t) for t in obj.terms)
+
+    @admin.display(description=_("стоп-правил"))
+    def rule_count(self, obj):
+        return len(obj.rules or [])
+
+    @admin.display(description=_("активная модель"))
+    def active_model_display(self, obj):
+        version = obj.active_model
+        if version is None:
+            return "—"
+        url = reverse("admin:scoring_modelversion_change", args=[version.pk])
+        return format_html('<a href="{}">{}</a>', url, version)
+
+    def save_model(self, request, obj, form, change):
+        chosen = form.cleaned_data.get("active_model")
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if chosen is not None and not chosen.active:
+                activation.activate(version=chosen, actor=request.user)
+                messages.success(request, _("Версия %(id)s стала активной моделью банка.") % {"id": chosen.pk})
+
+
+@admin.register(Feature)
+class FeatureAdmin(AuditedAdmin):
+    form = FeatureAdminForm
+    list_display = ("order", "key", "label", "type", "required", "used_by_model", "active", "csv_column")
+    list_display_links = ("key",)
+    list_editable = ("order",)
+    list_filter = ("type", "active", "used_by_model")
+    search_fields = ("key", "label")
+    fieldsets = (
+        (None, {"fields": ("key", "label", "label_en", "help_text", "type", "order")}),
+        (_("Значения"), {"fields": ("choices", "ordered", "categorical", "min_value", "max_value", "min_age",
+                                    "max_age", "max_length")}),
+        (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
+    )
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for feature in objs:
+            users = active_models_using(feature.key)
+            if users:
+                protected = list(protected) + [
+                    _("«%(label)s» используют активные модели: %(models)s")
+                    % {"label": feature.label, "models": describe_versions(users)}]
+        return deleted, model_count, perms_needed, protected
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("id", "bank", "algorithm", "auc", "auc_interval", "gate", "active", "activated_at", "created_at",
+                    "training_data")
+    list_filter = ("bank", "active", "algorithm")
+    exclude = ("artifact", "encoder")
+    readonly_fields = ("bank", "algorithm", "feature_keys", "artifact_format", "training_data", "metrics", "active",
+                       "activated_at", "created_at")
+    actions = ["activate_selected", "roll_back_selected", "compare_selected"]
+    change_list_template = "admin/scoring/modelversion/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # versions come from training ("train now" or manage.py train)
+
+    @admin.display(description="AUC")
+    def auc(self, obj):
+        value = (obj.metrics or {}).get("auc")
+        return f"{value:.3f}" if value is not None else "—"
+
+    @admin.display(description=_("95 % интервал AUC"))
+    def auc_interval(self, obj):
+        metrics = obj.metrics or {}
+        low, high = metrics.get("auc_ci_low"), metrics.get("auc_ci_high")
+        return f"{low:.3f}–{high:.3f}" if low is not None and high is not None else "—"
+
+    @admin.display(description=_("проверка качества"))
+    def gate(self, obj):
+        return (obj.metrics or {}).get("quality_gate", "—")
+
+    @admin.action(description=_("Сделать активной (через проверку качества)"))
+    def activate_selected(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Выберите одну версию."), messages.ERROR)
+            return
+        try:
+            version = activation.activate(version=queryset.get(), actor=request.user)
+        except activation.ModelVersionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, _("Версия %(id)s стала активной моделью банка «%(bank)s».")
+                          % {"id": version.pk, "bank": version.bank.name}, messages.SUCCESS)
+
+    @admin.action(description=_("Откатить банк выбранной версии к предыдущей модели"))
+    def roll_back_selected(self, request, queryset):
+        for bank in Bank.objects.filter(pk__in=queryset.values("bank")).order_by("code"):
+            try:
+                version = activation.roll_back(bank=bank, actor=request.user)
+            except activation.ModelVersionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(request, _("Банк «%(bank)s»: активна снова версия %(id)s.")
+                              % {"bank": bank.name, "id": version.pk}, messages.SUCCESS)
+
+    @admin.action(description=_("Сравнить две выбранные версии (чемпион и претендент)"))
+    def compare_selected(self, request, queryset):
+        versions = list(queryset.order_by("-active", "created_at"))
+        if len(versions) != 2:
+            self.message_user(request, _("Для сравнения выберите ровно две версии одного банка."), messages.ERROR)
+            return None
+        url = reverse("admin:scoring_modelversion_compare")
+        return redirect(f"{url}?champion={versions[0].pk}&challenger={versions[1].pk}")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("train/", view(self.train_view), name="scoring_modelversion_train"),
+            path("train/<int:run_id>/", view(self.training_run_view), name="scoring_trainingrun_progress"),
+            path("compare/", view(self.compare_view), name="scoring_modelversion_compare"),
+        ] + super().get_urls()
+
+    def _require_manager(self, request):
+        if not roles.can_manage_models(request.user):
+            raise PermissionDenied
+
+    def train_view(self, request):
+        self._require_manager(request)
+        form = TrainNowForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            run = versions.start_training(
+                actor=request.user, source=form.cleaned_data["source"],
+                bank_codes=[b.code for b in form.cleaned_data["banks"]], rows=form.cleaned_data["rows"])
+            return redirect("admin:scoring_trainingrun_progress", run_id=run.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": _("Обучить модели сейчас"), "runs": TrainingRun.objects.all()[:10]}
+        return TemplateResponse(request, "admin/scoring/train.html", context, status=400 if form.errors else 200)
+
+    def training_run_view(self, request, run_id):
+        self._require_manager(request)
+        run = get_object_or_404(TrainingRun, pk=run_id)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "run": run,
+                   "title": _("Обучение №%(id)s") % {"id": run.pk}}
+        if request.htmx:
+            if run.is_finished:
+                return HttpResponseStopPolling(render_to_string("admin/scoring/_training_progress.html", context,
+                                                                request=request))
+            return TemplateResponse(request, "admin/scoring/_training_progress.html", context)
+        return TemplateResponse(request, "admin/scoring/training_run.html", context)
+
+    def compare_view(self, request):
+        self._require_manager(request)
+        form = CompareForm(request.GET or None)
+        comparison = error = None
+        if form.is_bound and form.is_valid():
+            try:
+                comparison = versions.compare(champion=form.cleaned_data["champion"],
+                                                    challenger=form.cleaned_data["challenger"])
+            except activation.ModelVersionError as exc:
+                error = str(exc)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "comparison": comparison, "error": error, "title": _("Чемпион и претендент")}
+        status = 400 if (form.is_bound and form.errors) or error else 200
+        return TemplateResponse(request, "admin/scoring/compare.html", context, status=status)
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "bank_codes", "status", "progress", "started_by", "created_at", "finished_at")
+    list_filter = ("status", "source")
+    readonly_fields = ("source", "bank_codes", "rows", "status", "progress", "message", "outcomes", "started_by",
+                       "created_at", "finished_at")
+
+    def has_add_permission(self, request):
+        return False  # a run is started from the model versions' "train now" page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_empty", "decided_on", "user", "created_at")
+    readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_rejected",
+                       "rows_empty", "decided_on", "created_at")
+    change_list_template = "admin/scoring/importbatch/change_list.html"
+
+    def has_add_permission(self, request):
+        # A batch is made by the upload page or manage.py import_applications, which validate the file.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import_history": roles.can_import_history(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        upload = _importers_only(self.admin_site.admin_view(self.upload_view))
+        return [path("upload/", upload, name="scoring_importbatch_upload")] + super().get_urls()
+
+    def upload_view(self, request):
+        """The command's import from the browser: all or nothing, every refused row listed with its reason."""
+        form = ImportHistoryForm(request.POST or None, request.FILES or None)
+        report = refusal = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = importing.import_decisions(content=upload.read(), file_name=upload.name, user=request.user,
+                                                    decided_on=form.cleaned_data["decided_on"])
+            except importing.ImportRefused as exc:
+                refusal = str(exc)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "report": report, "refusal": refusal, "title": _("Загрузить историю (CSV)"),
+                   "max_upload_bytes": settings.PRESCORING["MAX_UPLOAD_BYTES"]}
+        refused = form.errors or refusal or (report is not None and not report.accepted)
+        return TemplateResponse(request, "admin/scoring/importbatch/upload.html", context,
+                                status=400 if refused else 200)
+
+
+def _importers_only(view):
+    """403 for a signed-in user who may not import history (officers, analysts, staff or not); the
+    admin's own check then sends anonymous visitors to its login page."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and not roles.can_import_history(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+@admin.register(HistoricalApplication)
+class HistoricalApplicationAdmin(admin.ModelAdmin):
+    """Read-only: imported history is evidence for training, so it is replaced by a new import, not edited."""
+
+    list_display = ("id", "batch", "row_number", "external_id", "decisions", "created_at")
+    list_filter = ("batch",)
+    search_fields = ("external_id",)
+    readonly_fields = ("batch", "row_number", "external_id", "answers", "decisions", "p_true", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+

@@ -1,0 +1,217 @@
+"""Training models inside the product and activating only those that earn it.
+
+Two sources of training rows, one path: train_synthetic (the built-in generator) and
+train_imported (the lender's history stored by import_applications) each build a frame and hand
+it to train_frame, which trains one model per bank, stores every model as a ModelVersion and
+activates a bank's new model only when it passes the quality gate:
+
+1. the lower bound of its held-out ROC AUC's 95 % CI is above MIN_AUC_CI_LOW (better than chance), and
+2. on the same held-out rows it is not worse than the bank's active model by more than MAX_AUC_LOSS.
+
+Models that fail stay stored (inactive), with the reason in metrics["quality_gate"].
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from scoring.engine.config import default_derived_specs
+from scoring.engine.prediction import Scorer
+from scoring.engine.preprocessing import FeatureEncoder
+from scoring.engine.synthetic import generate_applications
+from scoring.engine.estimators import load_model
+from scoring.engine.training import (ARTIFACT_FORMAT, HeldOut, TrainedModel, decision_labels, fast_auc,
+                                     train_all_banks, training_problem)
+from scoring.modelops.importing import historical_frame
+from scoring.modelops import activation
+from scoring.modelops.activation import judge
+from scoring.models import Bank, Feature, HistoricalApplication, ModelVersion
+
+log = logging.getLogger(__name__)
+
+# Where train's rows come from: the built-in generator or the history stored by import_applications.
+SOURCES = ("synthetic", "imported")
+
+
+class TrainingRefused(ValueError):
+    """Nothing can be trained (no banks, unknown banks, no imported rows); the message says what to do."""
+
+
+@dataclass
+class TrainingOutcome:
+    """What happened to one bank: version is None when its data could not train a model at all."""
+
+    bank: Bank
+    version: ModelVersion | None
+    activated: bool
+    reason: str
+
+
+def banks_for_training(bank_codes: list[str] | None = None) -> list[Bank]:
+    """The active banks to train, all of them when bank_codes is empty; TrainingRefused names unknown codes."""
+    banks = list(Bank.objects.filter(active=True).order_by("code"))
+    if not banks:
+        raise TrainingRefused("no active banks to train: load the configuration first (manage.py load_config)")
+    if not bank_codes:
+        return banks
+    unknown = sorted(set(bank_codes) - {b.code for b in banks})
+    if unknown:
+        raise TrainingRefused(f"no active bank with code {', '.join(unknown)}; "
+                              f"active banks: {', '.join(b.code for b in banks)}")
+    return [b for b in banks if b.code in bank_codes]
+
+
+def train_synthetic(*, rows: int = 20_000, seed: int = 42, bank_codes: list[str] | None = None,
+                    activate: bool = True, actor=None) -> list[TrainingOutcome]:
+    """Train one model per bank on `rows` applications from the built-in synthetic generator."""
+    banks = banks_for_training(bank_codes)
+    frame = generate_applications(rows, seed=seed, bank_codes=[b.code for b in banks])
+    return train_frame(frame, source=f"synthetic rows={rows} seed={seed}", banks=banks, seed=seed,
+                       activate=activate, actor=actor)
+
+
+def train_imported(*, seed: int = 42, bank_codes: list[str] | None = None,
+                   activate: bool = True, actor=None) -> list[TrainingOutcome]:
+    """Train one model per bank on every historical application stored by import_applications."""
+    banks = banks_for_training(bank_codes)
+    frame = historical_frame([b.code for b in banks])
+    if frame.empty:
+        raise TrainingRefused("no imported applications to train on: import a history of bank decisions "
+                              "first (manage.py import_applications FILE.csv, the CSV format of DATA.md)")
+    batches = list(HistoricalApplication.objects.order_by("batch_id").values_list("batch_id", flat=True).distinct())
+    source = f"imported: {_thousands(len(frame))} rows, batches {_id_ranges(batches)}"
+    return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
+
+
+def train_frame(frame: pd.DataFrame, *, source: str, banks: list[Bank], seed: int = 42,
+                activate: bool = True, actor=None) -> list[TrainingOutcome]:
+    """Train, store and gate one model per bank on frame; the outcomes come in the order of banks.
+
+    frame: one row per application, a column per questionnaire key and `<code>_decision` per bank
+    ('success', 'denied', 'error' or empty), optionally `<code>_p_true`; frame.attrs["as_of"] is the
+    day the applications were made (today when absent). source: a short description of the data,
+    stored as ModelVersion.training_data (up to 300 characters). activate=False stores the models
+    and reports the gate without activating anything.
+    """
+    as_of = frame.attrs.get("as_of") or timezone.localdate()
+    outcomes: dict[str, TrainingOutcome] = {}
+    trainable = []
+    for bank in banks:
+        column = f"{bank.code}_decision"
+        if column in frame:
+            problem = training_problem(decision_labels(frame[column]))
+        else:
+            problem = "no decisions in the data"
+        if problem:
+            outcomes[bank.code] = TrainingOutcome(bank=bank, version=None, activated=False,
+                                                  reason=f"not trained: {problem}")
+        else:
+            trainable.append(bank)
+
+    if trainable:
+        specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
+        derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
+        encoder, trained = train_all_banks(frame, specs, [b.code for b in trainable], derived=derived,
+                                           seed=seed, as_of=as_of,
+                                           algorithms=tuple(settings.PRESCORING["TRAINING_ALGORITHMS"]))
+        for bank in trainable:
+            outcomes[bank.code] = _gate_and_store(bank, trained[bank.code], encoder=encoder, frame=frame,
+                                                  source=source, as_of=as_of, activate=activate,
+                                                  actor=actor)
+    return [outcomes[b.code] for b in banks]
+
+
+def _gate_and_store(bank: Bank, model: TrainedModel, *, encoder: FeatureEncoder, frame: pd.DataFrame,
+                    source: str, as_of: dt.date, activate: bool, actor=None) -> TrainingOutcome:
+    """Compare model with the bank's active one on its held-out rows, store it, activate it if it passes."""
+    champion = ModelVersion.objects.filter(bank=bank, active=True).first()
+    metrics = dict(model.metrics)
+    if champion is not None:
+        metrics.update(_champion_metrics(champion, frame, model.held_out, as_of))
+    passed, evidence, verdict = judge(metrics)
+    activated = False
+    with transaction.atomic():
+        if passed and not activate:
+            verdict = "passes the gate; not activated (activation off)"
+        elif passed:
+            # Lock the bank's active row: the comparison holds only against the model it was made with.
+            current = (ModelVersion.objects.select_for_update().filter(bank=bank, active=True)
+                       .values_list("pk", flat=True).first())
+            activated = current == (champion.pk if champion else None)
+            if not activated:
+                verdict = "the active model changed during training; not activated"
+        reason = f"{evidence} — {verdict}"
+        metrics["quality_gate"] = reason
+        version = ModelVersion.objects.create(
+            bank=bank, algorithm=model.algorithm, encoder=encoder.to_dict(),
+            feature_keys=[s.key for s in encoder.specs], artifact=model.to_bytes(), artifact_format=ARTIFACT_FORMAT, training_data=source[:300], metrics=metrics,
+        )
+        if activated:
+            activation.make_active(version, actor=actor)
+    log.info("trained %s on %s: %s (version %s)", bank.code, source, reason, version.pk)
+    return TrainingOutcome(bank=bank, version=version, activated=activated, reason=reason)
+
+
+def describe_choice(metrics: dict) -> str:
+    """'xgboost (cv AUC 0.842; logreg 0.801, random_forest 0.835, mlp 0.823)': what won the selection."""
+    selection = metrics.get("selection") or []
+    algorithm = metrics.get("algorithm", "xgboost")
+    if not selection:
+        return algorithm
+    scores = {r["algorithm"]: r["cv_auc"] for r in selection}
+    others = ", ".join(f"{name} {auc:.3f}" for name, auc in scores.items() if name != algorithm)
+    return f"{algorithm} (cv AUC {scores.get(algorithm, float('nan')):.3f}{'; ' + others if others else ''})"
+
+
+def _champion_metrics(champion: ModelVersion, frame: pd.DataFrame, held_out: HeldOut, as_of: dt.date) -> dict:
+    """The active model's AUC on the new model's held-out rows, as metrics entries.
+
+    The active model reads the rows with its own stored encoder, exactly as it scores live
+    applications; if it cannot (an encoder or artifact this code no longer reads), the reason is
+    returned instead of an AUC.
+    """
+    entries: dict = {"champion_version": champion.pk}
+    try:
+        encoder = FeatureEncoder.from_dict(champion.encoder)
+        scorer = Scorer({champion.bank.code: (encoder, load_model(champion.artifact))})
+        keys = [spec.key for spec in encoder.specs if spec.key in frame.columns]
+        records = frame.iloc[held_out.rows][keys].to_dict("records")
+        probabilities = scorer.score(records, as_of=as_of, explain=False).probabilities[:, 0]
+    except (ValueError, KeyError, TypeError) as exc:  # XGBoostError is a ValueError
+        log.warning("active model %s could not score the held-out rows: %s", champion.pk, exc)
+        entries["champion_error"] = str(exc)[:300]
+        return entries
+    auc = fast_auc(held_out.labels, probabilities)
+    if math.isnan(auc):  # held-out rows of one kind only: there is nothing to compare
+        entries["champion_error"] = "the held-out rows hold only approvals or only refusals"
+    else:
+        entries["champion_auc_same_rows"] = round(auc, 4)
+    return entries
+
+
+def _thousands(number: int) -> str:
+    """6603 -> '6 603', as the figures are written in DATA.md."""
+    return f"{number:,}".replace(",", " ")
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3,7': batch numbers that fit in training_data however many there are."""
+    parts: list[str] = []
+    start = previous = None
+    for number in ids:
+        if previous is not None and number == previous + 1:
+            previous = number
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = number
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+    return ",".join(parts)

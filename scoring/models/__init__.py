@@ -1,0 +1,12 @@
+"""The domain's records, one module per concern; every model keeps the app label "scoring"
+(and its table), whichever module defines it."""
+from scoring.models.applications import (ERASE_CLIENT, Application, BankScore, Client, Outcome, ScoringBatch,
+                                         ScoringBatchItem)
+from scoring.models.audit import AuditEntry
+from scoring.models.catalogue import Bank, Feature
+from scoring.models.integration import ApiClient, IdempotencyKey, WebhookDelivery, new_webhook_secret
+from scoring.models.modelops import HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
+
+__all__ = ["ERASE_CLIENT", "ApiClient", "Application", "AuditEntry", "Bank", "BankScore", "Client", "Feature",
+           "HistoricalApplication", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome", "ScoringBatch",
+           "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]

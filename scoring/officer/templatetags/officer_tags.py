@@ -1,0 +1,50 @@
+from django import template
+
+from scoring.services import phrases
+
+register = template.Library()
+
+
+@register.filter
+def percent(probability) -> str:
+    """0.734 → '73 %' ('73%' in English)."""
+    try:
+        return phrases.percent(float(probability))
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def rub(amount) -> str:
+    """8884.88 → '8 885 ₽' (no-break spaces as thousands separators; 'RUB 8,885' in English)."""
+    try:
+        return phrases.money(float(amount))
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def phrase(item, words=None) -> str:
+    """A stored reason's or waterfall step's text in the active language; words: phrases.words() of the view."""
+    return phrases.text_of(item, words or None)
+
+
+@register.filter
+def advice_reasons(advice, words=None) -> list[str]:
+    """The recommendation's reasons (do not send) in the active language."""
+    return phrases.recommendation_texts(advice or {}, words or None).get("reasons") or []
+
+
+@register.filter
+def sent_to(scores, recommendation) -> list:
+    """The bank scores whose bank the recommendation sends the application to, in the given order."""
+    codes = set((recommendation or {}).get("banks") or ())
+    return [score for score in scores if score.bank.code in codes]
+
+
+@register.filter
+def waterfall_style(step) -> str:
+    """Inline geometry of one waterfall bar: left edge and width, in per cent of the track."""
+    start, end = float(step["start"]), float(step["end"])
+    left, width = min(start, end) * 100, max(abs(end - start) * 100, 0.5)
+    return f"left:{left:.1f}%;width:{width:.1f}%"

@@ -1,0 +1,169 @@
+"""The questionnaire as the Feature table defines it: reading it and validating answers.
+
+One validator serves the officer's form, the API and import, so a value is accepted or refused
+the same way, with the same Russian message, whichever door it comes through.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scoring.models import Feature
+
+REQUIRED = "Обязательное поле."
+_DATE_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]*)?\s*$")
+_TRUE = {"1", "true", "yes", "да", "on", "1.0"}
+_FALSE = {"0", "false", "no", "нет", "off", "0.0"}
+
+
+def active_features() -> list[Feature]:
+    """The questionnaire's fields in their order (read through the per-process configuration cache)."""
+    from scoring.services import config_cache
+
+    return list(config_cache.cached("active_features", lambda: list(
+        Feature.objects.filter(active=True).order_by("order", "id"))))
+
+
+def _is_blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _parse_number(value) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value))
+    else:
+        text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        number = Decimal(text)
+    if not number.is_finite():
+        raise ValueError
+    return number
+
+
+def parse_date(value) -> dt.date:
+    """ISO dates, also with a time part as the legacy CSV writes them (1988-07-21 00:00:00.0000000)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = _DATE_PREFIX.match(str(value))
+    if not match:
+        raise ValueError
+    return dt.date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _fmt(number: float) -> str:
+    return f"{number:,.0f}".replace(",", " ") if float(number).is_integer() else f"{number:,}".replace(",", " ")
+
+
+def clean_value(feature: Feature, value, today: dt.date):
+    """Return the stored form of one answer, or raise ValueError with a message for the officer."""
+    kind = feature.type
+    if kind in ("number", "integer"):
+        try:
+            number = _parse_number(value)
+        except (ValueError, InvalidOperation, TypeError):
+            raise ValueError(_("Введите число.") if kind == "number" else _("Введите целое число."))
+        if kind == "integer" and number != number.to_integral_value():
+            raise ValueError(_("Введите целое число."))
+        if feature.min_value is not None and number < Decimal(str(feature.min_value)):
+            raise ValueError(_("Значение должно быть не меньше %(v)s.") % {"v": _fmt(feature.min_value)})
+        if feature.max_value is not None and number > Decimal(str(feature.max_value)):
+            raise ValueError(_("Значение должно быть не больше %(v)s.") % {"v": _fmt(feature.max_value)})
+        if number == number.to_integral_value():
+            return int(number)
+        return float(number)
+    if kind == "choice":
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        allowed = [v for v, _label in feature.choice_pairs()]
+        if text not in allowed:
+            raise ValueError(_("Выберите один из вариантов: %(v)s.") % {"v": ", ".join(allowed)})
+        return text
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(_("Укажите «да» или «нет»."))
+    if kind == "date":
+        try:
+            day = parse_date(value)
+        except (ValueError, TypeError):
+            raise ValueError(_("Введите дату в формате ГГГГ-ММ-ДД."))
+        if day > today:
+            raise ValueError(_("Дата не может быть в будущем."))
+        age = _age_on(day, today)
+        if feature.min_age is not None and age < feature.min_age:
+            raise ValueError(_("Возраст клиента должен быть не меньше %(v)s лет.") % {"v": feature.min_age})
+        if feature.max_age is not None and age > feature.max_age:
+            raise ValueError(_("Возраст клиента должен быть не больше %(v)s лет.") % {"v": feature.max_age})
+        return day.isoformat()
+    if kind == "text":
+        text = " ".join(str(value).split())
+        if feature.max_length and len(text) > feature.max_length:
+            raise ValueError(_("Не длиннее %(v)s символов.") % {"v": feature.max_length})
+        return text
+    raise ValueError(_("Неизвестный тип поля."))
+
+
+def validate_answers(raw: dict, features: list[Feature] | None = None, *, today: dt.date | None = None,
+                     allow_unknown: bool = False) -> tuple[dict, dict[str, list[str]]]:
+    """Validate a questionnaire against the active fields.
+
+    Returns (answers, errors): answers holds every active field's stored value (None where an
+    optional field is empty); errors maps a field key to its messages. Either errors is empty or
+    answers must not be stored.
+    """
+    features = active_features() if features is None else features
+    today = today or timezone.localdate()
+    answers: dict = {}
+    errors: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return {}, {"non_field_errors": [_("Ожидается объект с ответами анкеты.")]}
+    known = {f.key for f in features}
+    if not allow_unknown:
+        for key in raw:
+            if key not in known:
+                errors[str(key)] = [_("Неизвестное поле анкеты.")]
+    for feature in features:
+        value = raw.get(feature.key)
+        if _is_blank(value):
+            if feature.required:
+                errors[feature.key] = [_(REQUIRED)]
+            answers[feature.key] = None
+            continue
+        try:
+            answers[feature.key] = clean_value(feature, value, today)
+        except ValueError as exc:
+            errors[feature.key] = [str(exc)]
+    _check_job_start(answers, errors)
+    return answers, errors
+
+
+def _check_job_start(answers: dict, errors: dict) -> None:
+    """A job cannot start before the client's 16th birthday."""
+    birth, start = answers.get("birth_date"), answers.get("job_start_date")
+    if not birth or not start or "job_start_date" in errors:
+        return
+    birth_day, start_day = dt.date.fromisoformat(birth), dt.date.fromisoformat(start)
+    if _age_on(birth_day, start_day) < 16:
+        errors["job_start_date"] = [_("Дата начала работы должна быть не раньше 16-летия клиента.")]

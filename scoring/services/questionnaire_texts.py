@@ -1,0 +1,67 @@
+"""The questionnaire's Russian help texts and choice labels, for the translation catalogue.
+
+They live in configs/features.yaml and the Feature table; the form translates them with gettext at
+render time. makemessages only reads source code, so they are listed here, and
+tests/test_i18n.py fails when features.yaml has a text this list lacks.
+"""
+from django.utils.translation import gettext_noop
+
+QUESTIONNAIRE_TEXTS = [
+    gettext_noop("Обязательное поле."),  # scoring.services.questionnaire.REQUIRED
+    gettext_noop('Клиенту должно быть от 18 до 83 лет.'),
+    gettext_noop('Высшее - специалист'),
+    gettext_noop('Среднее профессиональное'),
+    gettext_noop('Среднее'),
+    gettext_noop('Неоконченное высшее'),
+    gettext_noop('Бакалавр'),
+    gettext_noop('Несколько высших'),
+    gettext_noop('Магистр'),
+    gettext_noop('Неоконченное среднее'),
+    gettext_noop('MBA'),
+    gettext_noop('Ученая степень'),
+    gettext_noop('Работаю по найму полный рабочий день/служу'),
+    gettext_noop('Собственное дело'),
+    gettext_noop('Не работаю'),
+    gettext_noop('Работаю по найму неполный рабочий день'),
+    gettext_noop('Студент'),
+    gettext_noop('Декретный отпуск'),
+    gettext_noop('Пенсионер'),
+    gettext_noop('Можно не заполнять для студентов и неработающих.'),
+    gettext_noop('менее 4 месяцев'),
+    gettext_noop('4 - 6 месяцев'),
+    gettext_noop('6 месяцев - 1 год'),
+    gettext_noop('1 - 2 года'),
+    gettext_noop('2 - 3 года'),
+    gettext_noop('3 - 4 года'),
+    gettext_noop('4 - 5 лет'),
+    gettext_noop('5 - 6 лет'),
+    gettext_noop('6 - 7 лет'),
+    gettext_noop('7 - 8 лет'),
+    gettext_noop('8 - 9 лет'),
+    gettext_noop('9 - 10 лет'),
+    gettext_noop('10 и более лет'),
+    gettext_noop('Доход после налогов, который клиент может подтвердить.'),
+    gettext_noop('Платежи по другим кредитам, аренда, алименты.'),
+    gettext_noop('Мужской'),
+    gettext_noop('Женский'),
+    gettext_noop('Никогда в браке не состоял(а)'),
+    gettext_noop('Женат / замужем'),
+    gettext_noop('Разведён / Разведена'),
+    gettext_noop('Гражданский брак / совместное проживание'),
+    gettext_noop('Вдовец / вдова'),
+    gettext_noop('0, если детей нет.'),
+    gettext_noop('Номер магазина-партнёра из договора, от 1 до 999.'),
+    gettext_noop('От 1 000 до 1 000 000 ₽.'),
+    gettext_noop('Срок кредита в месяцах.'),
+    gettext_noop('Мебель'),
+    gettext_noop('Мобильные устройства'),
+    gettext_noop('Путешествия'),
+    gettext_noop('Медицинские услуги'),
+    gettext_noop('Образование'),
+    gettext_noop('Фитнес'),
+    gettext_noop('Другое'),
+    # The derived features' labels (features.yaml, derived): explanations may name them.
+    gettext_noop('Платёж к доходу'),
+    gettext_noop('Расходы к доходу'),
+    gettext_noop('Свободный доход после платежа'),
+]

@@ -1,0 +1,255 @@
+"""The scoring runtime: the active models loaded once per process, and an application scored for
+every active bank: probabilities, verdicts, reasons, offers, alternatives, the recommendation."""
+import json
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from scoring import selectors
+from scoring.engine.advice import (
+    BankTerms,
+    candidate_grid,
+    offer,
+    recommendation,
+    rule_refusals,
+    suggestions,
+    term_refusals,
+)
+from scoring.engine.estimators import load_model
+from scoring.engine.explanations import reasons_for
+from scoring.engine.prediction import Scorer
+from scoring.engine.preprocessing import FeatureEncoder
+from scoring.engine.rules import facts_for, parse_rules
+from scoring.models import Application, Bank, BankScore, Feature, ModelVersion
+from scoring.services import config_cache, events
+
+log = logging.getLogger(__name__)
+
+
+class ScoringError(Exception):
+    """A problem that retrying will not fix; its message is shown to the officer."""
+
+@dataclass(frozen=True)
+class LoadedModels:
+    key: tuple
+    scorer: Scorer
+    versions: dict  # bank code -> ModelVersion id
+    encoders: dict  # bank code -> FeatureEncoder
+
+
+_models_lock = threading.Lock()
+_loaded: LoadedModels | None = None
+
+
+def forget_loaded_models() -> None:
+    global _loaded
+    with _models_lock:
+        _loaded = None
+
+
+def active_model_versions():
+    return ModelVersion.objects.filter(active=True, bank__active=True).select_related("bank")
+
+
+def load_models() -> LoadedModels:
+    """The active model of every active bank, loaded once per process and reloaded on change."""
+    return load_models_and_banks()[0]
+
+
+def load_models_and_banks() -> tuple[LoadedModels, dict[str, Bank]]:
+    """The loaded models and the banks they score for (bank code -> Bank), read in one query.
+
+    The query that tells whether the active versions changed also brings their banks, as they
+    are now; the artifacts are read only when the versions changed.
+    """
+    global _loaded
+    versions = config_cache.cached("active_model_versions", lambda: list(
+        active_model_versions().defer("encoder", "feature_keys", "artifact", "metrics")))
+    key = tuple(sorted((version.bank.code, version.pk) for version in versions))
+    if not key:
+        raise ScoringError("Нет активных моделей: обучите их командой «manage.py train».")
+    banks = {version.bank.code: version.bank for version in versions}
+    with _models_lock:
+        if _loaded is not None and _loaded.key == key:
+            return _loaded, banks
+        models = {}
+        shared: dict[str, FeatureEncoder] = {}  # banks trained on the same fields share one encoder
+        for version in active_model_versions():
+            encoder_json = json.dumps(version.encoder, sort_keys=True)
+            encoder = shared.setdefault(encoder_json, FeatureEncoder.from_dict(version.encoder))
+            models[version.bank.code] = (encoder, load_model(version.artifact))
+        _loaded = LoadedModels(
+            key=key, scorer=Scorer(models), versions=dict(key),
+            encoders={code: encoder for code, (encoder, _model) in models.items()},
+        )
+        return _loaded, banks
+
+
+def verdict_for(probability: float, threshold: float) -> str:
+    if probability >= threshold:
+        return BankScore.Verdict.LIKELY
+    if probability >= threshold - settings.PRESCORING["UNCERTAIN_MARGIN"]:
+        return BankScore.Verdict.UNCERTAIN
+    return BankScore.Verdict.UNLIKELY
+
+
+def bank_terms(bank: Bank) -> BankTerms:
+    try:
+        rules = tuple(parse_rules(bank.rules))
+    except ValueError as exc:
+        raise ScoringError(f"{bank.name}: ошибка в стоп-правилах ({exc}); исправьте их в настройках банка.")
+    return BankTerms(code=bank.code, name=bank.name, annual_rate=float(bank.annual_rate),
+                     min_amount=float(bank.min_amount), max_amount=float(bank.max_amount),
+                     terms=tuple(int(t) for t in bank.terms), threshold=float(bank.approval_threshold),
+                     rules=rules)
+
+
+def loan_keys(loaded: LoadedModels) -> tuple[str, str]:
+    """Which answers hold the loan amount and term, as the active models' configuration names them."""
+    encoder = next(iter(loaded.encoders.values()), None)
+    return encoder.loan_keys() if encoder is not None else ("loan_amount", "loan_term")
+
+
+def _loan(answers: dict, keys: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[float | None, int | None]:
+    amount, term = answers.get(keys[0]), answers.get(keys[1])
+    return (float(amount) if amount is not None else None), (int(term) if term is not None else None)
+
+
+RULE_LABEL = gettext_noop("Условие банка")
+
+
+def _rule_reason(text: str) -> dict:
+    """A refusal: the product's limit (a phrase with its message) or a rule's reason as written."""
+    return {"feature": "rule", "label": RULE_LABEL, "kind": "rule", "contribution": 0.0,
+            "direction": "down", "effect_pp": None, "text": str(text), "message": getattr(text, "message", None)}
+
+
+def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],
+                         labels: dict, choice_labels: dict) -> tuple[list[dict], dict]:
+    """Everything the officer sees for one application, computed without touching the database.
+
+    Returns (scores, recommendation): per bank its probability (0 when the bank's rules or
+    product refuse), verdict, reasons, offer, suggestions and explanation base value.
+    """
+    codes = [c for c in loaded.scorer.bank_codes if c in banks]
+    terms = {code: bank_terms(banks[code]) for code in codes}
+    batch = loaded.scorer.score([answers], as_of=as_of)
+    amount, term = _loan(answers, loan_keys(loaded))
+    scores, facts = [], {}
+    for column, code in enumerate(batch.bank_codes):
+        if code not in terms:
+            continue
+        bank, encoder = terms[code], loaded.encoders[code]
+        contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][0])))
+        derived = encoder.derived_values(answers, as_of)
+        base_value = float(batch.base_values[code][0])
+        margin = base_value + sum(contributions.values())
+        reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
+                              labels={**labels, **{d.key: d.label for d in encoder.derived}},
+                              choice_labels=choice_labels, margin=margin)
+        facts[code] = facts_for(answers, derived)
+        refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts[code])
+        probability = 0.0 if refusals else float(batch.probabilities[0, column])
+        scores.append({
+            "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
+            "probability": probability,
+            "verdict": BankScore.Verdict.UNLIKELY if refusals else verdict_for(probability, bank.threshold),
+            "reasons": [_rule_reason(text) for text in refusals] + reasons,
+            "base_value": base_value,
+            "offer": offer(bank, amount, term),
+            "suggestions": [],
+        })
+    _add_suggestions(scores, answers, as_of=as_of, loaded=loaded, terms=terms, facts=facts, amount=amount,
+                     term=term)
+    for score in scores:
+        score["monthly_payment"] = score["offer"].get("monthly_payment")
+    return scores, recommendation(scores)
+
+
+def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, term) -> None:
+    """Amount/term alternatives for every bank below its threshold, in one vectorised batch."""
+    below = [s for s in scores if s["refused"] or s["probability"] < s["threshold"]]
+    if not below or amount is None or term is None:
+        return
+    banks = [terms[s["bank"]] for s in below]
+    grid_amounts, grid_terms = candidate_grid(banks, amount, term)
+    amount_key, term_key = loan_keys(loaded)
+    changes = {amount_key: grid_amounts, term_key: grid_terms}
+    try:
+        probabilities = loaded.scorer.variant_probabilities(answers, as_of=as_of, changes=changes)
+    except ValueError:  # a questionnaire whose model does not use amount and term: nothing to vary
+        return
+    columns = [loaded.scorer.bank_codes.index(b.code) for b in banks]
+    # Facts that do not vary are the same for every bank: their encoders share the questionnaire.
+    variant_facts = {**changes, **loaded.encoders[banks[0].code].derived_variants(answers, changes)}
+    found = suggestions(banks, probabilities[:, columns], grid_amounts, grid_terms, amount=amount, term=term,
+                        facts=facts[banks[0].code], variant_facts=variant_facts)
+    for score in below:
+        score["suggestions"] = found.get(score["bank"], [])
+
+
+def score_application(*, application_id) -> Application | None:
+    """Score one application for every active bank and store the results, idempotently.
+
+    Running it again for a scored application changes nothing; of two deliveries scoring it at
+    once, the second to finish waits for the first one's row lock and then stores nothing, so there
+    is always one set of scores.
+    """
+    # Mark it as being scored (one statement, committed at once) unless it is already done.
+    Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+        status=Application.Status.SCORING, updated_at=timezone.now())
+    application = Application.objects.filter(pk=application_id).annotate(
+        callback_configured=selectors.callback_configured()).first()
+    if application is None:
+        log.warning("application %s does not exist; nothing to score", application_id)
+        return None
+    if application.status == Application.Status.DONE:
+        return application
+
+    loaded, banks = load_models_and_banks()
+    features = config_cache.cached("all_features", lambda: list(Feature.objects.all()))
+    scores, advice = evaluate_application(
+        application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
+        labels={f.key: f.label for f in features},
+        choice_labels={f.key: dict(f.choice_pairs()) for f in features if f.type == "choice"},
+    )
+    rank = {code: i for i, code in enumerate(advice["ranking"])}
+    rows = [
+        BankScore(
+            application=application, bank=banks[s["bank"]], model_version_id=loaded.versions[s["bank"]],
+            probability=s["probability"], verdict=s["verdict"], reasons=s["reasons"], offer=s["offer"],
+            suggestions=s["suggestions"], base_value=s["base_value"],
+            # An expression among the values makes Django insert the rows as one multi-row VALUES:
+            # its PostgreSQL default for many rows (UNNEST of arrays) quotes the reasons' JSON as array
+            # literals in Python, which cost twice as much (a profile of the worker showed it).
+            rank=models.Value(rank[s["bank"]]),
+        )
+        for s in scores
+    ]
+    now = timezone.now()
+    with transaction.atomic():
+        # Done here, in the transaction that stores the scores: a second delivery of the task waits
+        # for this row and then finds nothing to update.
+        finished = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+            status=Application.Status.DONE, error="", recommendation=advice, scored_at=now, updated_at=now)
+        if not finished:
+            return Application.objects.filter(pk=application_id).first()
+        # No scores to replace: they are only ever written here, with the status "done" in the same
+        # transaction, and an application that is done is never scored again.
+        BankScore.objects.bulk_create(rows)
+        transaction.on_commit(lambda: events.application_finished(application_id))
+    application.status, application.error, application.recommendation = Application.Status.DONE, "", advice
+    application.scored_at = application.updated_at = now
+    return application
+
+def mark_failed(*, application_id, message: str) -> None:
+    failed = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+        status=Application.Status.FAILED, error=message[:2000], updated_at=timezone.now()
+    )
+    if failed:
+        transaction.on_commit(lambda: events.application_finished(application_id))
