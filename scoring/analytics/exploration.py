@@ -18,7 +18,6 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import decision_labels
-from scoring.officer.forms import feature_label
 from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, Feature, HistoricalApplication
 
@@ -135,7 +134,7 @@ def _profile(frame: pd.DataFrame, banks: list[str], features: list[Feature]) -> 
 
 def _axis_label(feature: Feature) -> str:
     """A numeric field's name on the correlation axes, in the active language: dates count years since them."""
-    label = feature_label(feature)
+    label = feature.display_label()
     return label + " (" + gettext("лет") + ")" if feature.type == "date" else label
 
 
@@ -150,7 +149,7 @@ def exploration_tables(result: dict) -> tuple[dict, dict]:
     features = {f.key: f for f in Feature.objects.all()}
 
     def name(key, stored):
-        return feature_label(features[key]) if key in features else stored
+        return features[key].display_label() if key in features else stored
 
     def value(field, label):
         # Choice labels are in the catalogue, as on the questionnaire; other values are data.

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from fairlearn.metrics import MetricFrame, selection_rate
-from sklearn.metrics import roc_auc_score
 
 from scoring.engine.config import default_derived_specs
 from scoring.engine.synthetic import generate_applications
@@ -26,6 +22,7 @@ from scoring.engine.training import KINDS, decision_labels, train_all_banks
 from scoring.models import Bank, Feature
 
 from . import rollup, selectors
+from .groups import ATTRIBUTES, age_band, gender_labels, group_metrics, live_group_quality, ratio
 from .drift import ReferenceUnavailable, reference_frame
 from .models import AttributeFreeTraining
 from .tables import Column, Table
@@ -35,88 +32,13 @@ log = logging.getLogger(__name__)
 # Below this ratio of the lowest to the highest group approval rate, the four-fifths rule flags it.
 DISPARATE_IMPACT_FLOOR = 0.8
 PROTECTED = ("gender", "birth_date")
-# Fewer labelled rows than this in a group and its AUC is too noisy to show.
-MIN_GROUP_ROWS = 20
 # Training data when the active model's own cannot be rebuilt.
 FALLBACK_SYNTHETIC = {"rows": 20_000, "seed": 42}
-ATTRIBUTES = {"gender": _("Пол"), "age_band": _("Возраст")}
-
-
-def age_band(ages) -> np.ndarray:
-    """Age band labels (selectors.AGE_BANDS) for ages in years; '' where unknown."""
-    ages = np.asarray(ages, dtype=float)
-    out = np.full(len(ages), "", dtype=object)
-    for low, high, label in selectors.AGE_BANDS:
-        inside = ~np.isnan(ages)
-        if low is not None:
-            inside &= ages >= low
-        if high is not None:
-            inside &= ages < high
-        out[inside] = label
-    return out
-
-
-def group_metrics(y, p, groups, threshold: float) -> list[dict]:
-    """Per group: rows, approval rate at the threshold, AUC (None if one class or too few rows).
-
-    y: 1/0 labels, p: probabilities, groups: a label per row ('' rows are left out).
-    """
-    y, p, groups = np.asarray(y, dtype=int), np.asarray(p, dtype=float), np.asarray(groups, dtype=object)
-    keep = groups != ""
-    y, p, groups = y[keep], p[keep], groups[keep]
-    if len(y) == 0:
-        return []
-
-    def auc(y_true, y_score):
-        if len(y_true) < MIN_GROUP_ROWS or len(set(np.asarray(y_true).tolist())) < 2:
-            return math.nan
-        return roc_auc_score(y_true, y_score)
-
-    def rate(y_true, y_pred):
-        return selection_rate(y_true, y_pred >= threshold)
-
-    frame = MetricFrame(metrics={"auc": auc, "approval_rate": rate, "count": lambda t, s: len(t)},
-                        y_true=y, y_pred=p, sensitive_features=pd.Series(groups, name="group"))
-    table = frame.by_group
-    return [{"group": str(group), "n": int(row["count"]), "approval_rate": float(row["approval_rate"]),
-             "auc": None if math.isnan(row["auc"]) else float(row["auc"])} for group, row in table.iterrows()]
-
-
-def ratio(rates: list[float | None]) -> float | None:
-    """Lowest over highest approval rate (1 = equal); None with fewer than two groups."""
-    present = [r for r in rates if r is not None]
-    if len(present) < 2 or max(present) == 0:
-        return None
-    return min(present) / max(present)
-
-
-def _gender_labels() -> dict:
-    feature = Feature.objects.filter(key="gender").first()
-    return dict(feature.choice_pairs()) if feature else {}
-
-
-def live_group_quality(filters: selectors.Filters) -> list[list]:
-    """[bank code, attribute, group, answers, predicted approval rate, AUC] from the scores with a recorded
-    answer (row-level, so stored by the daily refresh rather than summed by day)."""
-    genders = _gender_labels()
-    rows = []
-    for bank in Bank.objects.order_by("code"):
-        labelled = selectors.live_labelled_scores(bank)
-        if not labelled:
-            continue
-        p = [r[0] for r in labelled]
-        y = [r[1] for r in labelled]
-        for attribute, groups in (("gender", [genders.get(str(r[2]), str(r[2])) if r[2] not in (None, "") else ""
-                                               for r in labelled]),
-                                  ("age_band", age_band([r[3] if r[3] is not None else np.nan for r in labelled]))):
-            for entry in group_metrics(y, p, groups, bank.approval_threshold):
-                rows.append([bank.code, attribute, entry["group"], entry["n"], entry["approval_rate"], entry["auc"]])
-    return rows
 
 
 def live_fairness(filters: selectors.Filters) -> dict:
     """Tables: predicted approval rate by group and its ratio per bank; live AUC by group."""
-    genders = _gender_labels()
+    genders = gender_labels()
     banks = {b.code: b for b in Bank.objects.order_by("code")}
     if filters.bank:
         banks = {code: b for code, b in banks.items() if code == filters.bank}
@@ -163,16 +85,6 @@ def training_frame_for(bank: Bank) -> tuple[pd.DataFrame, str]:
             log.info("training data of %s cannot be rebuilt (%s); using the synthetic default", version, exc)
     rows, seed = FALLBACK_SYNTHETIC["rows"], FALLBACK_SYNTHETIC["seed"]
     return generate_applications(rows, seed=seed, bank_codes=[bank.code]), f"synthetic rows={rows} seed={seed}"
-
-
-def request_attribute_free_training(*, bank: Bank) -> AttributeFreeTraining:
-    """Queue a comparison run for bank; the Celery task does the training after the commit."""
-    from .tasks import train_without_protected_attributes
-
-    with transaction.atomic():
-        run = AttributeFreeTraining.objects.create(bank=bank, excluded=list(PROTECTED))
-        transaction.on_commit(lambda: train_without_protected_attributes.delay(run.pk))
-    return run
 
 
 def run_attribute_free_training(*, run_id: int, frame: pd.DataFrame | None = None, source: str = "",
@@ -243,7 +155,7 @@ def _ages(birth_dates, as_of: dt.date) -> np.ndarray:
 
 def attribute_free_tables(runs: list[AttributeFreeTraining]) -> dict:
     """The latest finished run per bank as tables: AUC with and without, and groups' ratios."""
-    genders = _gender_labels()
+    genders = gender_labels()
     summary, groups = [], []
     for run in runs:
         summary.append([run.bank.name, run.auc_with, run.auc_without, run.auc_cost, run.metrics.get("rows"),

@@ -21,6 +21,7 @@ from scoring.models import Application, Bank, BankScore, Outcome
 
 from . import selectors
 from scoring.services import traits
+from .groups import live_group_quality
 from .models import AnalyticsSnapshot, DailyFigure
 
 SCORE_DIMENSIONS = ("all", "category", "store", "employment", "age_band", "gender", "cohort", "calibration")
@@ -126,8 +127,6 @@ def build_rows() -> list[DailyFigure]:
 
 def refresh(*, now: dt.datetime | None = None) -> int:
     """Rebuild every daily figure (and the live group quality) in one transaction; returns the row count."""
-    from .fairness import live_group_quality
-
     now = now or timezone.now()
     rows = build_rows()
     quality = live_group_quality(selectors.Filters())

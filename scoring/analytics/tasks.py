@@ -1,7 +1,14 @@
-"""Celery tasks of analytics: the daily drift measurement and attribute-free training runs."""
+"""Celery tasks of analytics: the daily figures, the daily drift measurement and attribute-free
+training runs."""
 import logging
 
 from celery import shared_task
+from django.db import transaction
+
+from scoring.models import Bank
+
+from . import drift, fairness, rollup
+from .models import AttributeFreeTraining
 
 log = logging.getLogger(__name__)
 
@@ -10,28 +17,32 @@ log = logging.getLogger(__name__)
 LONG = {"time_limit": 3600, "soft_time_limit": 3540}
 
 
-@shared_task(**LONG)
+@shared_task(name="scoring.analytics.tasks.compute_drift", **LONG)
 def compute_drift(last: int | None = None) -> int:
     """Measure PSI of every active model's fields against the latest applications (Celery beat, daily)."""
-    from .drift import DEFAULT_LAST, compute_drift as measure
-
-    run = measure(last=last or DEFAULT_LAST)
+    run = drift.compute_drift(last=last or drift.DEFAULT_LAST)
     for version_id, reason in run.skipped.items():
         log.warning("drift of model %s skipped: %s", version_id, reason)
     return len(run.measurements)
 
 
-@shared_task(acks_late=True, **LONG)
+@shared_task(name="scoring.analytics.tasks.train_without_protected_attributes", acks_late=True, **LONG)
 def train_without_protected_attributes(run_id: int) -> str:
     """Train one bank with and without gender and birth date and store both AUCs."""
-    from .fairness import run_attribute_free_training
-
-    return run_attribute_free_training(run_id=run_id).status
+    return fairness.run_attribute_free_training(run_id=run_id).status
 
 
-@shared_task(**LONG)
+@shared_task(name="scoring.analytics.tasks.refresh_analytics", **LONG)
 def refresh_analytics() -> int:
     """Rebuild the daily figures behind the analytics pages (Celery beat, every few minutes)."""
-    from .rollup import refresh
+    return rollup.refresh()
 
-    return refresh()
+
+def request_attribute_free_training(*, bank: Bank) -> AttributeFreeTraining:
+    """Queue a comparison run for bank; the Celery task does the training after the commit."""
+    with transaction.atomic():
+        run = AttributeFreeTraining.objects.create(bank=bank, excluded=list(fairness.PROTECTED))
+        transaction.on_commit(lambda: train_without_protected_attributes.delay(run.pk))
+    return run
+
+

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from scoring.accounts import roles
 from scoring.models import Bank
 
-from . import exploration, fairness, quality, reports, rollup, selectors
+from . import exploration, fairness, quality, reports, rollup, selectors, tasks
 from .forms import FilterForm
 from .models import PSI_ALERT, AttributeFreeTraining
 from .tables import Column, Table, csv_response
@@ -148,7 +148,7 @@ def latest_runs() -> list[AttributeFreeTraining]:
 @require_POST
 def fairness_train(request):
     bank = get_object_or_404(Bank, code=request.POST.get("bank", ""), active=True)
-    fairness.request_attribute_free_training(bank=bank)
+    tasks.request_attribute_free_training(bank=bank)
     messages.success(request, _("Обучение без пола и даты рождения для «%(bank)s» запущено; результат появится "
                                 "на этой странице.") % {"bank": bank.name})
     return redirect("analytics:fairness")

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.features import FEATURE_TYPES, MAX_CATEGORY_CODE, FeatureSpec, categorical_problem
@@ -101,6 +102,12 @@ class Feature(models.Model):
         ordering = ["order", "id"]
         verbose_name = _("поле анкеты")
         verbose_name_plural = _("поля анкеты")
+
+    def display_label(self) -> str:
+        """The label in the active language: the English one from the row (label_en), the rest from the catalogue."""
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
 
     def __str__(self):
         return self.label

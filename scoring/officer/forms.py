@@ -1,6 +1,6 @@
 """The questionnaire form, built from the Feature table at request time."""
 from django import forms
-from django.utils.translation import get_language, gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from scoring.models import Application, Feature
 from scoring.services.questionnaire import validate_answers
@@ -11,13 +11,6 @@ CLIENT_FIELDS = ("full_name", "phone")
 SENSIBLE_DEFAULTS = {"child_count": 0, "loan_term": "12", "snils": "true"}
 
 
-def feature_label(feature: Feature) -> str:
-    """The English label comes from the Feature row (label_en), the rest from the catalogue."""
-    if feature.label_en and (get_language() or "").startswith("en"):
-        return feature.label_en
-    return feature.label
-
-
 def _form_field(feature: Feature) -> forms.Field:
     field = _input_for(feature)
     field.show_required = feature.required
@@ -26,7 +19,7 @@ def _form_field(feature: Feature) -> forms.Field:
 
 def _input_for(feature: Feature) -> forms.Field:
     """A plain input for each type; the questionnaire validator decides what is valid."""
-    common = {"label": feature_label(feature), "required": False,
+    common = {"label": feature.display_label(), "required": False,
               "help_text": gettext(feature.help_text) if feature.help_text else ""}
     attrs = {"aria-required": "true"} if feature.required else {}
     if feature.type == "choice":

@@ -10,7 +10,7 @@ from scoring.services import audit, phrases
 from scoring.accounts import roles
 from scoring import selectors
 from scoring.services import submission
-from scoring.officer.forms import ApplicationFilterForm, QuestionnaireForm, feature_label
+from scoring.officer.forms import ApplicationFilterForm, QuestionnaireForm
 from scoring.services.questionnaire import active_features
 
 # htmx stops polling an element when the response has this status.
@@ -148,7 +148,7 @@ def _answer_rows(application):
     rows = []
     for key, value in application.answers.items():
         feature = features.get(key)
-        label = feature_label(feature) if feature else key
+        label = feature.display_label() if feature else key
         if feature and feature.type == "choice" and value is not None:
             value = gettext(dict(feature.choice_pairs()).get(value, str(value)))
         elif isinstance(value, bool):

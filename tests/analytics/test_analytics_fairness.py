@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from scoring.analytics import selectors
-from scoring.analytics.fairness import compare_with_and_without, group_metrics, live_fairness, ratio
+from scoring.analytics.fairness import compare_with_and_without, live_fairness
+from scoring.analytics.groups import group_metrics, ratio
 from scoring.analytics.models import AttributeFreeTraining
 from scoring.engine.synthetic import generate_applications
 from scoring.models import Bank, ModelVersion
