@@ -10,6 +10,9 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 
+from scoring.api.errors import handler500 as api_server_error
+from scoring.api.errors import is_api_path
+
 RETRY_AFTER_SECONDS = 5
 
 
@@ -20,12 +23,8 @@ def database_unavailable(exc) -> bool:
 def server_error(request, template_name="500.html"):
     exc = sys.exc_info()[1]
     if not database_unavailable(exc):
-        from scoring.api.errors import handler500 as api_server_error  # JSON under the API, a page elsewhere
-
-        return api_server_error(request)
+        return api_server_error(request)  # JSON under the API, a page elsewhere
     detail = _("База данных временно недоступна; повторите запрос через несколько секунд.")
-    from scoring.api.errors import is_api_path
-
     if is_api_path(request):
         response = JsonResponse({"status": 503, "code": "database_unavailable", "detail": detail, "errors": {}},
                                 status=503)

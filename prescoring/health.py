@@ -10,6 +10,9 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from prescoring.celery import app
+from scoring.services import runtime
+
 
 def _database_ok() -> bool:
     try:
@@ -23,8 +26,6 @@ def _database_ok() -> bool:
 def _broker_state() -> str:
     if not settings.CELERY_BROKER_URL:
         return "eager"  # the embedded default runs tasks in-process: nothing to reach
-    from prescoring.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -34,8 +35,6 @@ def _broker_state() -> str:
 
 
 def _models_state() -> str:
-    from scoring.services import runtime
-
     try:
         runtime.load_models()
     except runtime.ScoringError:

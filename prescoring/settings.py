@@ -305,6 +305,22 @@ PRESCORING_API = {
     "WEBHOOK_RETRY_MAX_SECONDS": int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
 }
 
+# Every Celery task's options, in one place: what they all share is CELERY_TASK_* above (late
+# acknowledgement, requeue when a worker is lost, 100/120 s time limits, no results); what differs
+# is here, by task name. Celery sets these on the task classes when they are bound to the app.
+LONG_TASK_LIMITS = {"time_limit": 3600, "soft_time_limit": 3540}  # whole tables or training runs
+CELERY_TASK_ANNOTATIONS = {
+    # Scoring: a database outage is retried (the task decides which errors are transient).
+    "scoring.tasks.score_application": {"max_retries": 5, "retry_backoff": True, "retry_backoff_max": 60},
+    "scoring.tasks.requeue_stale_applications": {"time_limit": 60, "soft_time_limit": 50},
+    # Webhooks: retried with exponential backoff (scoring/api/webhooks.py backoff_seconds) until 2xx.
+    "scoring.tasks.deliver_webhook": {"max_retries": PRESCORING_API["WEBHOOK_MAX_RETRIES"]},
+    "scoring.tasks.train_models": LONG_TASK_LIMITS,
+    "scoring.analytics.tasks.compute_drift": LONG_TASK_LIMITS,
+    "scoring.analytics.tasks.train_without_protected_attributes": LONG_TASK_LIMITS,
+    "scoring.analytics.tasks.refresh_analytics": LONG_TASK_LIMITS,
+}
+
 # LOG_FORMAT=json (the Docker image) writes one JSON object per line; both formats carry the
 # request id (X-Request-ID) and the Celery task id.
 LOGGING = {

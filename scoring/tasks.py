@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-# acks_late + reject_on_worker_lost: a worker killed mid-scoring leaves the message on the broker,
-# so another worker scores the application; the time limits stop a scoring that hangs.
-@shared_task(name="scoring.tasks.score_application", bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=5, retry_backoff=True, retry_backoff_max=60, soft_time_limit=100, time_limit=120)
+# Options (settings.CELERY_TASK_*, CELERY_TASK_ANNOTATIONS): acknowledged late and requeued when its
+# worker is lost, so a worker killed mid-scoring leaves the message for another; time limits stop a
+# scoring that hangs; a database outage is retried.
+@shared_task(name="scoring.tasks.score_application", bind=True)
 def score_application(self, application_id: str) -> str:
     """Score one application for every active bank (idempotent: safe to deliver twice)."""
     try:
@@ -72,8 +72,7 @@ def enqueue_scoring(application_id) -> bool:
     return True
 
 
-@shared_task(name="scoring.tasks.requeue_stale_applications", ignore_result=True, soft_time_limit=50,
-             time_limit=60)
+@shared_task(name="scoring.tasks.requeue_stale_applications")
 def requeue_stale_applications(older_than_seconds: int | None = None) -> int:
     """Run by Celery beat: send again every application still queued (or stuck scoring) after
     older_than_seconds (PRESCORING["REQUEUE_AFTER_SECONDS"] by default).

@@ -13,11 +13,10 @@ from .models import AttributeFreeTraining
 log = logging.getLogger(__name__)
 
 
-# Longer than the scoring tasks' default limit: these go over whole tables or train models.
-LONG = {"time_limit": 3600, "soft_time_limit": 3540}
+# These go over whole tables or train models: settings.CELERY_TASK_ANNOTATIONS gives them long limits.
 
 
-@shared_task(name="scoring.analytics.tasks.compute_drift", **LONG)
+@shared_task(name="scoring.analytics.tasks.compute_drift")
 def compute_drift(last: int | None = None) -> int:
     """Measure PSI of every active model's fields against the latest applications (Celery beat, daily)."""
     run = drift.compute_drift(last=last or drift.DEFAULT_LAST)
@@ -26,13 +25,13 @@ def compute_drift(last: int | None = None) -> int:
     return len(run.measurements)
 
 
-@shared_task(name="scoring.analytics.tasks.train_without_protected_attributes", acks_late=True, **LONG)
+@shared_task(name="scoring.analytics.tasks.train_without_protected_attributes")
 def train_without_protected_attributes(run_id: int) -> str:
     """Train one bank with and without gender and birth date and store both AUCs."""
     return fairness.run_attribute_free_training(run_id=run_id).status
 
 
-@shared_task(name="scoring.analytics.tasks.refresh_analytics", **LONG)
+@shared_task(name="scoring.analytics.tasks.refresh_analytics")
 def refresh_analytics() -> int:
     """Rebuild the daily figures behind the analytics pages (Celery beat, every few minutes)."""
     return rollup.refresh()

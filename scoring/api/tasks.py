@@ -2,7 +2,6 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import transaction
 
 from scoring.api import webhooks
@@ -24,8 +23,7 @@ def enqueue_delivery(delivery_id: int) -> None:
         log.exception("could not enqueue webhook delivery %s", delivery_id)
 
 
-@shared_task(name="scoring.tasks.deliver_webhook", bind=True, acks_late=True,
-             max_retries=settings.PRESCORING_API["WEBHOOK_MAX_RETRIES"])
+@shared_task(name="scoring.tasks.deliver_webhook", bind=True)  # options: settings.CELERY_TASK_ANNOTATIONS
 def deliver_webhook(self, delivery_id: int) -> str:
     """POST one scoring result to the callback URL; retried with exponential backoff until 2xx."""
     final = self.request.retries >= self.max_retries

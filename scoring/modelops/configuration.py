@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from scoring.modelops.selectors import active_models_using, describe_versions
 from scoring.services import audit
 from scoring.engine.config import load_yaml
 from scoring.models import Bank, Feature
@@ -88,8 +89,6 @@ def load_banks(entries: list[dict]) -> tuple[int, int]:
 
 
 def _refuse_if_used(feature_key: str) -> None:
-    from scoring.modelops.selectors import active_models_using, describe_versions
-
     if not Feature.objects.filter(key=feature_key, active=True).exists():
         return
     users = active_models_using(feature_key)

@@ -19,7 +19,7 @@ from scoring.engine.csvformat import CsvFormatError, read_decisions_csv
 from scoring.engine.training import fast_auc
 from scoring.modelops.importing import DECISIONS, ImportRefused, column_mappings
 from scoring.services.questionnaire import validate_answers
-from scoring.services import ScoringError, load_models
+from scoring.services.runtime import ScoringError, load_models
 
 
 class EvaluationRefused(Exception):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring.models import Feature
+from scoring.services import config_cache
 
 REQUIRED = "Обязательное поле."
 _DATE_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]*)?\s*$")
@@ -23,8 +24,6 @@ _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
 def active_features() -> list[Feature]:
     """The questionnaire's fields in their order (read through the per-process configuration cache)."""
-    from scoring.services import config_cache
-
     return list(config_cache.cached("active_features", lambda: list(
         Feature.objects.filter(active=True).order_by("order", "id"))))
 
