@@ -280,14 +280,14 @@ PRESCORING = {
     "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(os.environ.get("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
     # Where a worker announces a finished application to the API requests waiting for it (?wait=,
-    # scoring/events.py): REDIS_URL, else the broker's Redis; none on the embedded default.
+    # scoring/services/events.py): REDIS_URL, else the broker's Redis; none on the embedded default.
     "EVENTS_REDIS_URL": os.environ.get("REDIS_URL") or (
         CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""),
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
     "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
                                                 "logreg,random_forest,xgboost,mlp").split(",")),
     # Each process keeps the questionnaire's fields and the active models' versions and banks this
-    # long before reading them again (scoring/config_cache.py); 0 reads them for every request.
+    # long before reading them again (scoring/services/config_cache.py); 0 reads them for every request.
     "CONFIG_CACHE_SECONDS": float(os.environ.get("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
 }
 

@@ -45,7 +45,7 @@ def wait_until_finished(user, application_id, *, seconds: float) -> None:
     """Return once the application is done or failed, or after `seconds` (whichever comes first).
 
     Nothing is polled in a loop: the request sleeps until the worker announces the application
-    (scoring/events.py), re-reading the status only if no announcement came within a few seconds.
+    (scoring/services/events.py), re-reading the status only if no announcement came within a few seconds.
     It returns at once for an application the user may not see, and when the process already has
     its maximum of waiting requests (the caller then answers with the status as it is).
     """

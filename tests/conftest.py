@@ -126,7 +126,7 @@ def api(token_client, officer):
 
 @pytest.fixture
 def answers():
-    """A questionnaire in DATA.md's vocabulary, as a client would send it."""
+    """A questionnaire in the default vocabulary (docs/data-format.md), as a client would send it."""
     return {
         "birth_date": "1988-07-21",
         "education": "Высшее - специалист",

@@ -1,4 +1,4 @@
-"""The per-process configuration cache (scoring/config_cache.py): fields and active models are read
+"""The per-process configuration cache (scoring/services/config_cache.py): fields and active models are read
 once per CONFIG_CACHE_SECONDS, and a change made in this process is seen at once."""
 import pytest
 

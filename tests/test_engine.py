@@ -14,7 +14,8 @@ from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder, learn_vocabulary, match_vocabulary, normalise_text
 from scoring.engine.synthetic import generate_applications, labels
 from scoring.engine.estimators import TreeModel, load_model
-from scoring.engine.training import _safe_names, fast_auc
+from scoring.engine.metrics import fast_auc
+from scoring.engine.training import _safe_names
 
 AS_OF = dt.date(2026, 1, 1)
 

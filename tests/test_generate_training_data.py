@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from scoring.engine.synthetic import generate_applications
 from scoring.models import Bank
 
-# DATA.md's header and published shares (percent): the spec the generator is held to.
+# The legacy header and the public data set's published shares (percent), from docs/data-format.md:
+# the spec the generator is held to.
 HEADER = ("SkillFactory_Id;BirthDate;education;employment status;Value;JobStartDate;Position;MonthProfit;"
           "MonthExpense;Gender;Family status;ChildCount;SNILS;BankA_decision;BankB_decision;BankC_decision;"
           "BankD_decision;BankE_decision;Merch_code;Loan_amount;Loan_term;Goods_category").split(";")

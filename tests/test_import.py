@@ -10,7 +10,7 @@ from scoring.engine.training import train_all_banks
 from scoring.modelops.importing import historical_frame, import_decisions_csv
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 
-# DATA.md's header: the spec of the import format.
+# The legacy header (docs/data-format.md, "The history CSV"): the spec of the import format.
 HEADER = ("SkillFactory_Id;BirthDate;education;employment status;Value;JobStartDate;Position;MonthProfit;"
           "MonthExpense;Gender;Family status;ChildCount;SNILS;BankA_decision;BankB_decision;BankC_decision;"
           "BankD_decision;BankE_decision;Merch_code;Loan_amount;Loan_term;Goods_category").split(";")

@@ -9,7 +9,8 @@ from scoring.engine.estimators import KINDS, LinearModel, NeuralModel, TreeModel
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.features import FeatureSpec
-from scoring.engine.training import fast_auc, fit_model, platt_scaling, select_algorithm, train_bank
+from scoring.engine.metrics import fast_auc
+from scoring.engine.training import fit_model, platt_scaling, select_algorithm, train_bank
 
 AS_OF = dt.date(2026, 1, 1)
 

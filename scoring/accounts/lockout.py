@@ -59,7 +59,7 @@ class LockoutModelBackend(ModelBackend):
                 pairs = perms.values_list("content_type__app_label", "codename").distinct().order_by()
                 return frozenset(f"{app_label}.{codename}" for app_label, codename in pairs)
 
-            # Kept by the process as the configuration is (scoring/config_cache.py): a role given or
+            # Kept by the process as the configuration is (scoring/services/config_cache.py): a role given or
             # taken in the admin reaches other processes within seconds, this one at once. Whether
             # the user is active or a superuser comes from the user row read with each request.
             user_obj._perm_cache = set(config_cache.cached(f"perms:{user_obj.pk}:{user_obj.is_superuser}", read))

@@ -10,6 +10,8 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from scoring.engine.formatting import format_number, format_percent
+
 PALETTE = ("#0b5cad", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#57606a", "#0550ae", "#9a6700")
 WIDTH = 640
 
@@ -41,7 +43,7 @@ def bar_chart(items: list[tuple[str, float | None]], *, title: str, maximum: flo
             body.append(f'<text x="{label_width + 4}" y="{y + 13}" font-size="12" fill="#57606a">—</text>')
             continue
         length = max(0.0, value) / top * bar_width
-        text = f"{value * 100:.1f} %" if percent else f"{value:,.0f}".replace(",", " ")
+        text = f"{format_percent(value, 1)} %" if percent else format_number(value, separator=" ")
         body.append(f'<rect x="{label_width}" y="{y}" width="{_num(length)}" height="{row - 6}" fill="{PALETTE[0]}"/>')
         body.append(f'<text x="{_num(label_width + length + 4)}" y="{y + 13}" font-size="12">{text}</text>')
     return _svg(WIDTH, max(len(items), 1) * row + 8, title, body)
@@ -53,7 +55,7 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float]]], *, titl
     inner_w, inner_h = WIDTH - left - right, height - top - bottom
     peak = max([v for _name, values in series for v in values] or [1]) or 1
     body = [f'<line x1="{left}" y1="{top + inner_h}" x2="{WIDTH - right}" y2="{top + inner_h}" stroke="#8c959f"/>',
-            f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11">{peak:,.0f}</text>'.replace(",", " "),
+            f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11">{format_number(peak, separator=" ")}</text>',
             f'<text x="{left - 6}" y="{top + inner_h}" text-anchor="end" font-size="11">0</text>']
     n = len(labels)
 

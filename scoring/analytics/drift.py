@@ -22,7 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from scoring.engine.dates import to_date, years_between
 from scoring.engine.features import FeatureSpec
+from scoring.engine.formatting import format_number
 from scoring.engine.preprocessing import FeatureEncoder, is_missing, normalise_text
 from scoring.engine.synthetic import generate_applications
 from scoring.modelops.importing import historical_frame
@@ -96,9 +98,7 @@ def field_values(spec: FeatureSpec, values: list, days: list[dt.date]) -> np.nda
     if spec.type == "date":
         out = np.full(len(values), np.nan)
         for i, (value, day) in enumerate(zip(values, days)):
-            parsed = _date(value)
-            if parsed is not None:
-                out[i] = (day - parsed).days / 365.25
+            out[i] = years_between(to_date(value), day)
         return out
     if spec.type == "text":
         return np.array([None if is_missing(v) else (normalise_text(v) or None) for v in values], dtype=object)
@@ -113,17 +113,6 @@ def _float(value) -> float:
         return np.nan
 
 
-def _date(value) -> dt.date | None:
-    if is_missing(value):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def psi(reference: np.ndarray, live: np.ndarray) -> float:
     """PSI of two share vectors over the same bins (each summing to 1)."""
     reference = np.maximum(np.asarray(reference, dtype=float), MIN_SHARE)
@@ -136,7 +125,7 @@ def binned_shares(reference: np.ndarray, live: np.ndarray, numeric: bool) -> tup
     if numeric:
         ref_present = reference[~np.isnan(reference)]
         edges = np.unique(np.quantile(ref_present, np.linspace(0, 1, NUMBER_BINS + 1)[1:-1])) if len(ref_present) else []
-        labels = _interval_labels(edges) + [MISSING]
+        labels = interval_labels(edges) + [MISSING]
 
         def shares(values):
             present = ~np.isnan(values)
@@ -156,10 +145,11 @@ def binned_shares(reference: np.ndarray, live: np.ndarray, numeric: bool) -> tup
     return labels, shares(ref_series), shares(live_series)
 
 
-def _interval_labels(edges) -> list[str]:
+def interval_labels(edges) -> list[str]:
+    """Bin names for sorted inner edges: ['< 1 000', '1 000 – 2 500', '≥ 2 500'] (4 significant digits)."""
     if len(edges) == 0:
         return [ALL_VALUES]
-    bounds = [f"{e:,.4g}".replace(",", " ") for e in edges]
+    bounds = [format_number(e, ".4g", separator=" ") for e in edges]
     return [f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in zip(bounds, bounds[1:])] + [f"≥ {bounds[-1]}"]
 
 

@@ -22,7 +22,7 @@ from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, Feature, HistoricalApplication
 
 from . import charts
-from .drift import ALL_VALUES, MISSING, OTHER, field_values, shown_label
+from .drift import MISSING, OTHER, field_values, interval_labels, shown_label
 from .tables import Column, Table
 
 SOURCES = {"imported": _("загруженная история"), "synthetic": _("синтетические данные")}
@@ -54,9 +54,7 @@ def bin_labels(values: np.ndarray, numeric: bool, *, bins: int = NUMBER_BINS, to
     if numeric:
         present = values[~np.isnan(values)]
         edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])) if len(present) else np.array([])
-        bounds = [f"{e:,.4g}".replace(",", " ") for e in edges]
-        names = ([f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in zip(bounds, bounds[1:])] + [f"≥ {bounds[-1]}"]
-                 if len(edges) else [ALL_VALUES])
+        names = interval_labels(edges)
         index = np.searchsorted(edges, np.nan_to_num(values), side="right")
         labels = np.array(names, dtype=object)[index]
         labels[np.isnan(values)] = MISSING

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.config import default_derived_specs
+from scoring.engine.dates import to_date, years_between
+from scoring.engine.formatting import format_percent
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import KINDS, decision_labels, train_all_banks
 from scoring.models import Bank, Feature
@@ -54,7 +56,7 @@ def live_fairness(filters: selectors.Filters) -> dict:
         rows, flags = [], []
         for code, groups in per_bank.items():
             value = ratio([rate for _g, _n, rate in groups])
-            details = "; ".join(f"{g}: {rate * 100:.1f} % ({n})" for g, n, rate in groups)
+            details = "; ".join(f"{g}: {format_percent(rate, 1)} % ({n})" for g, n, rate in groups)
             rows.append([banks[code].name, details, value])
             flags.append(value is not None and value < DISPARATE_IMPACT_FLOOR)
         tables[f"impact_{attribute}"] = Table(
@@ -149,8 +151,7 @@ def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed:
 def _ages(birth_dates, as_of: dt.date) -> np.ndarray:
     if birth_dates is None:
         return np.array([])
-    parsed = pd.to_datetime(pd.Series(birth_dates, dtype=object).astype("string").str.slice(0, 10), errors="coerce")
-    return ((pd.Timestamp(as_of) - parsed).dt.days / 365.25).to_numpy(dtype=float)
+    return np.array([years_between(to_date(value), as_of) for value in birth_dates], dtype=float)
 
 
 def attribute_free_tables(runs: list[AttributeFreeTraining]) -> dict:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 from fairlearn.metrics import MetricFrame, selection_rate
-from sklearn.metrics import roc_auc_score
 
+from scoring.engine.metrics import fast_auc
 from scoring.models import Bank, Feature
 
 from . import selectors
@@ -45,9 +45,7 @@ def group_metrics(y, p, groups, threshold: float) -> list[dict]:
         return []
 
     def auc(y_true, y_score):
-        if len(y_true) < MIN_GROUP_ROWS or len(set(np.asarray(y_true).tolist())) < 2:
-            return math.nan
-        return roc_auc_score(y_true, y_score)
+        return fast_auc(y_true, y_score) if len(y_true) >= MIN_GROUP_ROWS else math.nan
 
     def rate(y_true, y_pred):
         return selection_rate(y_true, y_pred >= threshold)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 
+from scoring.engine.formatting import NARROW_NBSP, format_number, format_percent
+
 # How a column's values are shown: text as is, counts with thin spaces, shares and probabilities as %.
 KINDS = ("text", "count", "share", "number", "ratio")
 
@@ -47,11 +49,11 @@ def format_value(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if kind == "count":
-        return f"{int(value):,}".replace(",", "\u202f")
+        return format_number(int(value), "d", separator=NARROW_NBSP)
     if kind == "share":
-        return f"{float(value) * 100:.1f} %"
+        return f"{format_percent(value, 1)} %"
     if kind == "number":
-        return f"{float(value):,.0f}".replace(",", "\u202f")
+        return format_number(float(value), separator=NARROW_NBSP)
     if kind == "ratio":
         return f"{float(value):.3f}"
     return str(value)

@@ -1,4 +1,4 @@
-"""The historical-decisions CSV (DATA.md): writing it and reading it back, without Django.
+"""The historical-decisions CSV (docs/data-format.md): writing it and reading it back, without Django.
 
 Format: UTF-8, `;`-separated, one header line, one application per line. Booleans are 1/0,
 missing values are empty fields, dates are ISO (`1988-07-21`). Which column holds which
@@ -26,7 +26,8 @@ import pandas as pd
 DEFAULT_ID_COLUMN = "SkillFactory_Id"
 DELIMITER = ";"
 
-# DATA.md's header, in its order: a file written for the default configuration looks like the legacy one.
+# The legacy header (docs/data-format.md), in its order: a file written for the default
+# configuration looks like the legacy one.
 LEGACY_HEADER = (
     "SkillFactory_Id", "BirthDate", "education", "employment status", "Value", "JobStartDate", "Position",
     "MonthProfit", "MonthExpense", "Gender", "Family status", "ChildCount", "SNILS",
@@ -86,8 +87,8 @@ def p_true_column(decision_column: str) -> str:
 
 def header_for(column_for_feature: dict[str, str], column_for_bank: dict[str, str],
                id_column: str = DEFAULT_ID_COLUMN) -> list[str]:
-    """The id column, the feature columns and the decision columns, in DATA.md's order when they are
-    all DATA.md's columns, otherwise in mapping order (features, then banks)."""
+    """The id column, the feature columns and the decision columns, in the legacy order when they are
+    all legacy columns (docs/data-format.md), otherwise in mapping order (features, then banks)."""
     columns = [id_column, *column_for_feature.values(), *column_for_bank.values()]
     if set(columns) <= set(LEGACY_HEADER):
         return sorted(columns, key=LEGACY_HEADER.index)

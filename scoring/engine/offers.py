@@ -4,11 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def format_rub(amount) -> str:
-    """8884.88 -> '8 885 ₽', no-break spaces as thousands separators (roubles, no kopecks)."""
-    return f"{float(amount):,.0f}".replace(",", "\u00a0") + "\u00a0₽"
-
-
 def monthly_payment(amount, annual_rate_percent, term_months):
     """Annuity payment, in the amount's currency, per month.
 

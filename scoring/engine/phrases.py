@@ -9,7 +9,7 @@ lives only here. The templates are Russian, the source language of the translati
 """
 from __future__ import annotations
 
-from .offers import format_rub
+from .formatting import format_money, format_percent
 
 
 def gettext_noop(text: str) -> str:
@@ -78,10 +78,10 @@ class Words:
         return text
 
     def percent(self, share: float) -> str:
-        return f"{float(share) * 100:.0f}"
+        return format_percent(share)
 
     def money(self, amount: float) -> str:
-        return format_rub(amount)
+        return format_money(amount)
 
     def duration(self, years: float) -> str:
         whole = int(years)

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .dates import to_date, years_between
 from .features import MAX_CATEGORY_CODE, FeatureSpec
 from .offers import monthly_payment
 
@@ -54,26 +55,6 @@ def to_number(value) -> float:
         return float(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
     except ValueError:
         return math.nan
-
-
-def to_date(value) -> dt.date | None:
-    """ISO dates, also with the legacy CSV's time part ('1988-07-21 00:00:00.0000000')."""
-    if is_missing(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
-
-
-def years_between(start: dt.date | None, end: dt.date) -> float:
-    if start is None:
-        return math.nan
-    return (end - start).days / 365.25
 
 
 def choice_text(value) -> str | None:

@@ -1,8 +1,8 @@
-"""A synthetic lender's history: questionnaires like DATA.md's and each bank's decisions.
+"""A synthetic lender's history: questionnaires like the public data set's, each bank's decisions.
 
-The public data set has the right format but no signal (DATA.md), so models are trained on this
-generator by default. It reproduces DATA.md's marginals with sane joint structure, and decides for
-every bank by a hidden policy of its own. The true approval probability is kept for every row
+The public data set has the right format but no signal (docs/data-format.md), so models are trained
+on this generator by default. It reproduces the data set's marginals with sane joint structure, and
+decides for every bank by a hidden policy of its own. The true approval probability is kept for every row
 (`<bank>_p_true`), so a trained model can be compared with the best possible one (oracle AUC).
 
 Deterministic: the same (rows, seed, banks, as_of) give the same frame. The world itself (the
@@ -25,7 +25,7 @@ from .offers import monthly_payment
 AS_OF = dt.date(2026, 1, 1)
 DEFAULT_BANKS = ("bank_a", "bank_b", "bank_c", "bank_d", "bank_e")
 
-# --- marginals (DATA.md) ----------------------------------------------------------------------
+# --- marginals (docs/data-format.md) ----------------------------------------------------------
 
 EDUCATION = {
     "Высшее - специалист": 80.2, "Среднее профессиональное": 7.1, "Среднее": 3.5,
@@ -213,8 +213,8 @@ def _sample_bands(weights: np.ndarray, age: np.ndarray, uniform: np.ndarray) -> 
 
 @lru_cache(maxsize=1)
 def _experience_weights() -> np.ndarray:
-    """Sampling weights that give DATA.md's band shares overall once young clients are held to
-    the bands their age allows (a few rounds of raking on a fixed reference sample)."""
+    """Sampling weights that give the published band shares (docs/data-format.md) overall once young
+    clients are held to the bands their age allows (a few rounds of raking on a fixed reference sample)."""
     target = np.array([share for _low, share in EXPERIENCE.values()])
     target = target / target.sum()
     rng = np.random.default_rng(55_555)
@@ -232,7 +232,7 @@ def _experience_bands(age: np.ndarray, uniform: np.ndarray) -> np.ndarray:
 
 
 def _ages(rng, n: int) -> np.ndarray:
-    """Age in years: 18 to 83, median 35 (DATA.md)."""
+    """Age in years: 18 to 83, median 35 (docs/data-format.md)."""
     # 83.0 at the latest: a client is "83" for a year after, so a generated file stays valid to import.
     return np.clip(18 + rng.gamma(2.2, 8.6, size=n), 18.0, 83.0)
 
@@ -269,7 +269,7 @@ def _questionnaires(n: int, rng: np.random.Generator, as_of: dt.date) -> tuple[p
     education = _pick(rng, EDUCATION, n)
     no_job = np.isin(employment, [UNEMPLOYED, STUDENT])
 
-    # Experience: a band the client's age allows (DATA.md's shares overall); empty for most
+    # Experience: a band the client's age allows (the published shares overall); empty for most
     # students and the unemployed.
     bands = list(EXPERIENCE)
     lower = np.array([EXPERIENCE[b][0] for b in bands])

@@ -7,7 +7,6 @@ envelope (estimators.py): loading one cannot execute code (never pickle).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 import warnings
 import zlib
@@ -19,7 +18,7 @@ import xgboost as xgb
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_curve
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -27,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .estimators import KINDS, BankModel, LinearModel, NeuralModel, TreeModel, load_model
 from .features import FeatureSpec
+from .metrics import bootstrap_auc_ci, fast_auc
 from .preprocessing import DerivedSpec, FeatureEncoder
 
 XGB_PARAMS = {
@@ -123,32 +123,6 @@ ARTIFACT_FORMAT = "prescoring-psm1"
 ROW_KEY = "_row_key"
 
 
-def fast_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
-    """ROC AUC by the rank-sum formula (ties averaged), NaN when only one class is present."""
-    y_true = np.asarray(y_true, dtype=bool)
-    positives = int(y_true.sum())
-    negatives = len(y_true) - positives
-    if positives == 0 or negatives == 0:
-        return math.nan
-    ranks = pd.Series(scores).rank(method="average").to_numpy()
-    return float((ranks[y_true].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def bootstrap_auc_ci(y_true, scores, *, rounds: int = 200, seed: int = 0,
-                     level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the ROC AUC (resampling rows), as (low, high)."""
-    rng = np.random.default_rng(seed)
-    y_true, scores = np.asarray(y_true), np.asarray(scores)
-    values = []
-    for _ in range(rounds):
-        idx = rng.integers(0, len(y_true), len(y_true))
-        value = fast_auc(y_true[idx], scores[idx])
-        if not math.isnan(value):
-            values.append(value)
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
-
-
 def calibration_table(y_true: np.ndarray, probabilities: np.ndarray, *, bins: int = CALIBRATION_BINS) -> list[dict]:
     """Predicted against observed approval in equal-width bins of predicted probability.
 
@@ -179,7 +153,7 @@ def evaluate(y_true: np.ndarray, probabilities: np.ndarray, *, seed: int = 0) ->
     precision, approval as the positive class), Brier score, log loss, sizes and a calibration table."""
     y_true = np.asarray(y_true, dtype=float)
     probabilities = np.clip(np.asarray(probabilities, dtype=float), 1e-6, 1 - 1e-6)
-    auc = roc_auc_score(y_true, probabilities)
+    auc = fast_auc(y_true, probabilities)
     low, high = bootstrap_auc_ci(y_true, probabilities, seed=seed)
     return {
         "auc": round(float(auc), 4),
@@ -313,7 +287,7 @@ def train_bank(X: np.ndarray, y: np.ndarray, columns: list[str], *, seed: int = 
     if isinstance(model, TreeModel):
         metrics["rounds"] = int(model.booster.num_boosted_rounds())
     if p_true is not None:
-        metrics["oracle_auc"] = round(float(roc_auc_score(y[test], p_true[test])), 4)
+        metrics["oracle_auc"] = round(fast_auc(y[test], p_true[test]), 4)
     held_out = HeldOut(rows=positions[test], labels=y[test], probabilities=probabilities)
     return TrainedModel(model=model, metrics=metrics, held_out=held_out)
 

@@ -20,7 +20,7 @@ from scoring.services import audit
 from scoring.engine.config import load_yaml
 from scoring.models import Bank, Feature
 
-# The import mapping when configs/import.yaml is absent: DATA.md's file.
+# The import mapping when configs/import.yaml is absent: the legacy file's (docs/data-format.md).
 DEFAULT_IMPORT = {
     "id_column": "SkillFactory_Id",
     "decision_values": {"success": ["success"], "denied": ["denied"], "error": ["error"]},
@@ -119,7 +119,8 @@ def validate_import_mapping(data: dict) -> dict:
 
 
 def import_mapping(config_dir: Path | None = None) -> dict:
-    """configs/import.yaml (or DATA.md's defaults): {"id_column": ..., "decision_values": {meaning: [values]}}."""
+    """configs/import.yaml (or the legacy file's defaults, docs/data-format.md):
+    {"id_column": ..., "decision_values": {meaning: [values]}}."""
     path = Path(config_dir or settings.PRESCORING["CONFIG_DIR"]) / "import.yaml"
     return validate_import_mapping(load_yaml(path) if path.exists() else {})
 

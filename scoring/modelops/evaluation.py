@@ -1,6 +1,6 @@
 """Measuring the active models on a labelled file: how well would they have predicted these decisions?
 
-The file is a historical-decisions CSV (DATA.md's format) read through the same configuration
+The file is a historical-decisions CSV (docs/data-format.md) read through the same configuration
 mapping as import (Feature.csv_column, Bank.csv_decision_column). Each row's answers go through
 the questionnaire validator; rows it refuses are skipped and counted, not guessed at. The rest
 are scored by the active model of every bank, exactly as live applications are, and compared with
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.engine.csvformat import CsvFormatError, read_decisions_csv
-from scoring.engine.training import fast_auc
+from scoring.engine.metrics import fast_auc
 from scoring.modelops.importing import DECISIONS, ImportRefused, column_mappings
 from scoring.services.questionnaire import validate_answers
 from scoring.services.runtime import ScoringError, load_models

@@ -294,7 +294,7 @@ class CompareForm(forms.Form):
 
 
 class ImportHistoryForm(forms.Form):
-    """A lender's historical-decisions CSV (DATA.md's format), as manage.py import_applications takes it."""
+    """A lender's historical-decisions CSV (docs/data-format.md), as manage.py import_applications takes it."""
 
     file = forms.FileField(label=_("файл CSV"), allow_empty_file=True,  # validate_csv_upload says "empty"
                            help_text=_("UTF-8, разделитель «;», одна строка заголовка; колонки — как в настройках "

@@ -1,4 +1,4 @@
-"""Importing a lender's history of bank decisions (DATA.md's CSV) and reading it back for training.
+"""Importing a lender's history of bank decisions (the CSV of docs/data-format.md) and reading it back for training.
 
 A file is imported all or nothing: if any non-empty row is refused, nothing is stored and the
 report lists every refused row with its reasons, so the lender fixes the file and sends it again.
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from scoring.services import audit
 from scoring.modelops.configuration import import_mapping
 from scoring.engine.csvformat import CsvFormatError, DecisionRow, p_true_column, read_decisions_csv
+from scoring.engine.dates import to_date
 from scoring.engine.training import ROW_KEY
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
 from scoring.services.questionnaire import active_features, validate_answers
@@ -272,7 +273,5 @@ def _as_of_today(value, days: int):
     """An ISO date moved `days` forward (None and unreadable values unchanged)."""
     if not value or not days:
         return value
-    try:
-        return (dt.date.fromisoformat(str(value)[:10]) + dt.timedelta(days=days)).isoformat()
-    except ValueError:
-        return value
+    day = to_date(value)
+    return value if day is None else (day + dt.timedelta(days=days)).isoformat()

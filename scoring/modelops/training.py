@@ -27,8 +27,10 @@ from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.estimators import load_model
-from scoring.engine.training import (ARTIFACT_FORMAT, HeldOut, TrainedModel, decision_labels, fast_auc,
-                                     train_all_banks, training_problem)
+from scoring.engine.formatting import format_number
+from scoring.engine.metrics import fast_auc
+from scoring.engine.training import (ARTIFACT_FORMAT, HeldOut, TrainedModel, decision_labels, train_all_banks,
+                                     training_problem)
 from scoring.modelops.importing import historical_frame
 from scoring.modelops import activation
 from scoring.modelops.activation import judge
@@ -84,9 +86,9 @@ def train_imported(*, seed: int = 42, bank_codes: list[str] | None = None,
     frame = historical_frame([b.code for b in banks])
     if frame.empty:
         raise TrainingRefused("no imported applications to train on: import a history of bank decisions "
-                              "first (manage.py import_applications FILE.csv, the CSV format of DATA.md)")
+                              "first (manage.py import_applications FILE.csv, see docs/data-format.md)")
     batches = list(HistoricalApplication.objects.order_by("batch_id").values_list("batch_id", flat=True).distinct())
-    source = f"imported: {_thousands(len(frame))} rows, batches {_id_ranges(batches)}"
+    source = f"imported: {format_number(len(frame), 'd', separator=' ')} rows, batches {_id_ranges(batches)}"
     return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
 
 
@@ -194,11 +196,6 @@ def _champion_metrics(champion: ModelVersion, frame: pd.DataFrame, held_out: Hel
     else:
         entries["champion_auc_same_rows"] = round(auc, 4)
     return entries
-
-
-def _thousands(number: int) -> str:
-    """6603 -> '6 603', as the figures are written in DATA.md."""
-    return f"{number:,}".replace(",", " ")
 
 
 def _id_ranges(ids: list[int]) -> str:

@@ -21,6 +21,7 @@ from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.estimators import load_model
+from scoring.engine.metrics import fast_auc
 from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
 from scoring.modelops.activation import ModelVersionError
@@ -57,22 +58,6 @@ class Comparison:
     challenger: VersionFigures
     agreement: float  # share of rows on which both give the same verdict at the threshold
     mean_abs_difference: float  # mean |p_challenger - p_champion|
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    """ROC AUC by ranks (ties averaged); None when the rows hold one kind of answer only."""
-    positives = int(labels.sum())
-    negatives = len(labels) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = scores.argsort(kind="mergesort")
-    ranks = np.empty(len(scores), dtype=float)
-    sorted_scores = scores[order]
-    # Average ranks over ties so that a constant model scores exactly 0.5.
-    _unique, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    average = first + (counts + 1) / 2.0
-    ranks[order] = np.repeat(average, counts)
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def _probabilities(version: ModelVersion, records: list[dict], as_of: dt.date) -> np.ndarray:
@@ -133,8 +118,9 @@ def compare(*, champion: ModelVersion, challenger: ModelVersion, frame=None, dat
             raise ModelVersionError(_("Версия %(id)s не может оценить эти строки: %(e)s") % {"id": version.pk, "e": exc})
         probabilities[role] = p
         y = labels[known]
+        auc = fast_auc(y, p[known])  # NaN when the rows hold one kind of answer only (or none)
         figures[role] = VersionFigures(
-            version=version, auc=_auc(y, p[known]) if known.any() else None,
+            version=version, auc=None if math.isnan(auc) else auc,
             brier=float(np.mean((p[known] - y) ** 2)) if known.any() else math.nan,
             approval_rate=float(np.mean(p >= threshold)),
         )

@@ -83,7 +83,7 @@ class Application(models.Model):
     scored_at = models.DateTimeField(_("оценена"), null=True, blank=True)
     recommendation = models.JSONField(_("рекомендация"), default=dict, blank=True,
                                       help_text=_("Куда отправить заявку или почему не отправлять."))
-    # Copies for indexed search and analytics (scoring/application_columns.py fills and refreshes them).
+    # Copies for indexed search and analytics (scoring/services/application_columns.py fills and refreshes them).
     search_name = models.CharField(_("ФИО для поиска"), max_length=200, blank=True, default="", editable=False)
     phone_digits = models.CharField(_("цифры телефона"), max_length=32, blank=True, default="", editable=False)
     store = models.IntegerField(_("магазин"), null=True, blank=True, editable=False)

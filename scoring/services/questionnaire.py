@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from scoring.engine.dates import parse_date
+from scoring.engine.formatting import format_number
 from scoring.models import Feature
 from scoring.services import config_cache
 
 REQUIRED = "Обязательное поле."
-_DATE_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]*)?\s*$")
 _TRUE = {"1", "true", "yes", "да", "on", "1.0"}
 _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
@@ -49,24 +49,13 @@ def _parse_number(value) -> Decimal:
     return number
 
 
-def parse_date(value) -> dt.date:
-    """ISO dates, also with a time part as the legacy CSV writes them (1988-07-21 00:00:00.0000000)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    match = _DATE_PREFIX.match(str(value))
-    if not match:
-        raise ValueError
-    return dt.date(int(match[1]), int(match[2]), int(match[3]))
-
-
 def _age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _fmt(number: float) -> str:
-    return f"{number:,.0f}".replace(",", " ") if float(number).is_integer() else f"{number:,}".replace(",", " ")
+    """A field's bound in a message, the same in every language: 1000000 -> '1 000 000', 0.5 -> '0.5'."""
+    return format_number(number, ".0f" if float(number).is_integer() else "", separator=" ")
 
 
 def clean_value(feature: Feature, value, today: dt.date):
@@ -163,6 +152,6 @@ def _check_job_start(answers: dict, errors: dict) -> None:
     birth, start = answers.get("birth_date"), answers.get("job_start_date")
     if not birth or not start or "job_start_date" in errors:
         return
-    birth_day, start_day = dt.date.fromisoformat(birth), dt.date.fromisoformat(start)
+    birth_day, start_day = parse_date(birth), parse_date(start)
     if _age_on(birth_day, start_day) < 16:
         errors["job_start_date"] = [_("Дата начала работы должна быть не раньше 16-летия клиента.")]

@@ -20,7 +20,7 @@ def iso_date(text: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = ("Score a labelled historical-decisions CSV (DATA.md's format) with the active models and print "
+    help = ("Score a labelled historical-decisions CSV (docs/data-format.md) with the active models and print "
             "per bank the ROC AUC, Brier score and number of answered rows (and the oracle AUC when the "
             "file carries <bank>_p_true columns). Rows whose answers fail validation are skipped and counted.")
 

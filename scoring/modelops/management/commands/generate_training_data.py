@@ -10,7 +10,7 @@ from scoring.models import Bank, Feature
 
 class Command(BaseCommand):
     help = ("Write synthetic applications with every active bank's decisions as a historical-decisions "
-            "CSV (DATA.md's format, plus <bank>_p_true columns), ready for import_applications.")
+            "CSV (docs/data-format.md, plus <bank>_p_true columns), ready for import_applications.")
 
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=20_000)

@@ -7,7 +7,7 @@ from scoring.modelops.importing import ImportRefused, import_decisions_csv
 
 
 class Command(BaseCommand):
-    help = ("Import a lender's historical bank decisions (DATA.md's CSV). All or nothing: if any row is "
+    help = ("Import a lender's historical bank decisions (docs/data-format.md). All or nothing: if any row is "
             "refused, nothing is stored and every refused row is listed with its reasons.")
 
     def add_arguments(self, parser):
