@@ -9,7 +9,8 @@ RUN python -m venv /venv && /venv/bin/pip install -r requirements/base.txt
 # Runtime stage: the virtualenv and the code, run as an unprivileged user.
 FROM python:3.11-slim
 ENV PATH="/venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=prescoring.settings STATIC_ROOT=/app/staticfiles STATIC_MANIFEST=1
+    DJANGO_SETTINGS_MODULE=prescoring.settings PRESCORING_STATIC_ROOT=/app/staticfiles \
+    PRESCORING_STATIC_MANIFEST=1
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 app
@@ -26,9 +27,9 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health/ || exit 1
-# gthread: some threads hold the API's ?wait= long polls (at most API_WAIT_MAX_REQUESTS = 16 per
+# gthread: some threads hold the API's ?wait= long polls (at most PRESCORING_API_WAIT_MAX_REQUESTS = 16 per
 # process) while the others serve; 2 × 24 threads stay well within PostgreSQL's max_connections
 # (one connection per thread, plus the Celery workers).
-ENV API_WAIT_MAX_REQUESTS=16
+ENV PRESCORING_API_WAIT_MAX_REQUESTS=16
 CMD ["gunicorn", "prescoring.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
      "--worker-class", "gthread", "--threads", "24", "--access-logfile", "-"]

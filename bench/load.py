@@ -48,14 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.faultproc import Logged, free_port, port_open, wait_for  # noqa: E402
+from tests.helpers import EXAMPLE_ANSWERS as ANSWERS  # noqa: E402
 
-ANSWERS = {
-    "birth_date": "1988-07-21", "education": "Высшее - специалист",
-    "employment_status": "Работаю по найму полный рабочий день/служу", "work_experience": "10 и более лет",
-    "job_start_date": "2015-03-01", "position": "Менеджер", "month_profit": 145000, "month_expense": 22500,
-    "gender": "0", "family_status": "Женат / замужем", "child_count": 1, "snils": True, "merch_code": 12,
-    "loan_amount": 68000, "loan_term": "12", "goods_category": "Mobile_devices",
-}
 FINISHED = ("done", "failed")
 RESULT_TIMEOUT = 300  # seconds from the submission; an application not finished by then counts as an error
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -125,7 +119,7 @@ def tree_cpu_seconds(roots: list[int]) -> float:
 class PostgresCpu(threading.Thread):
     """CPU time of the PostgreSQL backends serving the bench's database (their /proc is readable as
     root). Sampled every half second, so that a backend that exits (a connection recycled after
-    DATABASE_CONN_MAX_AGE) still counts up to its last sample."""
+    PRESCORING_DATABASE_CONN_MAX_AGE) still counts up to its last sample."""
 
     def __init__(self, database_url: str):
         super().__init__(daemon=True)
@@ -351,12 +345,12 @@ def main() -> None:
     recreate_database(args.database_url)
     flush_broker(args.broker_url)
     env = {**os.environ, "DATABASE_URL": args.database_url, "CELERY_BROKER_URL": args.broker_url,
-           "REDIS_URL": args.broker_url, "DEMO_PASSWORD": uuid.uuid4().hex, "LOG_LEVEL": "WARNING",
-           "DATABASE_CONN_MAX_AGE": "60",
+           "REDIS_URL": args.broker_url, "PRESCORING_DEMO_PASSWORD": uuid.uuid4().hex,
+           "PRESCORING_LOG_LEVEL": "WARNING", "PRESCORING_DATABASE_CONN_MAX_AGE": "60",
            # Two single-process workers on two cores: OpenMP threads inside each would only contend.
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
            # Every client may hold a waiting request, whichever web process its connection reached.
-           "API_WAIT_MAX_REQUESTS": str(threads)}
+           "PRESCORING_API_WAIT_MAX_REQUESTS": str(threads)}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "bootstrap", "--rows", str(args.rows)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)

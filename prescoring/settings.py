@@ -4,6 +4,7 @@ Everything that differs between a laptop and production comes from the environme
 With nothing set, the service runs on the embedded default: SQLite and Celery in eager mode.
 """
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -11,29 +12,86 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Environment variables (docs/deploy.md, "Environment variables", lists each with its default).
+# Everything the project defines is named PRESCORING_*; only the three connection URLs keep the
+# names that tools and platforms expect. Every variable is read by env() below, and only there.
+ENVIRONMENT_STANDARD_NAMES = frozenset({"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"})
+# The names before the PRESCORING_ prefix, old -> new. An old name still set is honoured when the
+# new one is not, and the process warns once: "OLD is deprecated, use NEW".
+ENVIRONMENT_RENAMED = {
+    "DJANGO_DEBUG": "PRESCORING_DEBUG",
+    "DJANGO_SECRET_KEY": "PRESCORING_SECRET_KEY",
+    "DJANGO_REQUIRE_SECRET_KEY": "PRESCORING_REQUIRE_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS": "PRESCORING_ALLOWED_HOSTS",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "PRESCORING_CSRF_TRUSTED_ORIGINS",
+    "DJANGO_SESSION_SECONDS": "PRESCORING_SESSION_SECONDS",
+    "DJANGO_SECURE": "PRESCORING_SECURE",
+    "DJANGO_SSL_REDIRECT": "PRESCORING_SSL_REDIRECT",
+    "DJANGO_HSTS_SECONDS": "PRESCORING_HSTS_SECONDS",
+    "DJANGO_HSTS_PRELOAD": "PRESCORING_HSTS_PRELOAD",
+    "DATABASE_CONN_MAX_AGE": "PRESCORING_DATABASE_CONN_MAX_AGE",
+    "TIME_ZONE": "PRESCORING_TIME_ZONE",
+    "STATIC_MANIFEST": "PRESCORING_STATIC_MANIFEST",
+    "STATIC_ROOT": "PRESCORING_STATIC_ROOT",
+    "LOGIN_LOCKOUT_FAILURES": "PRESCORING_LOGIN_LOCKOUT_FAILURES",
+    "LOGIN_LOCKOUT_SECONDS": "PRESCORING_LOGIN_LOCKOUT_SECONDS",
+    "CELERY_VISIBILITY_TIMEOUT": "PRESCORING_CELERY_VISIBILITY_TIMEOUT",
+    "CELERY_UNACKED_MUTEX_EXPIRE": "PRESCORING_CELERY_UNACKED_MUTEX_EXPIRE",
+    "ANALYTICS_REFRESH_SECONDS": "PRESCORING_ANALYTICS_REFRESH_SECONDS",
+    "DRIFT_EVERY_SECONDS": "PRESCORING_DRIFT_EVERY_SECONDS",
+    "API_THROTTLE_RATE": "PRESCORING_API_THROTTLE_RATE",
+    "API_BATCH_LIMIT": "PRESCORING_API_BATCH_LIMIT",
+    "API_WAIT_MAX_REQUESTS": "PRESCORING_API_WAIT_MAX_REQUESTS",
+    "WEBHOOK_TIMEOUT_SECONDS": "PRESCORING_WEBHOOK_TIMEOUT_SECONDS",
+    "WEBHOOK_MAX_RETRIES": "PRESCORING_WEBHOOK_MAX_RETRIES",
+    "WEBHOOK_RETRY_BASE_SECONDS": "PRESCORING_WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_RETRY_MAX_SECONDS": "PRESCORING_WEBHOOK_RETRY_MAX_SECONDS",
+    "LOG_FORMAT": "PRESCORING_LOG_FORMAT",
+    "LOG_LEVEL": "PRESCORING_LOG_LEVEL",
+    "DEMO_PASSWORD": "PRESCORING_DEMO_PASSWORD",
+}
+_old_environment_name = {new: old for old, new in ENVIRONMENT_RENAMED.items()}
+_warned_old_names: set[str] = set()
+
+
+def env(name: str, default: str | None = "") -> str | None:
+    """Environment variable `name`, else its old name's (with a warning), else `default`."""
+    if not name.startswith("PRESCORING_") and name not in ENVIRONMENT_STANDARD_NAMES:
+        raise ImproperlyConfigured(f"{name}: the project's environment variables are named PRESCORING_*")
+    value = os.environ.get(name)
+    old = _old_environment_name.get(name)
+    if old is not None and old in os.environ:
+        if old not in _warned_old_names:
+            _warned_old_names.add(old)
+            ignored = "" if value is None else f" ({old} is ignored: {name} is set)"
+            warnings.warn(f"{old} is deprecated, use {name}{ignored}", FutureWarning, stacklevel=2)
+        if value is None:
+            value = os.environ[old]
+    return default if value is None else value
+
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    value = env(name, None)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
+DEBUG = env_bool("PRESCORING_DEBUG", False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env("PRESCORING_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    # Local use only: a key that is obviously not a secret. Production sets DJANGO_SECRET_KEY.
-    SECRET_KEY = "insecure-local-development-key-set-DJANGO_SECRET_KEY-in-production"
+    if not DEBUG and env_bool("PRESCORING_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("PRESCORING_SECRET_KEY must be set in production")
+    # Local use only: a key that is obviously not a secret. Production sets PRESCORING_SECRET_KEY.
+    SECRET_KEY = "insecure-local-development-key-set-PRESCORING_SECRET_KEY-in-production"
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env_list("PRESCORING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("PRESCORING_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -91,11 +149,11 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "prescoring.wsgi.application"
 
-# Database: DATABASE_URL (postgres://user@host:5432/name) in production and CI, SQLite otherwise.
+# Database: DATABASE_URL (postgres://user@host:5432/name) in production and CI, SQLite when unset or empty.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(env("PRESCORING_DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
@@ -121,7 +179,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
+TIME_ZONE = env("PRESCORING_TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
@@ -129,8 +187,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production (the Docker image) collects static files into STATIC_ROOT and serves the hashed,
 # compressed copies; the embedded default serves them straight from the apps and static/.
-STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
-STATIC_ROOT = os.environ.get("STATIC_ROOT") or (None if not STATIC_MANIFEST else BASE_DIR / "staticfiles")
+STATIC_MANIFEST = env_bool("PRESCORING_STATIC_MANIFEST", False)
+STATIC_ROOT = env("PRESCORING_STATIC_ROOT") or (None if not STATIC_MANIFEST else BASE_DIR / "staticfiles")
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -151,7 +209,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; keep Django's default
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", str(8 * 3600)))  # one working day
+SESSION_COOKIE_AGE = int(env("PRESCORING_SESSION_SECONDS", str(8 * 3600)))  # one working day
 # Scripts only from our origin: no inline <script>, no on*= handlers (templates keep JS in static/js).
 # Inline style attributes stay allowed for the computed bar widths of the explanation waterfall.
 CONTENT_SECURITY_POLICY = (
@@ -159,13 +217,13 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-if env_bool("DJANGO_SECURE", False):
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+if env_bool("PRESCORING_SECURE", False):
+    SECURE_SSL_REDIRECT = env_bool("PRESCORING_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = int(env("PRESCORING_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    SECURE_HSTS_PRELOAD = env_bool("PRESCORING_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Upload limits: a request body (form or JSON) of at most 5 MB and 1000 fields; uploaded files
@@ -178,8 +236,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # refused for SECONDS (counted in the cache, which is Redis, shared by every web process, in production).
 AUTHENTICATION_BACKENDS = ["scoring.accounts.lockout.LockoutModelBackend"]
 LOGIN_LOCKOUT = {
-    "FAILURES": int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "5")),
-    "SECONDS": int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900")),
+    "FAILURES": int(env("PRESCORING_LOGIN_LOCKOUT_FAILURES", "5")),
+    "SECONDS": int(env("PRESCORING_LOGIN_LOCKOUT_SECONDS", "900")),
 }
 
 REST_FRAMEWORK = {
@@ -217,7 +275,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: a real broker when CELERY_BROKER_URL is set, otherwise tasks run in-process (eager).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
@@ -232,10 +290,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that cannot reach the broker gives up after one quick retry (the application stays
 # queued for the periodic re-enqueue) instead of holding the officer for seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": int(env("PRESCORING_CELERY_VISIBILITY_TIMEOUT", "3600")),
     # The lock a worker holds while it returns unacknowledged messages; a worker killed holding it
     # blocks the return for this long.
-    "unacked_mutex_expire": int(os.environ.get("CELERY_UNACKED_MUTEX_EXPIRE", "300")),
+    "unacked_mutex_expire": int(env("PRESCORING_CELERY_UNACKED_MUTEX_EXPIRE", "300")),
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 # Workers keep their database connection from task to task (Celery closes it around every task
@@ -250,59 +308,61 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-applications": {
         "task": "scoring.tasks.requeue_stale_applications",
-        "schedule": float(os.environ.get("PRESCORING_REQUEUE_EVERY_SECONDS", "60")),
+        "schedule": float(env("PRESCORING_REQUEUE_EVERY_SECONDS", "60")),
     },
     "analytics-refresh": {
         "task": "scoring.analytics.tasks.refresh_analytics",
-        "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", 15 * 60)),
+        "schedule": float(env("PRESCORING_ANALYTICS_REFRESH_SECONDS", str(15 * 60))),
     },
     "analytics-compute-drift": {
         "task": "scoring.analytics.tasks.compute_drift",
-        "schedule": float(os.environ.get("DRIFT_EVERY_SECONDS", 24 * 3600)),
+        "schedule": float(env("PRESCORING_DRIFT_EVERY_SECONDS", str(24 * 3600))),
     },
 }
 
 # Cache: Redis when REDIS_URL is set (shared across processes), local memory otherwise.
-if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["REDIS_URL"]}}
+redis_url = env("REDIS_URL")
+if redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PRESCORING = {
     "CONFIG_DIR": BASE_DIR / "configs",
     # Scores at or above the bank's threshold are "likely"; this margin below it is "uncertain".
-    "UNCERTAIN_MARGIN": float(os.environ.get("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
+    "UNCERTAIN_MARGIN": float(env("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
     "TOP_REASONS": 5,
     # An application queued this long without being scored is sent to the broker again.
-    "REQUEUE_AFTER_SECONDS": int(os.environ.get("PRESCORING_REQUEUE_AFTER_SECONDS", "60")),
+    "REQUEUE_AFTER_SECONDS": int(env("PRESCORING_REQUEUE_AFTER_SECONDS", "60")),
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
-    "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("PRESCORING_RETENTION_DAYS", "1095")),
-    "MAX_UPLOAD_BYTES": int(os.environ.get("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    "PERSONAL_DATA_RETENTION_DAYS": int(env("PRESCORING_RETENTION_DAYS", "1095")),
+    "MAX_UPLOAD_BYTES": int(env("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
     # Where a worker announces a finished application to the API requests waiting for it (?wait=,
     # scoring/services/events.py): REDIS_URL, else the broker's Redis; none on the embedded default.
-    "EVENTS_REDIS_URL": os.environ.get("REDIS_URL") or (
+    "EVENTS_REDIS_URL": redis_url or (
         CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""),
     # The algorithms `train` compares for each bank (scoring.engine.estimators.KINDS).
-    "TRAINING_ALGORITHMS": tuple(os.environ.get("PRESCORING_TRAINING_ALGORITHMS",
-                                                "logreg,random_forest,xgboost,mlp").split(",")),
+    "TRAINING_ALGORITHMS": tuple(env_list("PRESCORING_TRAINING_ALGORITHMS",
+                                           "logreg,random_forest,xgboost,mlp")),
     # Each process keeps the questionnaire's fields and the active models' versions and banks this
     # long before reading them again (scoring/services/config_cache.py); 0 reads them for every request.
-    "CONFIG_CACHE_SECONDS": float(os.environ.get("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
+    "CONFIG_CACHE_SECONDS": float(env("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
+    # The password `manage.py bootstrap` gives the demo users; empty: a new random one on every run.
+    "DEMO_PASSWORD": env("PRESCORING_DEMO_PASSWORD"),
 }
 
 # The integration API (docs/api.md).
 PRESCORING_API = {
     # Requests per API user (token) and period: "600/minute"; empty turns throttling off.
-    "THROTTLE_RATE": os.environ.get("API_THROTTLE_RATE", "600/minute"),
-    "BATCH_LIMIT": int(os.environ.get("API_BATCH_LIMIT", "1000")),
+    "THROTTLE_RATE": env("PRESCORING_API_THROTTLE_RATE", "600/minute"),
+    "BATCH_LIMIT": int(env("PRESCORING_API_BATCH_LIMIT", "1000")),
     # Requests of one web process that may wait for a result at once (GET …/applications/{id}/?wait=);
     # each holds a server thread, so keep it below the threads per process (gunicorn --threads).
-    "WAIT_MAX_REQUESTS": int(os.environ.get("API_WAIT_MAX_REQUESTS", "32")),
-    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
-    "WEBHOOK_MAX_RETRIES": int(os.environ.get("WEBHOOK_MAX_RETRIES", "6")),
-    "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
-    "WEBHOOK_RETRY_MAX_SECONDS": int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
+    "WAIT_MAX_REQUESTS": int(env("PRESCORING_API_WAIT_MAX_REQUESTS", "32")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(env("PRESCORING_WEBHOOK_TIMEOUT_SECONDS", "10")),
+    "WEBHOOK_MAX_RETRIES": int(env("PRESCORING_WEBHOOK_MAX_RETRIES", "6")),
+    "WEBHOOK_RETRY_BASE_SECONDS": int(env("PRESCORING_WEBHOOK_RETRY_BASE_SECONDS", "30")),
+    "WEBHOOK_RETRY_MAX_SECONDS": int(env("PRESCORING_WEBHOOK_RETRY_MAX_SECONDS", "3600")),
 }
 
 # Every Celery task's options, in one place: what they all share is CELERY_TASK_* above (late
@@ -321,7 +381,7 @@ CELERY_TASK_ANNOTATIONS = {
     "scoring.analytics.tasks.refresh_analytics": LONG_TASK_LIMITS,
 }
 
-# LOG_FORMAT=json (the Docker image) writes one JSON object per line; both formats carry the
+# PRESCORING_LOG_FORMAT=json (docker-compose.yml) writes one JSON object per line; both formats carry the
 # request id (X-Request-ID) and the Celery task id.
 LOGGING = {
     "version": 1,
@@ -332,7 +392,7 @@ LOGGING = {
         "json": {"()": "prescoring.observability.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
-                             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+                             "formatter": "json" if env("PRESCORING_LOG_FORMAT", "plain") == "json" else "plain"}},
+    "root": {"handlers": ["console"], "level": env("PRESCORING_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

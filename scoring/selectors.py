@@ -26,11 +26,17 @@ def applications_for(user) -> QuerySet[Application]:
     return queryset.filter(officer=user)
 
 
+def bank_scores_in_order() -> QuerySet[BankScore]:
+    """Bank scores (with their banks) in the one order pages, the API, batches and webhooks show them:
+    as the recommendation ranks them, best first (the stored rank), then by probability and bank code
+    (ties: scores stored before the rank existed all have rank 0)."""
+    return BankScore.objects.select_related("bank").order_by("rank", "-probability", "bank__code")
+
+
 def application_with_scores(user, application_id) -> Application | None:
-    scores = BankScore.objects.select_related("bank").order_by("-probability", "bank__code")
     return (
         applications_for(user)
-        .prefetch_related(Prefetch("scores", queryset=scores))
+        .prefetch_related(Prefetch("scores", queryset=bank_scores_in_order()))
         .filter(pk=application_id)
         .first()
     )
@@ -146,8 +152,7 @@ def list_page(applications: QuerySet[Application], *, page_number, per_page: int
     what page 1 does), then loads the rows shown; of the scores only the likely banks' names.
     """
     page = Paginator(applications.values_list("pk", flat=True), per_page).get_page(page_number)
-    likely = (BankScore.objects.filter(verdict=BankScore.Verdict.LIKELY).select_related("bank")
-              .only("application_id", "bank__name").order_by("rank"))
+    likely = bank_scores_in_order().filter(verdict=BankScore.Verdict.LIKELY).only("application_id", "bank__name")
     shown = applications.filter(pk__in=list(page.object_list)).prefetch_related(
         Prefetch("scores", queryset=likely, to_attr="likely_scores"))
     by_id = {application.pk: application for application in shown}
@@ -177,8 +182,7 @@ def filtered_applications(user, *, status=None, created_from=None, created_to=No
         if verdict:
             scores = scores.filter(verdict=verdict)
         queryset = queryset.filter(pk__in=scores.values("application_id"))
-    summaries = BankScore.objects.select_related("bank").order_by("-probability", "bank__code")
-    return queryset.prefetch_related(Prefetch("scores", queryset=summaries)).order_by("-created_at", "id")
+    return queryset.prefetch_related(Prefetch("scores", queryset=bank_scores_in_order())).order_by("-created_at", "id")
 
 
 def batch_for(user, batch_id):
@@ -189,9 +193,9 @@ def batch_for(user, batch_id):
     batch = batches.filter(pk=batch_id).first()
     if batch is None:
         return None, []
-    summaries = BankScore.objects.select_related("bank").order_by("-probability", "bank__code")
     items = list(ScoringBatchItem.objects.filter(batch=batch).select_related("application")
-                 .prefetch_related(Prefetch("application__scores", queryset=summaries)).order_by("position"))
+                 .prefetch_related(Prefetch("application__scores", queryset=bank_scores_in_order()))
+                 .order_by("position"))
     return batch, items
 
 

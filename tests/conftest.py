@@ -1,16 +1,21 @@
+from datetime import timedelta
+
 import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
 from scoring.services import config_cache
 from scoring.accounts import roles
-from scoring.services import runtime
+from scoring.services import runtime, submission
 from scoring.modelops.configuration import load_config
 from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import train_all_banks
-from scoring.models import Bank, ModelVersion
+from scoring.models import Application, Bank, ModelVersion
+from tests.helpers import EXAMPLE_ANSWERS
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +49,13 @@ def fresh_model_cache(settings):
     config_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def russian_afterwards():
+    """A test client request in English leaves English active in this thread: restore the default."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def trained_artifacts():
     """Small models for the default questionnaire, trained once per test session (no database)."""
@@ -67,6 +79,17 @@ def models_ready(configured, trained_artifacts):
         artifact, metrics = by_bank[bank.code]
         ModelVersion.objects.create(bank=bank, encoder=encoder, feature_keys=[], artifact=artifact,
                                     metrics=metrics, training_data="tests", active=True)
+
+
+@pytest.fixture
+def copy_of(db):
+    """copy_of(version, metrics=..., training_data="tests", active=False): a new version of the same
+    bank with the same model and other metrics (what the quality gate judges)."""
+    def copy(version, *, metrics, training_data="tests", active=False):
+        return ModelVersion.objects.create(bank=version.bank, encoder=version.encoder,
+                                           artifact=bytes(version.artifact), metrics=metrics,
+                                           training_data=training_data, active=active)
+    return copy
 
 
 def user_in_role(django_user_model, username, role):
@@ -109,6 +132,35 @@ def officer_client(client, officer):
 
 
 @pytest.fixture
+def analyst_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, administrator, configured):
+    """The test client signed in as the administrator (the role, not a superuser), the configuration loaded.
+    It replaces pytest-django's admin_client: a test that needs a superuser signs in pytest-django's
+    admin_user with client_as(admin_user)."""
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def client_as(client, request):
+    """client_as(user or the name of a user fixture, staff=None): the test client signed in as that user,
+    made staff (or not) first when staff is given."""
+    def sign_in(who, *, staff: bool | None = None):
+        user = request.getfixturevalue(who) if isinstance(who, str) else who
+        if staff is not None:
+            user.is_staff = staff
+            user.save(update_fields=["is_staff"])
+        client.force_login(user)
+        return client
+    return sign_in
+
+
+@pytest.fixture
 def token_client():
     """token_client(user): an API client that sends the user's token (made on first use)."""
     def signed_in_as(user) -> APIClient:
@@ -126,22 +178,17 @@ def api(token_client, officer):
 
 @pytest.fixture
 def answers():
-    """A questionnaire in the default vocabulary (docs/data-format.md), as a client would send it."""
-    return {
-        "birth_date": "1988-07-21",
-        "education": "Высшее - специалист",
-        "employment_status": "Работаю по найму полный рабочий день/служу",
-        "work_experience": "10 и более лет",
-        "job_start_date": "2015-03-01",
-        "position": "Менеджер",
-        "month_profit": 145000,
-        "month_expense": 22500,
-        "gender": "0",
-        "family_status": "Женат / замужем",
-        "child_count": 1,
-        "snils": True,
-        "merch_code": 12,
-        "loan_amount": 68000,
-        "loan_term": "12",
-        "goods_category": "Mobile_devices",
-    }
+    """A questionnaire in DATA.md's vocabulary, as a client would send it (a copy: tests change it)."""
+    return dict(EXAMPLE_ANSWERS)
+
+
+@pytest.fixture
+def old_and_recent_clients(officer, answers):
+    """(old, recent): two of the officer's applications with clients, «Старый Клиент» 400 days ago and
+    «Новый Клиент» (a 70 000 ₽ loan) now; the first is past a one-year retention, the second is not."""
+    old, _ = submission.submit_application(officer=officer, answers=answers,
+                                           client={"full_name": "Старый Клиент", "phone": "+7 900 000-00-01"})
+    recent, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70_000},
+                                              client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
+    Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+    return old, recent

@@ -155,8 +155,8 @@ def celery_worker(*, broker_url: str, database_url: str, queue: str, name: str, 
                   extra_env: dict | None = None) -> Logged:
     """A real `celery -A prescoring worker` process, via tests/fault_worker.py (which can pause scoring)."""
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url,
-           "CELERY_VISIBILITY_TIMEOUT": "3",
-           "CELERY_UNACKED_MUTEX_EXPIRE": "5", **(extra_env or {})}
+           "PRESCORING_CELERY_VISIBILITY_TIMEOUT": "3",
+           "PRESCORING_CELERY_UNACKED_MUTEX_EXPIRE": "5", **(extra_env or {})}
     env.pop("REDIS_URL", None)
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return Logged([sys.executable, str(ROOT / "tests" / "fault_worker.py"), "worker", *pool, "--loglevel=INFO",

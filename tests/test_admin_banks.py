@@ -1,8 +1,8 @@
 """Banks in the admin: product terms, threshold, rules one per line, active model through the gate."""
 import pytest
-from admin_post import change_page_post, rules_post
+from admin_post import change_page_post, choose_active_model, rules_post
 
-from scoring.models import AuditEntry, Bank, ModelVersion
+from scoring.models import AuditEntry, Bank
 
 ADD_URL = "/admin/scoring/bank/add/"
 
@@ -16,12 +16,6 @@ def bank_form(**overrides):
     data.update(rules_post(overrides.pop("rules", [])))
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def admin_client(client, administrator, configured):
-    client.force_login(administrator)
-    return client
 
 
 def test_it_adds_a_bank_with_terms_and_rules(admin_client):
@@ -120,40 +114,28 @@ def test_an_unchanged_save_keeps_rules_and_writes_no_audit_entry(admin_client):
     assert not AuditEntry.objects.exclude(action="load_config").filter(object_type="scoring.bank").exists()
 
 
-def test_it_activates_the_chosen_model_when_it_passes_the_gate(admin_client, models_ready):
+def test_it_activates_the_chosen_model_when_it_passes_the_gate(admin_client, models_ready, copy_of):
     bank = Bank.objects.get(code="bank_b")
     current = bank.active_model
-    good = ModelVersion.objects.create(bank=bank, encoder=current.encoder, artifact=bytes(current.artifact),
-                                       metrics={"auc": 0.8, "auc_ci_low": 0.77, "auc_ci_high": 0.83},
-                                       training_data="tests")
-    data = bank_form(code="bank_b", name="Банк Б", terms="6, 12, 18, 24", max_amount="200000",
-                     min_amount="4000", annual_rate="22.50", csv_decision_column="BankB_decision",
-                     active_model=str(good.pk))
-    response = admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data)
+    good = copy_of(current, metrics={"auc": 0.8, "auc_ci_low": 0.77, "auc_ci_high": 0.83})
+    response = choose_active_model(admin_client, bank, good)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert bank.active_model == good
     assert AuditEntry.objects.filter(action="activate", object_id=str(good.pk)).exists()
 
 
-def test_it_refuses_to_activate_a_model_no_better_than_chance(admin_client, models_ready):
+def test_it_refuses_to_activate_a_model_no_better_than_chance(admin_client, models_ready, copy_of):
     bank = Bank.objects.get(code="bank_b")
     current = bank.active_model
-    weak = ModelVersion.objects.create(bank=bank, encoder=current.encoder, artifact=bytes(current.artifact),
-                                       metrics={"auc": 0.51, "auc_ci_low": 0.48, "auc_ci_high": 0.54},
-                                       training_data="tests")
-    data = bank_form(code="bank_b", name="Банк Б", terms="6, 12, 18, 24", max_amount="200000",
-                     min_amount="4000", annual_rate="22.50", csv_decision_column="BankB_decision",
-                     active_model=str(weak.pk))
-    response = admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data)
+    weak = copy_of(current, metrics={"auc": 0.51, "auc_ci_low": 0.48, "auc_ci_high": 0.54})
+    response = choose_active_model(admin_client, bank, weak)
     assert response.status_code == 200
     assert "не прошла проверку качества" in response.content.decode()
     assert bank.active_model == current
 
 
-def test_an_officer_cannot_open_the_bank_admin(client, officer, configured):
-    officer.is_staff = True
-    officer.save()
-    client.force_login(officer)
+def test_an_officer_cannot_open_the_bank_admin(client_as, officer, configured):
+    client = client_as(officer, staff=True)
     assert client.get(ADD_URL).status_code == 403
 
 

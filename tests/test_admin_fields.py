@@ -1,6 +1,7 @@
 """Questionnaire fields in the admin: the officer's form and validation follow at once; a field an
 active model reads cannot be switched off, renamed, retyped or deleted."""
 import pytest
+from admin_post import form_post
 
 from scoring.models import Feature, ModelVersion
 
@@ -19,13 +20,7 @@ def field_form(**overrides):
 def change_data(client, feature, **overrides):
     """The field's change form as the admin would submit it unchanged, with overrides."""
     form = client.get(f"/admin/scoring/feature/{feature.pk}/change/").context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value is True:
-            data[name] = "on"
-        elif value not in (None, False):
-            data[name] = field.prepare_value(value) if name == "choices" else value
+    data = form_post(form, prepared=("choices",))
     for name, value in overrides.items():
         if value is None:
             data.pop(name, None)
@@ -34,10 +29,9 @@ def change_data(client, feature, **overrides):
     return data
 
 
-@pytest.fixture
-def admin_client(client, administrator, configured):
-    client.force_login(administrator)
-    return client
+def save_field(client, feature, **overrides):
+    """The field's change page submitted with overrides (None: the field left out); the response."""
+    return client.post(f"/admin/scoring/feature/{feature.pk}/change/", change_data(client, feature, **overrides))
 
 
 def test_a_new_field_appears_in_the_officers_form_at_once(admin_client, administrator):
@@ -101,23 +95,21 @@ def test_a_new_required_field_is_validated_for_the_officer_at_once(admin_client,
 
 def test_changed_bounds_apply_to_the_next_submission(admin_client, answers):
     feature = Feature.objects.get(key="loan_amount")
-    assert admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                             change_data(admin_client, feature, max_value="50000")).status_code == 302
+    assert save_field(admin_client, feature, max_value="50000").status_code == 302
     response = admin_client.post(NEW_APPLICATION, {**answers, "snils": "true"})
     assert response.context["form"].errors["loan_amount"] == ["Значение должно быть не больше 50 000."]
 
 
 def test_reordering_moves_the_field_in_the_form(admin_client):
     feature = Feature.objects.get(key="goods_category")
-    admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/", change_data(admin_client, feature, order="1"))
+    save_field(admin_client, feature, order="1")
     page = admin_client.get(NEW_APPLICATION).content.decode()
     assert page.index('name="goods_category"') < page.index('name="birth_date"')
 
 
 def test_a_deactivated_field_leaves_the_officers_form(admin_client, answers):
     feature = Feature.objects.get(key="merch_code")
-    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                                 change_data(admin_client, feature, active=None))
+    response = save_field(admin_client, feature, active=None)
     assert response.status_code == 302
     assert not Feature.objects.get(key="merch_code").active
     assert 'name="merch_code"' not in admin_client.get(NEW_APPLICATION).content.decode()
@@ -125,8 +117,7 @@ def test_a_deactivated_field_leaves_the_officers_form(admin_client, answers):
 
 def test_it_refuses_to_deactivate_a_field_an_active_model_uses_naming_the_models(admin_client, models_ready):
     feature = Feature.objects.get(key="month_profit")
-    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                                 change_data(admin_client, feature, active=None))
+    response = save_field(admin_client, feature, active=None)
     text = response.content.decode()
     assert response.status_code == 200
     assert "Нельзя отключить поле" in text
@@ -137,8 +128,7 @@ def test_it_refuses_to_deactivate_a_field_an_active_model_uses_naming_the_models
 
 def test_it_refuses_to_rename_a_field_an_active_model_uses(admin_client, models_ready):
     feature = Feature.objects.get(key="month_profit")
-    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                                 change_data(admin_client, feature, key="income"))
+    response = save_field(admin_client, feature, key="income")
     assert "сменить ключ" in response.content.decode()
     assert Feature.objects.filter(key="month_profit").exists()
 
@@ -157,16 +147,13 @@ def test_a_field_no_active_model_uses_can_be_deactivated_even_with_models(admin_
         encoder["specs"] = [s for s in encoder["specs"] if s["key"] != "position"]
         ModelVersion.objects.filter(pk=version.pk).update(encoder=encoder)
     feature = Feature.objects.get(key="position")
-    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                                 change_data(admin_client, feature, active=None))
+    response = save_field(admin_client, feature, active=None)
     assert response.status_code == 302
     assert not Feature.objects.get(key="position").active
 
 
-def test_an_analyst_cannot_change_fields(client, analyst, configured):
-    analyst.is_staff = True
-    analyst.save()
-    client.force_login(analyst)
+def test_an_analyst_cannot_change_fields(client_as, analyst, configured):
+    client = client_as(analyst, staff=True)
     assert client.post(ADD_URL, field_form()).status_code == 403
     assert not Feature.objects.filter(key="car_owner").exists()
 
@@ -179,7 +166,6 @@ def test_it_refuses_a_csv_column_another_field_uses(admin_client):
 
 def test_it_refuses_to_deactivate_a_field_a_bank_rule_tests(admin_client):
     feature = Feature.objects.get(key="employment_status")  # Банк А refuses the unemployed by this field
-    response = admin_client.post(f"/admin/scoring/feature/{feature.pk}/change/",
-                                 change_data(admin_client, feature, active=None))
+    response = save_field(admin_client, feature, active=None)
     assert "стоп-правила банков — Банк А" in response.content.decode()
     assert Feature.objects.get(key="employment_status").active

@@ -1,21 +1,12 @@
 """The import mapping is configuration: a sixth bank added in the admin is imported and trained from
 its decision column; the words meaning approval, refusal and error come from import.yaml."""
-import io
-
-import pytest
 import yaml
 from admin_post import rules_post
-from django.core.management import call_command
 
 from scoring.modelops.configuration import export_config
 from scoring.modelops.importing import import_decisions_csv
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
-
-
-@pytest.fixture
-def admin_client(client, administrator, configured):
-    client.force_login(administrator)
-    return client
+from tests.helpers import generated_history
 
 
 def test_a_sixth_bank_added_in_the_admin_is_imported_and_trained(admin_client, tmp_path,
@@ -25,8 +16,7 @@ def test_a_sixth_bank_added_in_the_admin_is_imported_and_trained(admin_client, t
         "max_amount": "200000", "terms": "6, 12, 18, 24", "approval_threshold": "0.5",
         "csv_decision_column": "BankF_decision", **rules_post([])})
     assert response.status_code == 302
-    path = tmp_path / "history.csv"
-    call_command("generate_training_data", rows=3000, seed=11, out=str(path), stdout=io.StringIO())
+    path = generated_history(tmp_path / "history.csv", rows=3000, seed=11)
     assert "BankF_decision" in path.read_text(encoding="utf-8").splitlines()[0]
 
     report = import_decisions_csv(path=path)
@@ -52,8 +42,7 @@ def test_decision_words_come_from_import_yaml(configured, tmp_path, settings):
         {"id_column": "Номер", "decision_values": {"success": ["одобрено"], "denied": ["отказ"], "error": ["сбой"]}},
         allow_unicode=True), encoding="utf-8")
     settings.PRESCORING = {**settings.PRESCORING, "CONFIG_DIR": config_dir}
-    path = tmp_path / "history.csv"
-    call_command("generate_training_data", rows=40, seed=3, out=str(path), stdout=io.StringIO())
+    path = generated_history(tmp_path / "history.csv", rows=40, seed=3)
     text = path.read_text(encoding="utf-8").replace("SkillFactory_Id", "Номер")
     text = text.replace(";success", ";Одобрено").replace(";denied", ";отказ").replace(";error", ";сбой")
     path.write_text(text, encoding="utf-8")
@@ -66,8 +55,7 @@ def test_decision_words_come_from_import_yaml(configured, tmp_path, settings):
 
 
 def test_it_refuses_a_decision_word_the_mapping_does_not_know(configured, tmp_path):
-    path = tmp_path / "history.csv"
-    call_command("generate_training_data", rows=5, seed=3, out=str(path), stdout=io.StringIO())
+    path = generated_history(tmp_path / "history.csv", rows=5, seed=3)
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[1] = lines[1].replace(";success", ";maybe", 1).replace(";denied", ";maybe", 1)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,27 +5,20 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
-from test_import import HEADER, legacy_row
 
 from scoring.models import AuditEntry, HistoricalApplication, ImportBatch
+from tests.helpers import HISTORY_HEADER, csv_text, legacy_row
 
 UPLOAD_URL = "/admin/scoring/importbatch/upload/"
 LIST_URL = "/admin/scoring/importbatch/"
 
 
-def csv_bytes(rows, header=HEADER, encoding="utf-8") -> bytes:
-    lines = [";".join(header)] + [";".join(row.get(column, "") for column in header) for row in rows]
-    return ("\n".join(lines) + "\n").encode(encoding)
+def csv_bytes(rows, header=HISTORY_HEADER, encoding="utf-8") -> bytes:
+    return csv_text(rows, header=header).encode(encoding)
 
 
 def upload(client, content: bytes, name="history.csv", content_type="text/csv", **fields):
     return client.post(UPLOAD_URL, {"file": SimpleUploadedFile(name, content, content_type=content_type), **fields})
-
-
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
 
 
 def test_the_list_of_imports_links_to_the_upload_page(admin_client, configured):
@@ -114,7 +107,7 @@ def test_a_file_over_the_size_limit_gets_a_form_error(admin_client, configured, 
 
 
 def test_a_missing_column_is_named_on_the_page(admin_client, configured):
-    header = [column for column in HEADER if column != "BirthDate"]
+    header = [column for column in HISTORY_HEADER if column != "BirthDate"]
     response = upload(admin_client, csv_bytes([legacy_row()], header=header))
     assert response.status_code == 400 and "«BirthDate»" in response.content.decode()
     assert not ImportBatch.objects.exists()
@@ -140,11 +133,8 @@ def test_the_same_file_twice_is_refused_as_the_command_does(admin_client, config
 
 @pytest.mark.parametrize("role", ["officer", "analyst"])
 @pytest.mark.parametrize("staff", [False, True])
-def test_officers_and_analysts_are_refused(client, request, configured, role, staff):
-    user = request.getfixturevalue(role)
-    user.is_staff = staff
-    user.save()
-    client.force_login(user)
+def test_officers_and_analysts_are_refused(client_as, configured, role, staff):
+    client = client_as(role, staff=staff)
     assert client.get(UPLOAD_URL).status_code == 403
     assert upload(client, csv_bytes([legacy_row()])).status_code == 403
     assert not ImportBatch.objects.exists()

@@ -1,6 +1,6 @@
 """Model versions in the admin: list with metrics, train now with progress, activate through the gate,
 roll back, champion against challenger on the same rows."""
-import pytest
+from admin_post import list_action
 
 from scoring.models import AuditEntry, Bank, ModelVersion, TrainingRun
 
@@ -9,23 +9,12 @@ TRAIN_URL = "/admin/scoring/modelversion/train/"
 COMPARE_URL = "/admin/scoring/modelversion/compare/"
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
-def copy_of(version, *, metrics, training_data="tests", active=False):
-    return ModelVersion.objects.create(bank=version.bank, encoder=version.encoder, artifact=bytes(version.artifact),
-                                       metrics=metrics, training_data=training_data, active=active)
-
-
 PASSING = {"auc": 0.8, "auc_ci_low": 0.77, "auc_ci_high": 0.83}
 FAILING = {"auc": 0.51, "auc_ci_low": 0.47, "auc_ci_high": 0.55}
 
 
 def action(client, name, versions):
-    return client.post(LIST_URL, {"action": name, "_selected_action": [v.pk for v in versions]}, follow=True)
+    return list_action(client, LIST_URL, name, versions)
 
 
 def test_the_list_shows_each_versions_auc_and_gate(admin_client, models_ready):
@@ -35,7 +24,7 @@ def test_the_list_shows_each_versions_auc_and_gate(admin_client, models_ready):
     assert "0.800" in text and "0.770–0.830" in text and "AUC 0.800 — activated" in text
 
 
-def test_it_activates_a_version_that_passes_the_gate_and_logs_it(admin_client, models_ready):
+def test_it_activates_a_version_that_passes_the_gate_and_logs_it(admin_client, models_ready, copy_of):
     current = Bank.objects.get(code="bank_a").active_model
     challenger = copy_of(current, metrics=PASSING)
     response = action(admin_client, "activate_selected", [challenger])
@@ -48,7 +37,7 @@ def test_it_activates_a_version_that_passes_the_gate_and_logs_it(admin_client, m
     assert entry.actor.username == "admin1"
 
 
-def test_it_refuses_to_activate_a_version_no_better_than_chance(admin_client, models_ready):
+def test_it_refuses_to_activate_a_version_no_better_than_chance(admin_client, models_ready, copy_of):
     current = Bank.objects.get(code="bank_a").active_model
     weak = copy_of(current, metrics=FAILING)
     response = action(admin_client, "activate_selected", [weak])
@@ -57,7 +46,7 @@ def test_it_refuses_to_activate_a_version_no_better_than_chance(admin_client, mo
     assert not AuditEntry.objects.filter(action="activate").exists()
 
 
-def test_it_refuses_a_version_worse_than_the_active_one_on_the_same_rows(admin_client, models_ready):
+def test_it_refuses_a_version_worse_than_the_active_one_on_the_same_rows(admin_client, models_ready, copy_of):
     current = Bank.objects.get(code="bank_a").active_model
     worse = copy_of(current, metrics={**PASSING, "champion_version": current.pk, "champion_auc_same_rows": 0.9})
     response = action(admin_client, "activate_selected", [worse])
@@ -65,7 +54,7 @@ def test_it_refuses_a_version_worse_than_the_active_one_on_the_same_rows(admin_c
     assert Bank.objects.get(code="bank_a").active_model == current
 
 
-def test_it_rolls_back_to_the_previous_version(admin_client, models_ready):
+def test_it_rolls_back_to_the_previous_version(admin_client, models_ready, copy_of):
     first = Bank.objects.get(code="bank_a").active_model
     second = copy_of(first, metrics=PASSING)
     action(admin_client, "activate_selected", [second])
@@ -146,10 +135,8 @@ def test_it_refuses_to_compare_versions_of_two_banks(admin_client, models_ready)
     assert "только версии одного банка" in response.content.decode()
 
 
-def test_an_officer_cannot_train_or_compare(client, officer, configured):
-    officer.is_staff = True
-    officer.save()
-    client.force_login(officer)
+def test_an_officer_cannot_train_or_compare(client_as, officer, configured):
+    client = client_as(officer, staff=True)
     assert client.post(TRAIN_URL, {"source": "synthetic", "rows": "1500"}).status_code == 403
     assert client.get(COMPARE_URL).status_code == 403
     assert not TrainingRun.objects.exists()

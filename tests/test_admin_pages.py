@@ -7,19 +7,17 @@ PAGES = ["/admin/", "/admin/scoring/bank/", "/admin/scoring/bank/add/", "/admin/
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_an_administrator_opens_it(client, administrator, models_ready, url):
-    client.force_login(administrator)
-    assert client.get(url).status_code == 200
+def test_an_administrator_opens_it(admin_client, models_ready, url):
+    assert admin_client.get(url).status_code == 200
 
 
-def test_each_bank_and_version_page_opens(client, administrator, models_ready):
+def test_each_bank_and_version_page_opens(admin_client, models_ready):
     from scoring.models import Bank, ModelVersion
 
-    client.force_login(administrator)
     for bank in Bank.objects.all():
-        assert client.get(f"/admin/scoring/bank/{bank.pk}/change/").status_code == 200
+        assert admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/").status_code == 200
     for version in ModelVersion.objects.all():
-        assert client.get(f"/admin/scoring/modelversion/{version.pk}/change/").status_code == 200
+        assert admin_client.get(f"/admin/scoring/modelversion/{version.pk}/change/").status_code == 200
 
 
 @pytest.mark.parametrize("url", ["/admin/scoring/modelversion/train/", "/admin/scoring/auditentry/"])

@@ -16,6 +16,7 @@ from scoring.modelops import configuration
 from scoring.modelops.importing import import_decisions_csv
 from scoring.models import Bank, Feature
 from scoring.modelops.training import train_imported
+from tests.helpers import write_csv
 
 ROWS = 1500
 TODAY = dt.date.today()
@@ -107,12 +108,6 @@ def history(rng: np.random.Generator) -> list[dict]:
     return rows
 
 
-def write_csv(path, rows: list[dict]) -> None:
-    header = list(rows[0])
-    lines = [";".join(header)] + [";".join(row[column] for column in header) for row in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 @pytest.fixture
 def other_lender(db, tmp_path, settings):
     config_dir = tmp_path / "configs"
@@ -143,7 +138,8 @@ def test_another_lenders_questionnaire_imports_trains_and_scores(other_lender, t
     assert list(Bank.objects.filter(active=True).values_list("code", flat=True)) == ["lender_x"]
 
     path = tmp_path / "history.csv"
-    write_csv(path, history(np.random.default_rng(5)))
+    rows = history(np.random.default_rng(5))
+    write_csv(path, rows, header=list(rows[0]))
     report = import_decisions_csv(path=path)
     assert report.accepted, report.rejected[:3]
     assert report.rows_imported == ROWS

@@ -1,6 +1,5 @@
 """Every API error has one JSON shape: {status, code, detail, errors?}."""
 import pytest
-from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -93,7 +92,7 @@ def test_the_throttle_counts_each_token_apart(api, token_client, db, settings, o
     assert token_client(other_officer).get("/api/v1/banks/").status_code == 200
 
 
-def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer):
+def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer_client):
     """An unexpected exception still answers in the error shape (and is logged), not an HTML page."""
     from scoring.api.views import catalogue as views
 
@@ -101,9 +100,8 @@ def test_a_server_error_under_the_api_is_json(db, monkeypatch, officer):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(views.Bank.objects, "filter", broken)
-    client = Client(raise_request_exception=False)
-    client.force_login(officer)
-    response = client.get("/api/v1/banks/")
+    officer_client.raise_request_exception = False
+    response = officer_client.get("/api/v1/banks/")
     body = assert_error(response, 500, "server_error")
     assert "boom" not in body["detail"]
 

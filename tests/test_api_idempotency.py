@@ -2,8 +2,6 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from scoring.models import Application, IdempotencyKey, Outcome
 
@@ -68,15 +66,12 @@ def test_outcomes_accept_a_key_too(api, models_ready, answers, officer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_requests_with_one_key_make_one_application(models_ready, officer, answers):
+def test_simultaneous_requests_with_one_key_make_one_application(models_ready, officer, answers, token_client):
     """Two threads, each with its own database connection, send the same key at the same moment."""
-    token = Token.objects.create(user=officer)
     barrier = threading.Barrier(2)
     responses = []
 
-    def send():
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    def send(client):
         barrier.wait()
         try:
             responses.append(client.post(URL, {"answers": answers}, format="json",
@@ -84,7 +79,7 @@ def test_simultaneous_requests_with_one_key_make_one_application(models_ready, o
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
+    threads = [threading.Thread(target=send, args=(token_client(officer),)) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -6,15 +6,15 @@ import pytest
 from rest_framework.serializers import ModelSerializer
 from rest_framework.test import APIRequestFactory
 
-from scoring.services import outcomes, submission
-from scoring.api.serializers import ApplicationSerializer, BankScoreSerializer, _words
+from scoring.services import outcomes, phrases, submission
+from scoring.api.serializers import ApplicationSerializer, BankScoreSerializer
 from scoring.models import BankScore
 
 
 def declared_score(serializer, score) -> dict:
-    """What BankScoreSerializer's declared fields give, with the reasons in the request's language."""
+    """What BankScoreSerializer's declared fields give, with the reasons in the active language."""
     data = ModelSerializer.to_representation(serializer, score)
-    data["reasons"] = BankScoreSerializer.reasons_of(score, _words(serializer.context))
+    data["reasons"] = BankScoreSerializer.reasons_of(score, phrases.words())
     return data
 
 

@@ -73,8 +73,8 @@ def test_a_wrong_wait_is_a_field_error(api, queued, value):
     assert response.json()["code"] == "invalid" and "wait" in response.json()["errors"]
 
 
-def test_the_schema_documents_wait(admin_client):
-    schema = admin_client.get("/api/schema/?format=json").json()
+def test_the_schema_documents_wait(client_as, admin_user):
+    schema = client_as(admin_user).get("/api/schema/?format=json").json()
     parameters = schema["paths"]["/api/v1/applications/{application_id}/"]["get"]["parameters"]
     wait = next(p for p in parameters if p["name"] == "wait")
     assert wait["in"] == "query" and wait["schema"]["maximum"] == 10 and wait["schema"]["minimum"] == 0

@@ -50,6 +50,15 @@ def verify(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, header)
 
 
+def scored_delivery(officer, answers, callback_url):
+    """The webhook delivery (not yet attempted) of an application of the officer's, scored, for an
+    integration client with callback_url."""
+    ApiClient.objects.create(user=officer, callback_url=callback_url)
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
+    return webhooks.create_delivery(application_id=application.pk)
+
+
 def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready, officer, answers,
                                                                     django_capture_on_commit_callbacks):
     with Receiver() as receiver:
@@ -85,10 +94,7 @@ def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, o
 
 def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, officer, answers, settings):
     with Receiver(statuses=(500,)) as receiver:
-        ApiClient.objects.create(user=officer, callback_url=receiver.url)
-        application, _ = submission.submit_application(officer=officer, answers=answers)
-        runtime.score_application(application_id=application.pk)
-        delivery = webhooks.create_delivery(application_id=application.pk)
+        delivery = scored_delivery(officer, answers, receiver.url)
         deliver_webhook.apply(args=[delivery.pk])
     delivery.refresh_from_db()
     attempts = deliver_webhook.max_retries + 1
@@ -100,10 +106,7 @@ def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, office
 def test_an_unreachable_receiver_is_a_failed_attempt_not_an_error(models_ready, officer, answers):
     with Receiver() as receiver:
         url = receiver.url
-    ApiClient.objects.create(user=officer, callback_url=url)  # the server is closed now
-    application, _ = submission.submit_application(officer=officer, answers=answers)
-    runtime.score_application(application_id=application.pk)
-    delivery = webhooks.create_delivery(application_id=application.pk)
+    delivery = scored_delivery(officer, answers, url)  # the server is closed now
     assert webhooks.attempt_delivery(delivery_id=delivery.pk, final=False) is False
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_error
@@ -142,23 +145,17 @@ def test_a_failed_scoring_is_notified_too(configured, officer, answers, django_c
     assert payload["application"]["error"]
 
 
-def test_administrators_read_the_delivery_log_but_cannot_edit_it(client, administrator, models_ready, officer,
-                                                                  answers):
+def test_administrators_read_the_delivery_log_but_cannot_edit_it(admin_client, models_ready, officer, answers):
     with Receiver() as receiver:
-        ApiClient.objects.create(user=officer, callback_url=receiver.url)
-        application, _ = submission.submit_application(officer=officer, answers=answers)
-        runtime.score_application(application_id=application.pk)
-        delivery = webhooks.create_delivery(application_id=application.pk)
+        delivery = scored_delivery(officer, answers, receiver.url)
         webhooks.attempt_delivery(delivery_id=delivery.pk, final=True)
-    client.force_login(administrator)
-    listing = client.get("/admin/scoring/webhookdelivery/")
+    listing = admin_client.get("/admin/scoring/webhookdelivery/")
     assert listing.status_code == 200 and receiver.url in listing.content.decode()
-    page = client.get(f"/admin/scoring/webhookdelivery/{delivery.pk}/change/")
+    page = admin_client.get(f"/admin/scoring/webhookdelivery/{delivery.pk}/change/")
     assert page.status_code == 200 and 'name="url"' not in page.content.decode()
-    assert client.get("/admin/scoring/webhookdelivery/add/").status_code == 403
-    assert client.get("/admin/scoring/apiclient/add/").status_code == 200
+    assert admin_client.get("/admin/scoring/webhookdelivery/add/").status_code == 403
+    assert admin_client.get("/admin/scoring/apiclient/add/").status_code == 200
 
 
-def test_officers_cannot_open_the_delivery_log(client, officer):
-    client.force_login(officer)
-    assert client.get("/admin/scoring/webhookdelivery/").status_code == 302
+def test_officers_cannot_open_the_delivery_log(officer_client):
+    assert officer_client.get("/admin/scoring/webhookdelivery/").status_code == 302

@@ -4,12 +4,10 @@ Every way an application is created fills them, migration 0011 fills older rows,
 the client: corrected with an edit in the admin, cleared when the client is deleted or erased.
 """
 import importlib
-from datetime import timedelta
 
 import pytest
 from django.apps import apps as global_apps
 from django.urls import reverse
-from django.utils import timezone
 
 from scoring.services import retention, submission
 from scoring.services.application_columns import columns_for
@@ -85,11 +83,11 @@ def test_the_migration_reads_in_batches_and_changes_nothing_when_run_again(confi
     assert application_columns.backfill(model, batch_size=3) == 0
 
 
-def test_editing_a_client_in_the_admin_corrects_the_copies(admin_client, configured, officer, answers):
+def test_editing_a_client_in_the_admin_corrects_the_copies(client_as, admin_user, configured, officer, answers):
     application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Петров Пётр", "phone": "+7 900 123-45-67"})
     url = reverse("admin:scoring_client_change", args=[application.client_id])
-    response = admin_client.post(url, {"full_name": "Сидорова Ёлка", "phone": "8 (911) 222-33-44"})
+    response = client_as(admin_user).post(url, {"full_name": "Сидорова Ёлка", "phone": "8 (911) 222-33-44"})
     assert response.status_code == 302
     assert copied(application)["search_name"] == "сидорова елка"
     assert copied(application)["phone_digits"] == "89112223344"
@@ -104,12 +102,8 @@ def test_deleting_a_client_clears_the_copies(configured, officer, answers):
     assert application.store == 12 and application.cohort == "i1-p0-e0"  # the analytics copies stay
 
 
-def test_retention_erasure_clears_the_copies_of_the_erased_clients_only(configured, officer, answers):
-    old, _ = submission.submit_application(officer=officer, answers=answers,
-                                         client={"full_name": "Старый Клиент", "phone": "+7 900 000-00-01"})
-    recent, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70_000},
-                                            client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
-    Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+def test_retention_erasure_clears_the_copies_of_the_erased_clients_only(configured, old_and_recent_clients):
+    old, recent = old_and_recent_clients
     assert retention.erase_expired_clients(days=365) == 1
     assert copied(old)["search_name"] == "" and copied(old)["phone_digits"] == ""
     assert copied(recent)["search_name"] == "новый клиент" and copied(recent)["phone_digits"] == "79000000002"

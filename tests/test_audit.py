@@ -8,12 +8,6 @@ from scoring.models import AuditEntry, Bank, Feature
 LOG_URL = "/admin/scoring/auditentry/"
 
 
-@pytest.fixture
-def admin_client(client, administrator, configured):
-    client.force_login(administrator)
-    return client
-
-
 def test_a_bank_change_is_logged_with_before_and_after(admin_client, administrator):
     bank = Bank.objects.get(code="bank_d")
     data = change_page_post(admin_client, f"/admin/scoring/bank/{bank.pk}/change/")
@@ -68,11 +62,8 @@ def test_the_log_cannot_be_edited_or_deleted(admin_client, administrator):
 
 
 @pytest.mark.parametrize("role", ["officer", "analyst"])
-def test_other_roles_do_not_see_the_log(client, request, role, configured):
-    user = request.getfixturevalue(role)
-    user.is_staff = True
-    user.save()
-    client.force_login(user)
+def test_other_roles_do_not_see_the_log(client_as, role, configured):
+    client = client_as(role, staff=True)
     assert client.get(LOG_URL).status_code == 403
 
 

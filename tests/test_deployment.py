@@ -39,7 +39,7 @@ def test_the_example_env_file_sets_what_compose_and_production_settings_require(
     compose_text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     for name in set(re.findall(r"\$\{(\w+)(?::?[-?])", compose_text)) - {"WEB_PORT"}:
         assert name in ENV_EXAMPLE, f"{name} is used by docker-compose.yml but missing from .env.example"
-    assert "DJANGO_SECRET_KEY" in ENV_EXAMPLE and settings_reads("DJANGO_SECRET_KEY")
+    assert "PRESCORING_SECRET_KEY" in ENV_EXAMPLE and settings_reads("PRESCORING_SECRET_KEY")
     for name in ENV_EXAMPLE:
         assert settings_reads(name) or name == "POSTGRES_PASSWORD", f".env.example sets {name}, unread"
 

@@ -15,7 +15,6 @@ from scoring.engine.preprocessing import FeatureEncoder, learn_vocabulary, match
 from scoring.engine.synthetic import generate_applications, labels
 from scoring.engine.estimators import TreeModel, load_model
 from scoring.engine.metrics import fast_auc
-from scoring.engine.training import _safe_names
 
 AS_OF = dt.date(2026, 1, 1)
 
@@ -163,7 +162,7 @@ def test_banks_sharing_an_encoding_share_one_matrix_and_get_their_own_contributi
     for code in batch.bank_codes:  # each bank alone, a matrix of its own
         raw = scorer.models[code][1].contributions(X)
         np.testing.assert_allclose(raw[:, -1], batch.base_values[code], atol=1e-9)
-        np.testing.assert_allclose(raw[:, :-1] @ scorer._sources[id(encoder)], batch.contributions[code], atol=1e-9)
+        np.testing.assert_allclose(raw[:, :-1] @ encoder.source_matrix(), batch.contributions[code], atol=1e-9)
         contributions[code] = raw[:, :-1]
     assert not np.allclose(contributions["bank_a"], contributions["bank_b"])  # not one bank's answer for all
 
@@ -199,7 +198,7 @@ def test_contributions_are_the_shap_packages_tree_shap(scorer, records):
     assert isinstance(model, TreeModel)
     booster = model.booster
     X = encoder.transform(records[:30], AS_OF)
-    expected = shap.TreeExplainer(booster).shap_values(pd.DataFrame(X, columns=_safe_names(encoder.columns)))
+    expected = shap.TreeExplainer(booster).shap_values(X)
     raw = booster.predict(xgb.DMatrix(X), pred_contribs=True, validate_features=False)
     np.testing.assert_allclose(raw[:, :-1], expected, atol=1e-5)
 

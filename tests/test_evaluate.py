@@ -6,14 +6,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from scoring.models import ModelVersion
-
-BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
+from tests.helpers import BANKS, generated_history
 
 
 def generated_file(tmp_path, rows: int = 2000, seed: int = 9):
-    path = tmp_path / f"labelled-{rows}-{seed}.csv"
-    call_command("generate_training_data", rows=rows, seed=seed, out=str(path), stdout=io.StringIO())
-    return path
+    return generated_history(tmp_path / f"labelled-{rows}-{seed}.csv", rows=rows, seed=seed)
 
 
 def run_evaluate(*args, **options) -> tuple[str, str]:

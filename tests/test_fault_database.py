@@ -16,21 +16,13 @@ from django.db import connection
 from tests.faultproc import (
     ROOT, Logged, PrivatePostgres, PrivateRedis, celery_worker, free_port, port_open, wait_for,
 )
+from tests.helpers import EXAMPLE_ANSWERS
 
 pytestmark = [
     pytest.mark.real_worker,
     pytest.mark.skipif(connection.vendor == "sqlite",
                        reason="long real-service test: run by .ci/run's second pass (PostgreSQL + Redis)"),
 ]
-
-ANSWERS = {
-    "birth_date": "1988-07-21", "education": "Высшее - специалист",
-    "employment_status": "Работаю по найму полный рабочий день/служу", "work_experience": "10 и более лет",
-    "job_start_date": "2015-03-01", "position": "Менеджер", "month_profit": 145000, "month_expense": 22500,
-    "gender": "0", "family_status": "Женат / замужем", "child_count": 1, "snils": True, "merch_code": 12,
-    "loan_amount": 68000, "loan_term": "12", "goods_category": "Mobile_devices",
-}
-
 
 @pytest.fixture
 def stack(tmp_path):
@@ -40,7 +32,7 @@ def stack(tmp_path):
     try:
         postgres.create_database()
         env = {**os.environ, "DATABASE_URL": postgres.url, "CELERY_BROKER_URL": redis.url,
-               "DEMO_PASSWORD": uuid.uuid4().hex, "DATABASE_CONN_MAX_AGE": "60"}
+               "PRESCORING_DEMO_PASSWORD": uuid.uuid4().hex, "PRESCORING_DATABASE_CONN_MAX_AGE": "60"}
         env.pop("REDIS_URL", None)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "bootstrap", "--rows", "1500"], cwd=ROOT, env=env, check=True,
@@ -86,7 +78,8 @@ def test_a_postgres_restart_under_load_loses_and_duplicates_nothing(stack):
         while not stop.is_set():
             amount = 20000 + 10 * next(counter)  # a new questionnaire each time
             for _attempt in range(100):  # the same payload again until it is accepted
-                status, body = call(stack, "POST", "/api/v1/applications/", {"answers": {**ANSWERS, "loan_amount": amount}})
+                status, body = call(stack, "POST", "/api/v1/applications/",
+                                    {"answers": {**EXAMPLE_ANSWERS, "loan_amount": amount}})
                 with lock:
                     statuses.append(status)
                 if status in (200, 202):

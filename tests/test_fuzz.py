@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from scoring.modelops.importing import ImportRefused, import_decisions_csv
 from scoring.models import Application, Client, HistoricalApplication, ImportBatch
-from tests.test_import import HEADER, legacy_row, write_csv
+from tests.helpers import EXAMPLE_ANSWERS, HISTORY_HEADER, legacy_row, write_csv
 
 HOSTILE = st.one_of(
     st.text(max_size=300),
@@ -27,12 +27,9 @@ EXAMPLES = settings(max_examples=20, deadline=None,
 
 
 def valid_post():
-    return {"full_name": "Иванов Иван", "phone": "+7 900 111-22-33", "birth_date": "1988-07-21",
-            "education": "Высшее - специалист", "employment_status": "Работаю по найму полный рабочий день/служу",
-            "work_experience": "10 и более лет", "job_start_date": "2015-03-01", "position": "Менеджер",
-            "month_profit": "145000", "month_expense": "22500", "gender": "0", "family_status": "Женат / замужем",
-            "child_count": "1", "snils": "true", "merch_code": "12", "loan_amount": "68000", "loan_term": "12",
-            "goods_category": "Mobile_devices"}
+    """The example questionnaire as the officer's form posts it (every value as text)."""
+    return {"full_name": "Иванов Иван", "phone": "+7 900 111-22-33",
+            **{key: str(value) for key, value in EXAMPLE_ANSWERS.items()}, "snils": "true"}
 
 
 @pytest.mark.django_db
@@ -73,7 +70,7 @@ def test_a_client_name_is_shown_escaped(officer_client, models_ready, value):
         assert shown not in page
 
 
-COLUMNS = st.sampled_from(HEADER)
+COLUMNS = st.sampled_from(HISTORY_HEADER)
 
 
 @pytest.mark.django_db
@@ -99,8 +96,8 @@ def test_the_import_takes_hostile_cells_all_or_nothing(configured, tmp_path_fact
     st.binary(max_size=2000),
     st.text(max_size=2000).map(lambda t: t.encode("utf-8")),
     st.lists(st.text(alphabet=';"\n\r,\'ab', max_size=40), max_size=30).map(lambda lines: "\n".join(
-        [";".join(HEADER)] + lines).encode("utf-8")),
-    st.just(";".join(HEADER).encode("cp1251", errors="replace") + b"\n\xff\xfe\x00;;;\n"),
+        [";".join(HISTORY_HEADER)] + lines).encode("utf-8")),
+    st.just(";".join(HISTORY_HEADER).encode("cp1251", errors="replace") + b"\n\xff\xfe\x00;;;\n"),
 ))
 def test_a_malformed_csv_is_refused_or_reported_never_crashes(configured, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("csv") / "malformed.csv"

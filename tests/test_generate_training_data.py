@@ -1,18 +1,15 @@
 import csv
-import io
 
 import numpy as np
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from scoring.engine.synthetic import generate_applications
 from scoring.models import Bank
+from tests.helpers import HISTORY_HEADER, run_command
 
-# The legacy header and the public data set's published shares (percent), from docs/data-format.md:
-# the spec the generator is held to.
-HEADER = ("SkillFactory_Id;BirthDate;education;employment status;Value;JobStartDate;Position;MonthProfit;"
-          "MonthExpense;Gender;Family status;ChildCount;SNILS;BankA_decision;BankB_decision;BankC_decision;"
-          "BankD_decision;BankE_decision;Merch_code;Loan_amount;Loan_term;Goods_category").split(";")
+# The legacy header (HISTORY_HEADER) and the public data set's published shares (percent), from
+# docs/data-format.md: the spec the generator is held to.
 MISSING = "(missing)"
 PUBLISHED_SHARES = {
     "education": {"Высшее - специалист": 80.2, "Среднее профессиональное": 7.1, "Среднее": 3.5,
@@ -77,20 +74,19 @@ def test_quartiles_match_data_md(synthetic, field):
         assert abs(value - expected) <= MAX_QUARTILE_ERROR * expected, f"{field} {name}: {value:.0f} vs {expected}"
 
 
-def run_command(**options) -> str:
-    out = io.StringIO()
-    call_command("generate_training_data", stdout=out, **options)
-    return out.getvalue()
+def run_generate(**options) -> str:
+    return run_command("generate_training_data", **options)
 
 
 def test_it_writes_the_rows_in_data_md_format(configured, tmp_path):
     path = tmp_path / "train.csv"
-    output = run_command(rows=40, seed=3, out=str(path))
+    output = run_generate(rows=40, seed=3, out=str(path))
     assert "40 rows written" in output
     with open(path, encoding="utf-8", newline="") as fh:
         lines = list(csv.reader(fh, delimiter=";"))
     header, rows = lines[0], lines[1:]
-    assert header == HEADER + ["BankA_p_true", "BankB_p_true", "BankC_p_true", "BankD_p_true", "BankE_p_true"]
+    assert header == HISTORY_HEADER + ["BankA_p_true", "BankB_p_true", "BankC_p_true", "BankD_p_true",
+                                       "BankE_p_true"]
     assert len(rows) == 40 and all(len(row) == len(header) for row in rows)
     column = {name: [row[i] for row in rows] for i, name in enumerate(header)}
     assert set(column["SNILS"]) <= {"0", "1"}
@@ -101,7 +97,7 @@ def test_it_writes_the_rows_in_data_md_format(configured, tmp_path):
 
 def test_the_same_seed_gives_the_same_file(configured, tmp_path):
     for name, seed in (("a", 8), ("b", 8), ("c", 9)):
-        run_command(rows=30, seed=seed, out=str(tmp_path / f"{name}.csv"))
+        run_generate(rows=30, seed=seed, out=str(tmp_path / f"{name}.csv"))
     first, again, other = ((tmp_path / f"{n}.csv").read_bytes() for n in "abc")
     assert first == again and first != other
 
@@ -110,7 +106,7 @@ def test_it_follows_the_configured_banks_and_columns(configured, tmp_path):
     Bank.objects.filter(code="bank_b").update(active=False)
     Bank.objects.filter(code="bank_a").update(csv_decision_column="Bank1_decision")
     path = tmp_path / "train.csv"
-    run_command(rows=5, seed=1, out=str(path))
+    run_generate(rows=5, seed=1, out=str(path))
     header = path.read_text(encoding="utf-8").splitlines()[0].split(";")
     assert "Bank1_decision" in header and "Bank1_p_true" in header
     assert "BankB_decision" not in header and "BankA_decision" not in header
@@ -119,5 +115,5 @@ def test_it_follows_the_configured_banks_and_columns(configured, tmp_path):
 def test_it_needs_the_configuration(db, tmp_path):
     path = tmp_path / "train.csv"
     with pytest.raises(CommandError, match="load_config"):
-        run_command(rows=5, out=str(path))
+        run_generate(rows=5, out=str(path))
     assert not path.exists()

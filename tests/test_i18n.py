@@ -2,7 +2,6 @@
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 from django.conf import settings
 from django.urls import reverse
@@ -11,13 +10,6 @@ from django.utils import translation
 from scoring.services.questionnaire_texts import QUESTIONNAIRE_TEXTS
 
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
-
-
-@pytest.fixture(autouse=True)
-def russian_afterwards():
-    """A test client request in English leaves English active in this thread: restore the default."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 # What loan officers see: these must be translated in full. Strings other pages add (analytics,

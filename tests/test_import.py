@@ -9,42 +9,11 @@ from scoring.engine.config import default_derived_specs
 from scoring.engine.training import train_all_banks
 from scoring.modelops.importing import historical_frame, import_decisions_csv
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch
-
-# The legacy header (docs/data-format.md, "The history CSV"): the spec of the import format.
-HEADER = ("SkillFactory_Id;BirthDate;education;employment status;Value;JobStartDate;Position;MonthProfit;"
-          "MonthExpense;Gender;Family status;ChildCount;SNILS;BankA_decision;BankB_decision;BankC_decision;"
-          "BankD_decision;BankE_decision;Merch_code;Loan_amount;Loan_term;Goods_category").split(";")
-BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
-
-
-def legacy_row(**overrides) -> dict:
-    """A valid row as the legacy writer produced it (integers as floats), by CSV column."""
-    row = {
-        "SkillFactory_Id": "657.0", "BirthDate": "1988-07-21", "education": "Высшее - специалист",
-        "employment status": "Работаю по найму полный рабочий день/служу", "Value": "10 и более лет",
-        "JobStartDate": "2015-03-01", "Position": " Менеджер ", "MonthProfit": "145000.0",
-        "MonthExpense": "22500.0", "Gender": "1.0", "Family status": "Женат / замужем", "ChildCount": "1.0",
-        "SNILS": "1.0", "BankA_decision": "success", "BankB_decision": "denied", "BankC_decision": "error",
-        "BankD_decision": "success", "BankE_decision": "denied", "Merch_code": "12.0",
-        "Loan_amount": "68000.0", "Loan_term": "12.0", "Goods_category": "Mobile_devices",
-    }
-    row.update(overrides)
-    return row
-
-
-def write_csv(path, rows: list[dict | None], header=HEADER, sep=";", encoding="utf-8"):
-    """rows: dicts by column (missing columns empty), or None for an entirely empty line."""
-    lines = [sep.join(header)]
-    for row in rows:
-        lines.append("" if row is None else sep.join(row.get(column, "") for column in header))
-    path.write_text("\n".join(lines) + "\n", encoding=encoding)
-    return path
+from tests.helpers import BANKS, HISTORY_HEADER, generated_history, legacy_row, run_command, write_csv
 
 
 def run_import(path, **options) -> str:
-    out = io.StringIO()
-    call_command("import_applications", str(path), stdout=out, **options)
-    return out.getvalue()
+    return run_command("import_applications", path, **options)
 
 
 def run_import_refused(path, **options) -> tuple[str, str]:
@@ -56,9 +25,7 @@ def run_import_refused(path, **options) -> tuple[str, str]:
 
 
 def generated_file(tmp_path, rows: int, seed: int = 5):
-    path = tmp_path / f"synthetic-{rows}-{seed}.csv"
-    call_command("generate_training_data", rows=rows, seed=seed, out=str(path), stdout=io.StringIO())
-    return path
+    return generated_history(tmp_path / f"synthetic-{rows}-{seed}.csv", rows=rows, seed=seed)
 
 
 def test_generated_data_round_trips(configured, tmp_path):
@@ -82,7 +49,7 @@ def test_generated_data_round_trips(configured, tmp_path):
 
 
 def test_it_imports_a_file_with_the_legacy_quirks(configured, tmp_path):
-    header = HEADER + ["BankA_p_true", "BankC_p_true", "Comment"]
+    header = HISTORY_HEADER + ["BankA_p_true", "BankC_p_true", "Comment"]
     rows = [
         legacy_row(BankA_p_true="0.81", BankC_p_true="0.4", Comment="проверено"),
         legacy_row(SkillFactory_Id="658.0", BirthDate="1988-07-21 00:00:00.0000000",
@@ -165,7 +132,7 @@ def test_a_dry_run_checks_without_storing(configured, tmp_path):
 
 
 def test_a_missing_column_is_named(configured, tmp_path):
-    header = [column for column in HEADER if column not in ("BirthDate", "BankC_decision")]
+    header = [column for column in HISTORY_HEADER if column not in ("BirthDate", "BankC_decision")]
     path = write_csv(tmp_path / "short.csv", [legacy_row()], header=header)
     _output, error = run_import_refused(path)
     assert "«BirthDate»" in error and "«BankC_decision»" in error
@@ -175,7 +142,7 @@ def test_a_missing_column_is_named(configured, tmp_path):
 def test_columns_come_from_the_configuration(configured, tmp_path):
     Feature.objects.filter(key="birth_date").update(csv_column="Дата рождения")
     Bank.objects.filter(code="bank_a").update(csv_decision_column="Bank1")
-    header = ["Дата рождения" if c == "BirthDate" else "Bank1" if c == "BankA_decision" else c for c in HEADER]
+    header = ["Дата рождения" if c == "BirthDate" else "Bank1" if c == "BankA_decision" else c for c in HISTORY_HEADER]
     row = legacy_row(**{"Дата рождения": "1990-01-02", "Bank1": "denied"})
     run_import(write_csv(tmp_path / "renamed.csv", [row], header=header))
     application = HistoricalApplication.objects.get()
@@ -227,7 +194,7 @@ def test_historical_frame_is_what_training_takes(configured, tmp_path):
 
 
 def test_historical_frame_leaves_out_probabilities_some_rows_lack(configured, tmp_path):
-    header = HEADER + ["BankA_p_true"]
+    header = HISTORY_HEADER + ["BankA_p_true"]
     run_import(write_csv(tmp_path / "h.csv", [legacy_row(BankA_p_true="0.7"), legacy_row(BankA_p_true="")],
                          header=header))
     frame = historical_frame(["bank_a"])

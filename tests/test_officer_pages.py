@@ -56,9 +56,8 @@ def test_it_refuses_to_check_an_unknown_field(officer_client, configured):
     assert response.status_code == 404
 
 
-def test_an_analyst_cannot_use_the_questionnaire_checks(client, configured, analyst):
-    client.force_login(analyst)
-    response = client.post(reverse("scoring:application_check_field", args=["month_profit"]), {})
+def test_an_analyst_cannot_use_the_questionnaire_checks(analyst_client, configured):
+    response = analyst_client.post(reverse("scoring:application_check_field", args=["month_profit"]), {})
     assert response.status_code == 403
 
 
@@ -128,16 +127,15 @@ def test_the_list_pages_keep_the_filters(officer_client, officer):
     assert "?status=done&amp;page=2" in html and "Страница 1 из 2" in html
 
 
-def test_an_analyst_sees_masked_data_and_cannot_search_by_phone(client, officer, analyst):
+def test_an_analyst_sees_masked_data_and_cannot_search_by_phone(analyst_client, officer):
     stored(officer, 1, "Петров Пётр Петрович", "+7 900 123-45-67")
-    client.force_login(analyst)
     url = reverse("scoring:application_list")
-    html = client.get(url).content.decode()
+    html = analyst_client.get(url).content.decode()
     assert "Петров П. П." in html and "+7 900 123-**-**" in html
     assert "Пётр" not in html and "45-67" not in html
-    assert found(client.get(url, {"q": "900 123"})) == 0
-    assert found(client.get(url, {"q": "79001234567"})) == 0
-    assert found(client.get(url, {"q": "петров"})) == 1  # names are searchable, phones are not
+    assert found(analyst_client.get(url, {"q": "900 123"})) == 0
+    assert found(analyst_client.get(url, {"q": "79001234567"})) == 0
+    assert found(analyst_client.get(url, {"q": "петров"})) == 1  # names are searchable, phones are not
 
 
 @pytest.mark.parametrize("ranks", [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]])

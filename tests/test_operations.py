@@ -77,12 +77,8 @@ def test_it_leaves_scored_applications_alone(officer, models_ready, answers, dja
 
 
 @pytest.mark.django_db
-def test_retention_erases_clients_whose_last_application_is_old(officer, answers):
-    old, _ = submission.submit_application(officer=officer, answers=answers,
-                                         client={"full_name": "Старый Клиент", "phone": "+7 900 000-00-01"})
-    recent, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000},
-                                            client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
-    Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+def test_retention_erases_clients_whose_last_application_is_old(old_and_recent_clients, answers):
+    old, _recent = old_and_recent_clients
     call_command("enforce_retention", days=365)
     assert list(Client.objects.values_list("full_name", flat=True)) == ["Новый Клиент"]
     old.refresh_from_db()
@@ -137,66 +133,65 @@ def test_the_import_refuses_an_oversized_file_before_reading_it(configured, tmp_
 
 
 @pytest.mark.django_db
-def test_a_database_outage_is_a_retryable_503_in_the_api(officer, monkeypatch):
+def test_a_database_outage_is_a_retryable_503_in_the_api(api, monkeypatch):
     from django.db import OperationalError
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
 
     from scoring.api.views import applications as api_views
 
     def down(*args, **kwargs):
         raise OperationalError("terminating connection due to administrator command")
 
-    api = APIClient(raise_request_exception=False)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer).key}")
+    api.raise_request_exception = False
     monkeypatch.setattr(api_views.selectors, "application_with_scores", down)
     response = api.get("/api/v1/applications/00000000-0000-0000-0000-000000000001/")
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert response.json()["code"] == "database_unavailable"
 
 
-@pytest.mark.django_db
-def test_a_database_outage_is_a_503_page_not_a_500(client, officer, monkeypatch):
-    from django.db import InterfaceError
-
+def application_list_failing_with(client, monkeypatch, error: Exception):
+    """The officer's list of applications when reading them raises error."""
     from scoring.officer import views
 
-    def down(*args, **kwargs):
-        raise InterfaceError("connection already closed")
+    def failing(*args, **kwargs):
+        raise error
 
     client.raise_request_exception = False
-    client.force_login(officer)
-    monkeypatch.setattr(views.selectors, "applications_for", down)
-    response = client.get("/applications/")
+    monkeypatch.setattr(views.selectors, "applications_for", failing)
+    return client.get("/applications/")
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_a_503_page_not_a_500(officer_client, monkeypatch):
+    from django.db import InterfaceError
+
+    response = application_list_failing_with(officer_client, monkeypatch, InterfaceError("connection already closed"))
     assert response.status_code == 503 and "временно недоступен" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_other_errors_stay_a_500(client, officer, monkeypatch):
-    from scoring.officer import views
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("bug")
-
-    client.raise_request_exception = False
-    client.force_login(officer)
-    monkeypatch.setattr(views.selectors, "applications_for", broken)
-    assert client.get("/applications/").status_code == 500
+def test_other_errors_stay_a_500(officer_client, monkeypatch):
+    assert application_list_failing_with(officer_client, monkeypatch, RuntimeError("bug")).status_code == 500
 
 
 def test_a_task_carries_the_request_id_that_queued_it():
+    """Through Celery's signals, as the publisher and the worker send them (prescoring/celery.py connects them)."""
     from types import SimpleNamespace
 
-    from prescoring import celery as celery_module
+    from celery.signals import before_task_publish, task_postrun, task_prerun
+
     from prescoring.observability import request_id_var, task_id_var
 
     headers = {}
     token = request_id_var.set("submit-req-12345")
-    celery_module._attach_request_id(headers=headers)
+    before_task_publish.send(sender="scoring.tasks.score_application", headers=headers)
     request_id_var.reset(token)
     assert headers == {"request_id": "submit-req-12345"}
 
-    celery_module._enter_task_context(task_id="task-42", task=SimpleNamespace(request=SimpleNamespace(**headers)))
+    class Task:  # the task the worker runs; an eager request, which the connection housekeeping leaves alone
+        request = SimpleNamespace(is_eager=True, **headers)
+
+    task = Task()
+    task_prerun.send(sender=task, task_id="task-42", task=task, args=(), kwargs={})
     assert (request_id_var.get(), task_id_var.get()) == ("submit-req-12345", "task-42")
-    celery_module._leave_task_context()
+    task_postrun.send(sender=task, task_id="task-42", task=task, args=(), kwargs={}, retval=None, state="SUCCESS")
     assert (request_id_var.get(), task_id_var.get()) == ("-", "-")

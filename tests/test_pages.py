@@ -87,13 +87,12 @@ def test_the_result_shows_a_failure_in_words(officer_client, models_ready, answe
     assert "Не удалось оценить заявку." in html and "Нет активных моделей" in html
 
 
-def test_an_officer_cannot_see_another_officers_application(client, models_ready, answers, other_officer, officer):
+def test_an_officer_cannot_see_another_officers_application(officer_client, models_ready, answers, other_officer):
 
     application, _ = submission.submit_application(officer=other_officer, answers=answers)
-    client.force_login(officer)
-    assert client.get(reverse("scoring:application_detail", args=[application.pk])).status_code == 404
-    assert client.get(reverse("scoring:application_result", args=[application.pk])).status_code == 404
-    assert str(application.pk) not in client.get(reverse("scoring:application_list")).content.decode()
+    assert officer_client.get(reverse("scoring:application_detail", args=[application.pk])).status_code == 404
+    assert officer_client.get(reverse("scoring:application_result", args=[application.pk])).status_code == 404
+    assert str(application.pk) not in officer_client.get(reverse("scoring:application_list")).content.decode()
 
 
 def test_the_list_shows_the_officers_applications(officer_client, models_ready, answers, officer):

@@ -47,15 +47,6 @@ def application(officer, models_ready, answers, django_capture_on_commit_callbac
     return application
 
 
-@pytest.fixture
-def as_role(client, request):
-    """A test client signed in as the officer or the analyst fixture."""
-    def sign_in(role):
-        client.force_login(request.getfixturevalue(role))
-        return client
-    return sign_in
-
-
 # --- pages ---------------------------------------------------------------------------------------
 
 PAGES = {
@@ -66,25 +57,25 @@ PAGES = {
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_pages_show_the_officer_the_client_and_the_analyst_a_mask(as_role, application, page):
+def test_pages_show_the_officer_the_client_and_the_analyst_a_mask(client_as, application, page):
     url, headers = PAGES[page](application)
-    officer_html = as_role("officer").get(url, headers=headers).content.decode()
+    officer_html = client_as("officer").get(url, headers=headers).content.decode()
     assert_unmasked(officer_html)
-    analyst_html = as_role("analyst").get(url, headers=headers).content.decode()
+    analyst_html = client_as("analyst").get(url, headers=headers).content.decode()
     assert_masked(analyst_html)
 
 
-def test_the_print_summary_carries_the_mask_for_an_analyst(as_role, application):
-    page = as_role("analyst").get(reverse("scoring:application_detail", args=[application.pk])).content.decode()
+def test_the_print_summary_carries_the_mask_for_an_analyst(client_as, application):
+    page = client_as("analyst").get(reverse("scoring:application_detail", args=[application.pk])).content.decode()
     assert 'class="print-only print-title"' in page  # the summary printed for the client is this page
     client_line = re.search(r'<p class="client">.*?</p>', page, re.S).group(0)
     assert client_line == f'<p class="client">Клиент: {MASKED_NAME}, {MASKED_PHONE}</p>'
 
 
-def test_the_result_block_carries_no_client_for_anyone(as_role, application):
+def test_the_result_block_carries_no_client_for_anyone(client_as, application):
     url = reverse("scoring:application_result", args=[application.pk])
     for role in ("officer", "analyst"):
-        text = as_role(role).get(url).content.decode()
+        text = client_as(role).get(url).content.decode()
         assert leaks(text) == [] and "Петров" not in text
 
 
@@ -106,11 +97,11 @@ def found(response) -> int:
     ("900 123", 1, 0),  # phones: not at all for analysts
     ("45-67", 1, 0),
 ])
-def test_the_list_search_finds_only_by_what_the_role_sees(as_role, application, query, officer_finds,
+def test_the_list_search_finds_only_by_what_the_role_sees(client_as, application, query, officer_finds,
                                                            analyst_finds):
     url = reverse("scoring:application_list")
-    assert found(as_role("officer").get(url, {"q": query})) == officer_finds
-    assert found(as_role("analyst").get(url, {"q": query})) == analyst_finds
+    assert found(client_as("officer").get(url, {"q": query})) == officer_finds
+    assert found(client_as("analyst").get(url, {"q": query})) == analyst_finds
 
 
 # --- the API -------------------------------------------------------------------------------------
@@ -181,8 +172,8 @@ def csv_links(page_html: str, page_url: str) -> list[str]:
     return [page_url + html.unescape(href) for href in re.findall(r'href="(\?[^"]*csv=[^"]+)"', page_html)]
 
 
-def test_no_analytics_csv_carries_a_name_or_phone(as_role, application):
-    analyst = as_role("analyst")
+def test_no_analytics_csv_carries_a_name_or_phone(client_as, application):
+    analyst = client_as("analyst")
     pages = [reverse(name) for name in ANALYTICS_PAGES]
     cohorts = analyst.get(reverse("analytics:cohorts")).content.decode()
     pages += sorted(set(re.findall(r'href="(/analytics/cohorts/[\w-]+/)', cohorts)))[:3]
@@ -200,8 +191,8 @@ def test_no_analytics_csv_carries_a_name_or_phone(as_role, application):
     assert any("cohorts/" in url for url in pages)
 
 
-def test_officers_get_no_analytics_export(as_role, application):
-    officer = as_role("officer")
+def test_officers_get_no_analytics_export(client_as, application):
+    officer = client_as("officer")
     for name in ANALYTICS_PAGES:
         assert officer.get(reverse(name), {"csv": "by_bank"}).status_code == 403
 
@@ -218,29 +209,27 @@ ADMIN_PAGES = {
 
 
 @pytest.mark.parametrize("model", ADMIN_PAGES)
-def test_an_analyst_is_kept_out_of_admin_pages_with_personal_data(client, analyst, application, model):
-    client.force_login(analyst)
+def test_an_analyst_is_kept_out_of_admin_pages_with_personal_data(analyst_client, analyst, application, model):
     for url in ADMIN_PAGES[model](application):  # analysts are not staff: the admin sends them to its login
-        response = client.get(url)
+        response = analyst_client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     # Made staff and given the model's permissions by mistake, still refused: they do not see personal data.
     analyst.is_staff = True
     analyst.save()
     analyst.user_permissions.add(*Permission.objects.filter(codename__in=[f"view_{model}", f"change_{model}"]))
     for url in ADMIN_PAGES[model](application):
-        assert client.get(url).status_code == 403, url
+        assert analyst_client.get(url).status_code == 403, url
 
 
-def test_the_webhook_log_shows_the_client_to_administrators(client, administrator, application, officer):
+def test_the_webhook_log_shows_the_client_to_administrators(admin_client, application, officer):
     ApiClient.objects.create(user=officer, callback_url="https://bank.example.ru/hook")
     delivery = webhooks.create_delivery(application_id=application.pk)
-    client.force_login(administrator)
-    page = client.get(reverse("admin:scoring_webhookdelivery_change", args=[delivery.pk])).content.decode()
+    page = admin_client.get(reverse("admin:scoring_webhookdelivery_change", args=[delivery.pk])).content.decode()
     assert NAME in page
 
 
-def test_the_audit_log_holds_no_name_or_phone(as_role, token_client, officer, administrator, application, client):
-    as_role("officer").get(reverse("scoring:application_detail", args=[application.pk]))
+def test_the_audit_log_holds_no_name_or_phone(client_as, token_client, officer, administrator, application):
+    client_as("officer").get(reverse("scoring:application_detail", args=[application.pk]))
     token_client(officer).get(reverse("api:application-detail", kwargs={"application_id": application.pk}))
     retention.erase_expired_clients(days=0)  # retention: the erasure is logged too
     entries = list(AuditEntry.objects.values("object_repr", "before", "after"))
@@ -248,6 +237,5 @@ def test_the_audit_log_holds_no_name_or_phone(as_role, token_client, officer, ad
         AuditEntry.objects.values_list("action", flat=True))
     text = json.dumps(entries, ensure_ascii=False)
     assert leaks(text) == [] and "Петров" not in text
-    client.force_login(administrator)
-    log = client.get(reverse("admin:scoring_auditentry_changelist")).content.decode()
+    log = client_as(administrator).get(reverse("admin:scoring_auditentry_changelist")).content.decode()
     assert "view_personal_data" in log and "Петров" not in log

@@ -11,8 +11,6 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from scoring.services import phrases
 from scoring.services import runtime, submission
@@ -22,13 +20,6 @@ from scoring.engine.phrases import PHRASES, RUSSIAN, render
 from scoring.models import Application, Bank, BankScore
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
-
-
-@pytest.fixture(autouse=True)
-def russian_afterwards():
-    """A test client request in English leaves English active in this thread: restore the default."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def known_reasons():
@@ -49,8 +40,8 @@ def known_application(configured, officer):
     bank_a, bank_b = Bank.objects.get(code="bank_a"), Bank.objects.get(code="bank_b")
     limits = BankTerms(code="bank_b", name=bank_b.name, annual_rate=20.0, min_amount=4000, max_amount=200000,
                        terms=(6, 12, 18, 24), threshold=0.5)
-    refusals = [runtime._rule_reason(text) for text in term_refusals(limits, 250000, 7)]
-    refusals.append(runtime._rule_reason("Банк Б: только по будням"))  # written by an administrator
+    refusals = [runtime.rule_reason(text) for text in term_refusals(limits, 250000, 7)]
+    refusals.append(runtime.rule_reason("Банк Б: только по будням"))  # written by an administrator
     advice = recommendation([
         {"bank": "bank_a", "bank_name": bank_a.name, "probability": 0.3, "threshold": 0.5, "refused": False,
          "reasons": reasons},
@@ -178,14 +169,7 @@ def test_a_scored_application_in_english_has_no_russian_in_its_phrases(officer_c
 
 # --- the API -------------------------------------------------------------------------------------
 
-def api_for(user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return api
-
-
-def test_the_api_answers_in_the_language_asked_for(officer, known_application):
-    api = api_for(officer)
+def test_the_api_answers_in_the_language_asked_for(api, known_application):
     url = f"/api/v1/applications/{known_application.pk}/"
     russian = api.get(url).json()
     english = api.get(url, HTTP_ACCEPT_LANGUAGE="en").json()

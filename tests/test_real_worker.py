@@ -12,6 +12,7 @@ from django.db import connection
 
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
+from tests.faultproc import wait_for
 
 pytestmark = [
     pytest.mark.real_worker,
@@ -25,16 +26,6 @@ def database_url() -> str:
     db = connection.settings_dict
     user = db["USER"] or "postgres"
     return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

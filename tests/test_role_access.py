@@ -1,9 +1,9 @@
 """Who may GET what: every URL pattern of the project, for each of the three roles, against one table.
 
-The walk is test_security's (the resolver's patterns), so a new URL without an entry in ACCESS fails
-test_every_url_has_a_decision: whoever adds a page or endpoint decides here who may open it. URLs take
-real objects (the officer's own application, a model version, ...), so "allowed" means the page
-really opens (200) rather than an empty 404.
+The walk is test_security's (walk_urls in tests/helpers.py, over the resolver's patterns), so a new
+URL without an entry in ACCESS fails test_every_url_has_a_decision: whoever adds a page or endpoint
+decides here who may open it. URLs take real objects (the officer's own application, a model
+version, ...), so "allowed" means the page really opens (200) rather than an empty 404.
 
 An entry gives, per role, the status a GET must answer, or REFUSED: 403, or a redirect to a login
 page (the admin sends signed-in users who are not staff, officers and analysts, to its login).
@@ -16,11 +16,11 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
-from test_security import _walk
 
 from scoring.services import submission
 from scoring.models import (ApiClient, AuditEntry, Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion,
                             ScoringBatch, ScoringBatchItem, TrainingRun, WebhookDelivery)
+from tests.helpers import walk_urls
 
 ROLES = ("officer", "analyst", "administrator")
 REFUSED = "refused"
@@ -135,7 +135,7 @@ def url_key(name, pattern_text):
     return name or pattern_text
 
 
-WALK = [(url_key(name, text), text) for text, name, _callback in _walk(get_resolver().url_patterns)]
+WALK = [(url_key(name, text), text) for text, name, _callback in walk_urls(get_resolver().url_patterns)]
 
 
 def test_every_url_has_a_decision():
@@ -204,9 +204,9 @@ def outcome(response) -> int | str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_what_the_table_says(client, request, world, role):
+def test_each_role_gets_what_the_table_says(client_as, world, role):
+    client = client_as(role)
     client.raise_request_exception = True
-    client.force_login(request.getfixturevalue(role))
     wrong = []
     for key, pattern_text in WALK:
         url = concrete_url(pattern_text, world)

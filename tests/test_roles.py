@@ -24,27 +24,24 @@ def test_the_three_groups_exist_with_their_permissions(db):
     assert {"change_bank", "change_feature", "change_modelversion", "view_personal_data"} <= admin
 
 
-def test_analyst_cannot_open_the_questionnaire(client, analyst, configured):
-    client.force_login(analyst)
-    assert client.get(reverse("scoring:application_new")).status_code == 403
+def test_analyst_cannot_open_the_questionnaire(analyst_client, configured):
+    assert analyst_client.get(reverse("scoring:application_new")).status_code == 403
 
 
-def test_analyst_cannot_submit_through_the_api(client, analyst, answers, configured):
-    client.force_login(analyst)
-    response = client.post("/api/v1/applications/", {"answers": answers}, content_type="application/json")
+def test_analyst_cannot_submit_through_the_api(analyst_client, answers, configured):
+    response = analyst_client.post("/api/v1/applications/", {"answers": answers}, content_type="application/json")
     assert response.status_code == 403
 
 
-def test_user_without_a_role_cannot_submit(client, django_user_model, configured):
-    client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
+def test_user_without_a_role_cannot_submit(client_as, django_user_model, configured):
+    client = client_as(django_user_model.objects.create_user(username="nobody", password="x"))
     assert client.get(reverse("scoring:application_new")).status_code == 403
 
 
-def test_analyst_sees_every_application_with_the_client_masked(client, analyst, officers_application):
-    client.force_login(analyst)
-    page = client.get(reverse("scoring:application_list")).content.decode()
+def test_analyst_sees_every_application_with_the_client_masked(analyst_client, officers_application):
+    page = analyst_client.get(reverse("scoring:application_list")).content.decode()
     assert "Иванов П. С." in page and "Иванов Пётр Сергеевич" not in page
-    detail = client.get(reverse("scoring:application_detail", args=[officers_application.pk])).content.decode()
+    detail = analyst_client.get(reverse("scoring:application_detail", args=[officers_application.pk])).content.decode()
     assert "Иванов П. С." in detail and "+7 912 345" in detail and "67-89" not in detail
 
 
@@ -53,9 +50,9 @@ def test_officer_sees_own_client_in_full(officer_client, officers_application):
     assert "Иванов Пётр Сергеевич" in page.content.decode()
 
 
-def test_other_officer_cannot_see_the_application(client, other_officer, officers_application):
-    client.force_login(other_officer)
-    assert client.get(reverse("scoring:application_detail", args=[officers_application.pk])).status_code == 404
+def test_other_officer_cannot_see_the_application(client_as, other_officer, officers_application):
+    url = reverse("scoring:application_detail", args=[officers_application.pk])
+    assert client_as(other_officer).get(url).status_code == 404
 
 
 def test_masking_keeps_the_surname_and_hides_the_phone_tail():

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from scoring.models import AuditEntry
 from scoring.services import submission
+from tests.helpers import walk_urls
 
 # Deliberately public: signing in and out, language choice, health probes, static files.
 PUBLIC = {"login", "logout", "set_language", "health", "health-live", "health-ready",
@@ -27,15 +28,6 @@ def _sample_for_group(body: str) -> list[str]:
     literal = body.split("|")[0]
     candidates = [literal] if re.fullmatch(r"[\w.-]+", literal) else []
     return candidates + SAMPLES
-
-
-def _walk(patterns, prefix="", namespace=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else None, entry.callback
 
 
 def _candidate_urls(pattern_text: str):
@@ -55,7 +47,7 @@ def _candidate_urls(pattern_text: str):
 
 def _every_url():
     seen = []
-    for pattern_text, name, callback in _walk(get_resolver().url_patterns):
+    for pattern_text, name, callback in walk_urls(get_resolver().url_patterns):
         for url in _candidate_urls(pattern_text):
             try:
                 if resolve(url).func is callback or resolve(url).url_name == (name or "").split(":")[-1]:
@@ -163,12 +155,12 @@ def test_the_json_log_format_is_one_object_per_line():
 
 
 def deploy_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PRESCORING_"))}
     env.update({
-        "DJANGO_DEBUG": "0", "DJANGO_SECURE": "1", "DJANGO_REQUIRE_SECRET_KEY": "1",
-        "DJANGO_SECRET_KEY": "k" + uuid.uuid4().hex + uuid.uuid4().hex + "-Zq9#xP!",
-        "DJANGO_ALLOWED_HOSTS": "prescoring.example.ru",
-        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://prescoring.example.ru",
+        "PRESCORING_DEBUG": "0", "PRESCORING_SECURE": "1", "PRESCORING_REQUIRE_SECRET_KEY": "1",
+        "PRESCORING_SECRET_KEY": "k" + uuid.uuid4().hex + uuid.uuid4().hex + "-Zq9#xP!",
+        "PRESCORING_ALLOWED_HOSTS": "prescoring.example.ru",
+        "PRESCORING_CSRF_TRUSTED_ORIGINS": "https://prescoring.example.ru",
     })
     env.update(extra)
     return env
@@ -187,11 +179,11 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = deploy_env()
-    del env["DJANGO_SECRET_KEY"]
+    del env["PRESCORING_SECRET_KEY"]
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "PRESCORING_SECRET_KEY must be set" in result.stderr
 
 
 def test_no_secret_is_written_in_the_settings():
@@ -250,12 +242,11 @@ def test_viewing_an_unmasked_client_is_audited(officer_client, officer, models_r
 
 
 @pytest.mark.django_db
-def test_viewing_a_masked_client_is_not_audited(client, analyst, officer, models_ready, answers):
+def test_viewing_a_masked_client_is_not_audited(analyst_client, officer, models_ready, answers):
 
     application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
-    client.force_login(analyst)
-    response = client.get(f"/applications/{application.pk}/")
+    response = analyst_client.get(f"/applications/{application.pk}/")
     assert response.status_code == 200 and "Иванов Иван Иванович" not in response.content.decode()
     assert "+7 900 111-22-33" not in response.content.decode()
     assert not AuditEntry.objects.filter(action="view_personal_data").exists()

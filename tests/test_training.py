@@ -1,22 +1,18 @@
-import io
 import json
 
 import numpy as np
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from scoring.engine.synthetic import generate_applications
 from scoring.models import Bank, Feature, ImportBatch, ModelVersion
 from scoring.modelops.activation import MIN_AUC_CI_LOW, quality_gate
 from scoring.modelops.training import train_frame
-
-BANKS = ["bank_a", "bank_b", "bank_c", "bank_d", "bank_e"]
+from tests.helpers import BANKS, generated_history, run_command
 
 
 def run_train(**options) -> str:
-    out = io.StringIO()
-    call_command("train", stdout=out, **options)
-    return out.getvalue()
+    return run_command("train", **options)
 
 
 def shuffled_decisions(frame, seed: int = 0):
@@ -115,9 +111,7 @@ def test_imported_source_without_imported_rows_says_how_to_import(configured):
 
 
 def test_imported_source_trains_on_the_imported_history(configured, tmp_path):
-    path = tmp_path / "history.csv"
-    call_command("generate_training_data", rows=2000, seed=8, out=str(path), stdout=io.StringIO())
-    call_command("import_applications", str(path), stdout=io.StringIO())
+    run_command("import_applications", generated_history(tmp_path / "history.csv", rows=2000, seed=8))
 
     output = run_train(source="imported", banks=["bank_d"], seed=4)
 
@@ -179,9 +173,7 @@ def test_retraining_on_the_same_history_holds_out_the_same_rows(configured, tmp_
     from scoring.modelops.importing import historical_frame
     from scoring.services.questionnaire import active_features
 
-    path = tmp_path / "history.csv"
-    call_command("generate_training_data", rows=1500, seed=9, out=str(path), stdout=io.StringIO())
-    call_command("import_applications", str(path), stdout=io.StringIO())
+    run_command("import_applications", generated_history(tmp_path / "history.csv", rows=1500, seed=9))
     frame = historical_frame(["bank_a"])
     specs = [f.to_spec() for f in active_features() if f.used_by_model]
 

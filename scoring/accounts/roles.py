@@ -2,10 +2,15 @@
 
 Views and the API ask these functions (never group names) so that a superuser or a user given a
 permission directly is treated the same way as a member of the group.
+
+One access check per front door, built on the predicates below:
+- pages and the admin's own pages: the view decorator permission_required(predicate);
+- the API: the DRF permission class api_permission(predicate), given to @permission_classes.
 """
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 
 OFFICER = "Кредитный специалист"
 ANALYST = "Аналитик"
@@ -59,15 +64,40 @@ def can_import_history(user) -> bool:
 
 
 def permission_required(predicate):
-    """View decorator: 403 unless predicate(request.user). Use under login_required."""
+    """View decorator: 403 for a signed-in user unless predicate(request.user).
+
+    Anonymous visitors pass on, so that what guards the view for them sends them to sign in: use it
+    under login_required on a page, and around admin_site.admin_view(...) on an admin page.
+    """
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not predicate(request.user):
+            if request.user.is_authenticated and not predicate(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
         return wrapped
     return decorator
+
+
+def api_permission(predicate, *, message=None, methods=None):
+    """DRF permission class for @permission_classes: signed in (401 otherwise, as IsAuthenticated) and
+    predicate(request.user) (403 with `message` otherwise, in the API's error shape).
+
+    methods: check the predicate only for these HTTP methods (e.g. ("POST",): anyone signed in may
+    read, only some may write); the others are left to the view (405 for a method it has not).
+    """
+    checked = None if methods is None else frozenset(method.upper() for method in methods)
+
+    class RolePermission(IsAuthenticated):
+        def has_permission(self, request, view):
+            if not super().has_permission(request, view):
+                return False
+            return (checked is not None and request.method not in checked) or bool(predicate(request.user))
+
+    RolePermission.__name__ = RolePermission.__qualname__ = f"{predicate.__name__}_permission"
+    if message is not None:
+        RolePermission.message = message
+    return RolePermission
 
 
 def ensure_groups() -> None:

@@ -2,8 +2,8 @@
 
 With 100 000 applications (500 000 bank scores) a GROUP BY over JSON answers joined to the scores
 takes seconds; summing a few thousand pre-aggregated rows takes milliseconds. refresh() rebuilds
-the rows from the applications (Celery beat runs it every ANALYTICS_REFRESH_SECONDS; the command
-is `manage.py refresh_analytics`). Readers return the same shapes as the selectors' live queries,
+the rows from the applications (Celery beat runs it every PRESCORING_ANALYTICS_REFRESH_SECONDS;
+the command is `manage.py refresh_analytics`). Readers return the same shapes as the selectors' live queries,
 which the pages still use when a store or category filter is set (rows are not split by those)
 or before the first refresh.
 """

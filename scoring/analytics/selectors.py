@@ -189,11 +189,6 @@ def outcomes_by_bank(filters: Filters) -> list[dict]:
                 .order_by("bank__code"))
 
 
-def filter_choices() -> dict:
-    """What the filter form offers: banks, stores and categories seen in the applications."""
-    return {"banks": list(Bank.objects.order_by("code").values_list("code", "name"))}
-
-
 def latest_drift() -> list[DriftMeasurement]:
     """The most recent measurement of every feature of every active model."""
     latest = (DriftMeasurement.objects.filter(model_version=OuterRef("model_version"))

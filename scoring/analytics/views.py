@@ -19,8 +19,6 @@ from .forms import FilterForm
 from .models import PSI_ALERT, AttributeFreeTraining
 from .tables import Column, Table, csv_response
 
-analytics_required = roles.permission_required(roles.can_see_analytics)
-
 
 def _page(request, template: str, context: dict):
     """Render the page, or the table named by ?csv= as a CSV file."""
@@ -41,7 +39,7 @@ def _filters(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def dashboard(request):
     form, filters = _filters(request)
@@ -59,7 +57,7 @@ def dashboard(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def cohorts(request):
     form, filters = _filters(request)
@@ -68,7 +66,7 @@ def cohorts(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def cohort_detail(request, code):
     traits = reports.parse_cohort_code(code)
@@ -90,7 +88,7 @@ def cohort_detail(request, code):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def data_exploration(request):
     source = request.GET.get("source", "imported")
@@ -105,7 +103,7 @@ def data_exploration(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def model_quality(request):
     versions = list(selectors.model_versions())
@@ -122,7 +120,7 @@ def model_quality(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def fairness_page(request):
     form, filters = _filters(request)
@@ -144,7 +142,7 @@ def latest_runs() -> list[AttributeFreeTraining]:
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_POST
 def fairness_train(request):
     bank = get_object_or_404(Bank, code=request.POST.get("bank", ""), active=True)
@@ -155,7 +153,7 @@ def fairness_train(request):
 
 
 @login_required
-@analytics_required
+@roles.permission_required(roles.can_see_analytics)
 @require_GET
 def drift(request):
     measurements = selectors.latest_drift()

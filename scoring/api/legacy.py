@@ -8,7 +8,7 @@ each bank's approval probability. Token auth as for /api/v1/; errors in the comm
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -17,7 +17,7 @@ from scoring.services import submission
 from scoring.api.errors import Conflict, validation_error_response
 from scoring.api.idempotency import idempotent
 from scoring.api.serializers import LegacyFeaturesSerializer, LegacyTaskSerializer
-from scoring.api.views.common import ERROR, IDEMPOTENCY_PARAMETER, require_submitter
+from scoring.api.views.common import ERROR, IDEMPOTENCY_PARAMETER, SUBMITTERS
 from scoring.models import Application
 from scoring.services.questionnaire import active_features, validate_answers
 
@@ -75,9 +75,9 @@ def _application(request) -> Application:
         "merch_code": 12, "loan_amount": 68000, "loan_term": 12, "goods_category": "Mobile_devices"})],
 )
 @api_view(["POST"])
+@permission_classes([SUBMITTERS])
 @idempotent
 def upload_features(request):
-    require_submitter(request.user)
     raw = request.data
     if not isinstance(raw, dict):
         return validation_error_response({"non_field_errors": ["Ожидается объект с полями анкеты."]})
@@ -124,6 +124,6 @@ def get_result(request):
     if application.status != Application.Status.DONE:
         raise Conflict(application.error or "Оценка ещё не закончена: спросите /check_task позже.", code="not_ready")
     body = {"task_id": str(application.pk)}
-    body.update({score.bank.code: score.probability for score in application.scores.select_related("bank")
-                 .order_by("bank__code")})
+    body.update({score.bank.code: score.probability
+                 for score in selectors.bank_scores_in_order().filter(application=application)})
     return Response(body)

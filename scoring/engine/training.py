@@ -24,7 +24,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .estimators import KINDS, BankModel, LinearModel, NeuralModel, TreeModel, load_model
+from .estimators import KINDS, BankModel, LinearModel, NeuralModel, TreeModel
 from .features import FeatureSpec
 from .metrics import bootstrap_auc_ci, fast_auc
 from .preprocessing import DerivedSpec, FeatureEncoder
@@ -468,11 +468,6 @@ def held_out_sample(y_true: np.ndarray, probabilities: np.ndarray, *, seed: int 
     if len(rows) > size:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size, replace=False))
     return {"y": [int(v) for v in y_true[rows]], "p": [round(float(v), 4) for v in probabilities[rows]]}
-
-
-def _safe_names(columns: list[str]) -> list[str]:
-    # XGBoost refuses '[', ']' and '<' in feature names; keep the rest readable.
-    return [c.replace("[", "(").replace("]", ")").replace("<", "lt ") for c in columns]
 
 
 def train_all_banks(frame: pd.DataFrame, specs: list[FeatureSpec], bank_codes: list[str], *,

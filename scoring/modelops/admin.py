@@ -1,10 +1,10 @@
 """The administrator's pages for model operations: banks (terms, rules, active model), questionnaire
-fields, model versions (activate, roll back, compare, train now), training runs, imported history."""
-from functools import wraps
+fields, model versions (activate, roll back, compare, train now), training runs, imported history.
 
+The custom pages are the admin's (admin_view: staff only) inside roles.permission_required: a signed-in
+user without the role's permission, staff or not, gets 403; anonymous visitors are sent to sign in."""
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -157,19 +157,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return redirect(f"{url}?champion={versions[0].pk}&challenger={versions[1].pk}")
 
     def get_urls(self):
-        view = self.admin_site.admin_view
+        managers_only = roles.permission_required(roles.can_manage_models)
+
+        def view(page):
+            return managers_only(self.admin_site.admin_view(page))
+
         return [
             path("train/", view(self.train_view), name="scoring_modelversion_train"),
             path("train/<int:run_id>/", view(self.training_run_view), name="scoring_trainingrun_progress"),
             path("compare/", view(self.compare_view), name="scoring_modelversion_compare"),
         ] + super().get_urls()
 
-    def _require_manager(self, request):
-        if not roles.can_manage_models(request.user):
-            raise PermissionDenied
-
     def train_view(self, request):
-        self._require_manager(request)
         form = TrainNowForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             run = versions.start_training(
@@ -181,7 +180,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/scoring/train.html", context, status=400 if form.errors else 200)
 
     def training_run_view(self, request, run_id):
-        self._require_manager(request)
         run = get_object_or_404(TrainingRun, pk=run_id)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "run": run,
                    "title": _("Обучение №%(id)s") % {"id": run.pk}}
@@ -193,7 +191,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/scoring/training_run.html", context)
 
     def compare_view(self, request):
-        self._require_manager(request)
         form = CompareForm(request.GET or None)
         comparison = error = None
         if form.is_bound and form.is_valid():
@@ -238,7 +235,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        upload = _importers_only(self.admin_site.admin_view(self.upload_view))
+        importers_only = roles.permission_required(roles.can_import_history)
+        upload = importers_only(self.admin_site.admin_view(self.upload_view))
         return [path("upload/", upload, name="scoring_importbatch_upload")] + super().get_urls()
 
     def upload_view(self, request):
@@ -258,17 +256,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         refused = form.errors or refusal or (report is not None and not report.accepted)
         return TemplateResponse(request, "admin/scoring/importbatch/upload.html", context,
                                 status=400 if refused else 200)
-
-
-def _importers_only(view):
-    """403 for a signed-in user who may not import history (officers, analysts, staff or not); the
-    admin's own check then sends anonymous visitors to its login page."""
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.user.is_authenticated and not roles.can_import_history(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-    return wrapped
 
 
 @admin.register(HistoricalApplication)

@@ -9,7 +9,8 @@ from scoring.models.catalogue import Bank
 
 
 class ModelVersion(models.Model):
-    """A trained model of one bank. The artifact is XGBoost's own UBJ format, never pickle."""
+    """A trained model of one bank. The artifact is the engine's "prescoring-psm1" format
+    (scoring.engine.estimators: a JSON header, then XGBoost's UBJ or JSON numbers), never pickle."""
 
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="model_versions",
                              verbose_name=_("банк"))
@@ -17,7 +18,8 @@ class ModelVersion(models.Model):
     encoder = models.JSONField(_("кодирование признаков"))
     feature_keys = models.JSONField(_("поля анкеты"), default=list)
     artifact = models.BinaryField(_("артефакт модели"))
-    artifact_format = models.CharField(max_length=16, default="xgboost-ubj")
+    # What scoring.engine.training.ARTIFACT_FORMAT says every artifact is (estimators.to_bytes).
+    artifact_format = models.CharField(max_length=16, default="prescoring-psm1")
     training_data = models.CharField(_("данные обучения"), max_length=300, blank=True)
     metrics = models.JSONField(_("метрики"), default=dict, blank=True)
     active = models.BooleanField(_("активна"), default=False)

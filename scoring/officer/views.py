@@ -3,8 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from scoring.services import audit, phrases
 from scoring.accounts import roles
@@ -12,9 +14,6 @@ from scoring import selectors
 from scoring.services import submission
 from scoring.officer.forms import ApplicationFilterForm, QuestionnaireForm
 from scoring.services.questionnaire import active_features
-
-# htmx stops polling an element when the response has this status.
-HTMX_STOP_POLLING = 286
 
 
 @require_GET
@@ -101,7 +100,7 @@ def application_detail(request, application_id):
         audit.record(actor=request.user, action="view_personal_data", obj=application)
     return render(request, "officer/application_detail.html", {
         "application": application,
-        "scores": _in_recommended_order(application),
+        "scores": list(application.scores.all()),  # in selectors.bank_scores_in_order()
         "answer_rows": _answer_rows(application),
         "show_personal_data": show_personal_data,
         "words": phrases.words(),
@@ -113,12 +112,14 @@ def application_detail(request, application_id):
 def application_result(request, application_id):
     """The result block: polled by htmx until the scoring is finished."""
     application = _application_or_404(request, application_id)
-    status = HTMX_STOP_POLLING if application.is_finished and request.htmx else 200
-    return render(request, "officer/_result.html", {
+    context = {
         "application": application,
-        "scores": _in_recommended_order(application),
+        "scores": list(application.scores.all()),  # in selectors.bank_scores_in_order()
         "words": phrases.words(),
-    }, status=status)
+    }
+    if application.is_finished and request.htmx:
+        return HttpResponseStopPolling(render_to_string("officer/_result.html", context, request=request))
+    return render(request, "officer/_result.html", context)
 
 
 @login_required
@@ -136,11 +137,6 @@ def application_apply_suggestion(request, application_id):
         messages.error(request, gettext("Вариант не применён: %(reason)s") % {"reason": exc})
         return redirect("scoring:application_detail", application_id=application.pk)
     return redirect("scoring:application_detail", application_id=alternative.pk)
-
-
-def _in_recommended_order(application):
-    """Bank cards in the order the recommendation ranks them (sent-to banks first)."""
-    return sorted(application.scores.all(), key=lambda score: (score.rank, -score.probability))
 
 
 def _answer_rows(application):

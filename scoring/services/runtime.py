@@ -123,7 +123,7 @@ def _loan(answers: dict, keys: tuple[str, str] = ("loan_amount", "loan_term")) -
 RULE_LABEL = gettext_noop("Условие банка")
 
 
-def _rule_reason(text: str) -> dict:
+def rule_reason(text: str) -> dict:
     """A refusal: the product's limit (a phrase with its message) or a rule's reason as written."""
     return {"feature": "rule", "label": RULE_LABEL, "kind": "rule", "contribution": 0.0,
             "direction": "down", "effect_pp": None, "text": str(text), "message": getattr(text, "message", None)}
@@ -159,7 +159,7 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
             "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
             "probability": probability,
             "verdict": BankScore.Verdict.UNLIKELY if refusals else verdict_for(probability, bank.threshold),
-            "reasons": [_rule_reason(text) for text in refusals] + reasons,
+            "reasons": [rule_reason(text) for text in refusals] + reasons,
             "base_value": base_value,
             "offer": offer(bank, amount, term),
             "suggestions": [],

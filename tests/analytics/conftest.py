@@ -55,9 +55,3 @@ def known_applications(configured, officer, bank_a_version):
             Outcome.objects.create(application=application, bank=bank_a, result=outcome)
         created.append(application)
     return created
-
-
-@pytest.fixture
-def analyst_client(client, analyst):
-    client.force_login(analyst)
-    return client

@@ -31,16 +31,15 @@ def test_it_opens_for_analysts(analyst_client, known_applications, name):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_it_opens_for_administrators(client, administrator, known_applications, name):
-    client.force_login(administrator)
-    assert client.get(reverse(name)).status_code == 200
+def test_it_opens_for_administrators(admin_client, known_applications, name):
+    assert admin_client.get(reverse(name)).status_code == 200
 
 
-def test_it_shows_the_nav_link_to_analysts_only(client, analyst, officer, configured):
-    client.force_login(analyst)
-    assert reverse("analytics:dashboard") in client.get(reverse("scoring:application_list")).content.decode()
-    client.force_login(officer)
-    assert reverse("analytics:dashboard") not in client.get(reverse("scoring:application_list")).content.decode()
+def test_it_shows_the_nav_link_to_analysts_only(client_as, analyst, officer, configured):
+    page = client_as(analyst).get(reverse("scoring:application_list")).content.decode()
+    assert reverse("analytics:dashboard") in page
+    page = client_as(officer).get(reverse("scoring:application_list")).content.decode()
+    assert reverse("analytics:dashboard") not in page
 
 
 @pytest.mark.parametrize("name", ["analytics:dashboard", "analytics:cohorts", "analytics:fairness"])

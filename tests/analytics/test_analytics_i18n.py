@@ -2,7 +2,6 @@
 import html
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -11,12 +10,6 @@ from scoring.analytics.drift import ALL_VALUES, MISSING, OTHER, shown_label
 from scoring.analytics.exploration import exploration_tables, profile
 from scoring.analytics.models import DriftMeasurement
 from scoring.models import HistoricalApplication, ImportBatch
-
-
-@pytest.fixture(autouse=True)
-def russian_afterwards():
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

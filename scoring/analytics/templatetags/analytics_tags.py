@@ -4,14 +4,6 @@ register = template.Library()
 
 
 @register.filter
-def get_item(mapping, key):
-    """mapping[key] or None: look a table or chart up by its key in a template."""
-    if not mapping:
-        return None
-    return mapping.get(key)
-
-
-@register.filter
 def bin_label(label) -> str:
     """A drift bin's label; 'нет ответа', 'другое', 'все значения' in the active language."""
     from scoring.analytics.drift import shown_label

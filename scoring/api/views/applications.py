@@ -5,7 +5,7 @@ from contextlib import nullcontext
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
@@ -28,8 +28,8 @@ from scoring.api.serializers import (
 
 from scoring.api.examples import (CREATE_EXAMPLE, DETAIL_EXAMPLE,
                                    INVALID_EXAMPLE)
-from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, WRITE_ERRORS,
-                                      paginated, query_params, require_submitter)
+from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, SUBMITTERS, WRITE_ERRORS,
+                                      paginated, query_params)
 
 
 @extend_schema(
@@ -55,6 +55,7 @@ from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, WRITE_
     examples=[CREATE_EXAMPLE, INVALID_EXAMPLE],
 )
 @api_view(["GET", "POST"])
+@permission_classes([SUBMITTERS])
 def application_list(request):
     if request.method == "GET":
         filters = query_params(ApplicationFilterSerializer, request)
@@ -92,7 +93,6 @@ def _created_now(response) -> bool:
 
 @idempotent
 def _submit(request, application_id=None):
-    require_submitter(request.user)
     serializer = ApplicationCreateSerializer(data=request.data)
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)
@@ -150,9 +150,9 @@ def application_detail(request, application_id):
     summary="Оценить другой вариант суммы и срока (новая заявка, связанная с исходной)",
 )
 @api_view(["POST"])
+@permission_classes([SUBMITTERS])
 @idempotent
 def application_alternative(request, application_id):
-    require_submitter(request.user)
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")

@@ -3,7 +3,7 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
@@ -21,8 +21,7 @@ from scoring.api.serializers import (
 from scoring.services.questionnaire import active_features, validate_answers
 
 from scoring.api.examples import (ANSWERS_EXAMPLE, BATCH_EXAMPLE)
-from scoring.api.views.common import (ERROR, IDEMPOTENCY_PARAMETER, READ_ERRORS, WRITE_ERRORS,
-                                      require_submitter)
+from scoring.api.views.common import (ERROR, IDEMPOTENCY_PARAMETER, READ_ERRORS, SUBMITTERS, WRITE_ERRORS)
 
 
 def _validated_batch(data) -> list[dict]:
@@ -78,9 +77,9 @@ def _validated_batch(data) -> list[dict]:
                                     "detail": "В пакете 1200 анкет, а можно не больше 1000. Разбейте его на части."})],
 )
 @api_view(["POST"])
+@permission_classes([SUBMITTERS])
 @idempotent
 def batch_create(request):
-    require_submitter(request.user)
     items = _validated_batch(request.data)
     batch = submission.submit_batch(officer=request.user, items=items)
     _batch, rows = selectors.batch_for(request.user, batch.pk)

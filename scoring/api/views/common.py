@@ -1,8 +1,7 @@
 """What every API view shares: the documented error responses, pagination, query validation, the
-submitter check."""
+submitter permission."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 
 from scoring.accounts import roles
@@ -39,6 +38,7 @@ def query_params(serializer_class, request):
     return serializer.validated_data
 
 
-def require_submitter(user):
-    if not roles.can_submit(user):
-        raise PermissionDenied("Отправлять анкеты может только кредитный специалист или администратор.")
+# For @permission_classes: signed in, and a submitter for POST (reading is for every role).
+SUBMITTERS = roles.api_permission(
+    roles.can_submit, methods=["POST"],
+    message="Отправлять анкеты может только кредитный специалист или администратор.")

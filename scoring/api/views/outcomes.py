@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from scoring import selectors
@@ -17,8 +17,8 @@ from scoring.api.serializers import (
 )
 from scoring.models import Bank, Outcome
 
-from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, WRITE_ERRORS,
-                                      paginated, query_params, require_submitter)
+from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, SUBMITTERS, WRITE_ERRORS,
+                                      paginated, query_params)
 
 
 @extend_schema(
@@ -36,6 +36,7 @@ from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, WRITE_
         "amount": "68000.00", "term": 12})],
 )
 @api_view(["GET", "POST"])
+@permission_classes([SUBMITTERS])
 @idempotent
 def outcome_list(request):
     visible = selectors.applications_for(request.user)
@@ -50,7 +51,6 @@ def outcome_list(request):
         if filters.get("result"):
             queryset = queryset.filter(result=filters["result"])
         return paginated(request, queryset, OutcomeSerializer)
-    require_submitter(request.user)
     serializer = OutcomeCreateSerializer(data=request.data)
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)

@@ -1,6 +1,6 @@
-import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -27,8 +27,8 @@ class Command(BaseCommand):
 
     def create_demo_users(self):
         User = get_user_model()
-        # A fresh random password on every run unless DEMO_PASSWORD is set: nothing secret in the repo.
-        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        # A fresh random password on every run unless PRESCORING_DEMO_PASSWORD is set: nothing secret in the repo.
+        password = settings.PRESCORING.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
         for username, role, is_staff in (("officer", roles.OFFICER, False), ("analyst", roles.ANALYST, False),
                                          ("admin", roles.ADMINISTRATOR, True)):
             user, _created = User.objects.get_or_create(username=username)
