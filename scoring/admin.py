@@ -85,6 +85,11 @@ class BankScoreInline(admin.TabularInline):
     fields = ("bank", "probability", "verdict", "model_version")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The model version is shown by name ("bank_a v3 (xgboost)"): not with its model and encoding.
+        return super().get_queryset(request).select_related("bank", "model_version__bank").defer(
+            "model_version__artifact", "model_version__encoder", "model_version__metrics")
+
 
 @admin.register(Application)
 class ApplicationAdmin(PersonalDataAdmin):

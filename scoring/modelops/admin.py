@@ -6,6 +6,7 @@ user without the role's permission, staff or not, gets 403; anonymous visitors a
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -37,6 +38,13 @@ class BankAdmin(AuditedAdmin):
         (_("Загрузка истории"), {"fields": ("csv_decision_column",)}),
     )
 
+    def get_queryset(self, request):
+        # The list's "active model" column: every bank's active version in one query, without its blobs
+        # (str(version) reads the bank, the id and the algorithm).
+        active = ModelVersion.objects.filter(active=True).only("id", "bank", "algorithm")
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("model_versions", queryset=active, to_attr="active_versions"))
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # a new bank has no models yet
             return [(name, {"fields": [f for f in opts["fields"] if f != "active_model"]})
@@ -53,7 +61,8 @@ class BankAdmin(AuditedAdmin):
 
     @admin.display(description=_("активная модель"))
     def active_model_display(self, obj):
-        version = obj.active_model
+        prefetched = getattr(obj, "active_versions", None)
+        version = obj.active_model if prefetched is None else next(iter(prefetched), None)
         if version is None:
             return "—"
         url = reverse("admin:scoring_modelversion_change", args=[version.pk])
@@ -104,6 +113,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
                        "activated_at", "created_at")
     actions = ["activate_selected", "roll_back_selected", "compare_selected"]
     change_list_template = "admin/scoring/modelversion/change_list.html"
+
+    def get_queryset(self, request):
+        # The model itself and its encoding are large and no page here shows them (see exclude): the
+        # change list, the actions and the change page read the rest.
+        return super().get_queryset(request).select_related("bank").defer("artifact", "encoder")
 
     def has_add_permission(self, request):
         return False  # versions come from training ("train now" or manage.py train)

@@ -22,8 +22,9 @@ from scoring.api.views.common import (COMMON_ERRORS)
                summary="Активные банки и условия их продуктов", examples=[BANKS_EXAMPLE])
 @api_view(["GET"])
 def bank_list(request):
+    active = ModelVersion.objects.filter(active=True).only("id", "bank", "active")  # the id, never the blobs
     banks = Bank.objects.filter(active=True).prefetch_related(
-        Prefetch("model_versions", queryset=ModelVersion.objects.filter(active=True))).order_by("code")
+        Prefetch("model_versions", queryset=active)).order_by("code")
     return Response(BankSerializer(banks, many=True).data)
 
 

@@ -21,7 +21,7 @@ from scoring.api.views.common import (READ_ERRORS, paginated, query_params)
 @api_view(["GET"])
 def model_version_list(request):
     filters = query_params(ModelVersionFilterSerializer, request)
-    queryset = ModelVersion.objects.select_related("bank").defer("artifact").order_by("-created_at", "-id")
+    queryset = ModelVersion.objects.select_related("bank").defer("artifact", "encoder").order_by("-created_at", "-id")
     if filters.get("bank"):
         queryset = queryset.filter(bank__code=filters["bank"])
     if filters.get("active") is not None:
@@ -33,7 +33,7 @@ def model_version_list(request):
                summary="Версия модели")
 @api_view(["GET"])
 def model_version_detail(request, version_id):
-    version = ModelVersion.objects.select_related("bank").defer("artifact").filter(pk=version_id).first()
+    version = ModelVersion.objects.select_related("bank").defer("artifact", "encoder").filter(pk=version_id).first()
     if version is None:
         raise NotFound("Версия модели не найдена.")
     return Response(ModelVersionSerializer(version).data)
