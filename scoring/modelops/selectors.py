@@ -15,8 +15,8 @@ def version_field_keys(version: ModelVersion) -> set[str]:
 
 def active_models_using(feature_key: str) -> list[ModelVersion]:
     """The active model versions that read feature_key: it cannot be deactivated while they are active."""
-    return [v for v in ModelVersion.objects.filter(active=True).select_related("bank").order_by("bank__code")
-            if feature_key in version_field_keys(v)]
+    versions = ModelVersion.objects.filter(active=True).select_related("bank").defer("artifact", "metrics")
+    return [v for v in versions.order_by("bank__code") if feature_key in version_field_keys(v)]
 
 
 def describe_versions(versions: list[ModelVersion]) -> str:
