@@ -1,16 +1,8 @@
-"""
-ASGI config for prescoring project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
-
+"""ASGI entry point (the image serves WSGI with gunicorn: prescoring/wsgi.py)."""
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'prescoring.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prescoring.settings")
 
 application = get_asgi_application()

@@ -38,12 +38,18 @@ def _snapshot_of(obj) -> dict | None:
     return audit.snapshot(obj) if obj is not None else None
 
 
-def _audit_load(obj, before: dict | None) -> None:
-    """Configuration loads change banks and fields too: log them (no actor: it is a command) when they did."""
+def _store(model, lookup: dict, values: dict) -> bool:
+    """Create or update one bank or field from the files; returns whether it was created.
+
+    Configuration loads change banks and fields too: each change is logged (no actor: it is a command).
+    """
+    before = _snapshot_of(model.objects.filter(**lookup).first())
+    obj, created = model.objects.update_or_create(**lookup, defaults=values)
     obj.refresh_from_db()  # stored values (Decimal places, JSON) so that an unchanged reload compares equal
     after = audit.snapshot(obj)
     if after != before:
         audit.record(actor=None, action="load_config", obj=obj, before=before, after=after)
+    return created
 
 
 @transaction.atomic
@@ -56,9 +62,7 @@ def load_features(entries: list[dict]) -> tuple[int, int]:
         feature.full_clean(exclude=["key"])
         if not values["active"]:
             _refuse_if_used(entry["key"])
-        before = _snapshot_of(Feature.objects.filter(key=entry["key"]).first())
-        obj, was_created = Feature.objects.update_or_create(key=entry["key"], defaults=values)
-        _audit_load(obj, before)
+        was_created = _store(Feature, {"key": entry["key"]}, values)
         created += was_created
         updated += not was_created
     return created, updated
@@ -80,9 +84,7 @@ def load_banks(entries: list[dict]) -> tuple[int, int]:
             "rules": entry.get("rules", []),
         }
         Bank(code=entry["code"], **values).full_clean(exclude=["code"])
-        before = _snapshot_of(Bank.objects.filter(code=entry["code"]).first())
-        obj, was_created = Bank.objects.update_or_create(code=entry["code"], defaults=values)
-        _audit_load(obj, before)
+        was_created = _store(Bank, {"code": entry["code"]}, values)
         created += was_created
         updated += not was_created
     return created, updated
@@ -133,9 +135,7 @@ def deactivate_missing(*, feature_keys: list[str], bank_codes: list[str]) -> dic
     for feature in features:
         _refuse_if_used(feature.key)
     for obj in features + banks:
-        before = audit.snapshot(obj)
-        type(obj).objects.filter(pk=obj.pk).update(active=False)
-        _audit_load(obj, before)
+        _store(type(obj), {"pk": obj.pk}, {"active": False})
     return {"features": len(features), "banks": len(banks)}
 
 
