@@ -126,27 +126,6 @@ def administrator(django_user_model):
 
 
 @pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
-@pytest.fixture
-def analyst_client(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
-@pytest.fixture
-def admin_client(client, administrator, configured):
-    """The test client signed in as the administrator (the role, not a superuser), the configuration loaded.
-    It replaces pytest-django's admin_client: a test that needs a superuser signs in pytest-django's
-    admin_user with client_as(admin_user)."""
-    client.force_login(administrator)
-    return client
-
-
-@pytest.fixture
 def client_as(client, request):
     """client_as(user or the name of a user fixture, staff=None): the test client signed in as that user,
     made staff (or not) first when staff is given."""
@@ -158,6 +137,24 @@ def client_as(client, request):
         client.force_login(user)
         return client
     return sign_in
+
+
+@pytest.fixture
+def officer_client(client_as, officer):
+    return client_as(officer)
+
+
+@pytest.fixture
+def analyst_client(client_as, analyst):
+    return client_as(analyst)
+
+
+@pytest.fixture
+def admin_client(client_as, administrator, configured):
+    """The test client signed in as the administrator (the role, not a superuser), the configuration loaded.
+    It replaces pytest-django's admin_client: a test that needs a superuser signs in pytest-django's
+    admin_user with client_as(admin_user)."""
+    return client_as(administrator)
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ Scores store each phrase's Russian text and its message (id and parameters); pag
 render the message in the active language: Russian by default, English after the switch.
 """
 import html
+import json
+import os
 import re
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -83,8 +86,16 @@ def test_every_stored_text_is_its_message_rendered_in_russian():
 
 
 def test_the_engine_stays_free_of_django():
-    engine = Path(settings.BASE_DIR) / "scoring" / "engine"
-    assert [f.name for f in engine.glob("*.py") if re.search(r"^\s*(from|import) django", f.read_text(), re.M)] == []
+    """Every engine module imported by a fresh interpreter loads no part of Django."""
+    probe = ("import importlib, json, pkgutil, sys\n"
+             "import scoring.engine as engine\n"
+             "for module in pkgutil.iter_modules(engine.__path__):\n"
+             "    importlib.import_module(f'scoring.engine.{module.name}')\n"
+             "print(json.dumps(sorted(name for name in sys.modules if name.split('.')[0] == 'django')))\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                            env={"PATH": os.environ.get("PATH", "")}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
 
 
 def test_every_phrase_has_an_english_translation():

@@ -244,23 +244,22 @@ def test_the_admin_login_is_locked_out_too(client, administrator, clean_lockout)
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.django_db
-def test_viewing_an_unmasked_client_is_audited(officer_client, officer, models_ready, answers):
-    from scoring.services import submission
-
+@pytest.fixture
+def application(officer, models_ready, answers):
+    """An application of the officer's, with a client's name and phone."""
     application, _ = submission.submit_application(officer=officer, answers=answers,
                                                  client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
+    return application
+
+
+def test_viewing_an_unmasked_client_is_audited(officer_client, officer, application):
     response = officer_client.get(f"/applications/{application.pk}/")
     assert "Иванов Иван Иванович" in response.content.decode()
     entry = AuditEntry.objects.get(action="view_personal_data")
     assert entry.actor == officer and entry.object_id == str(application.pk)
 
 
-@pytest.mark.django_db
-def test_viewing_a_masked_client_is_not_audited(analyst_client, officer, models_ready, answers):
-
-    application, _ = submission.submit_application(officer=officer, answers=answers,
-                                                 client={"full_name": "Иванов Иван Иванович", "phone": "+7 900 111-22-33"})
+def test_viewing_a_masked_client_is_not_audited(analyst_client, application):
     response = analyst_client.get(f"/applications/{application.pk}/")
     assert response.status_code == 200 and "Иванов Иван Иванович" not in response.content.decode()
     assert "+7 900 111-22-33" not in response.content.decode()
