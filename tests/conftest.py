@@ -175,7 +175,7 @@ def api(token_client, officer):
 
 @pytest.fixture
 def answers():
-    """A questionnaire in DATA.md's vocabulary, as a client would send it (a copy: tests change it)."""
+    """A questionnaire in the questionnaire's vocabulary (docs/data-format.md), as a client would send it (a copy: tests change it)."""
     return dict(EXAMPLE_ANSWERS)
 
 

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A questionnaire in DATA.md's vocabulary, as a client would send it (the `answers` fixture's copy).
+# A questionnaire in the questionnaire's vocabulary (docs/data-format.md), as a client would send it (the `answers` fixture's copy).
 EXAMPLE_ANSWERS = {
     "birth_date": "1988-07-21",
     "education": "Высшее - специалист",
