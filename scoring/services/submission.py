@@ -5,7 +5,6 @@ import json
 import logging
 from contextlib import nullcontext
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from scoring.models import Application, Client, ScoringBatch, ScoringBatchItem
@@ -13,6 +12,7 @@ from scoring.services import application_columns
 from scoring.services.questionnaire import validate_answers
 from scoring.services.runtime import ScoringError, load_models, loan_keys
 from scoring.tasks import enqueue_scoring
+from scoring.tasks import score_application as scoring_task
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,10 @@ def submit_application(*, officer, answers: dict, client: dict | Client | None =
     return existing, False
 
 def scoring_runs_inline() -> bool:
-    """True on the embedded default: the scoring task runs inside the request, at commit."""
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+    """True on the embedded default: the scoring task runs inside the request, at commit (as the
+    Celery app is configured now, which tests that start a real worker change)."""
+    return bool(scoring_task.app.conf.task_always_eager)
+
 
 class SuggestionError(ValueError):
     """The alternative cannot be applied; the message says why, in words for the officer."""
