@@ -3,10 +3,9 @@
 from scoring.models.applications import (ERASE_CLIENT, Application, BankScore, Client, Outcome, ScoringBatch,
                                          ScoringBatchItem)
 from scoring.models.audit import AuditEntry
-from scoring.models.catalogue import Bank, Feature
+from scoring.models.catalogue import Bank, ConfigDocument, Feature
 from scoring.models.integration import ApiClient, IdempotencyKey, WebhookDelivery, new_webhook_secret
 from scoring.models.modelops import HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
 
-__all__ = ["ERASE_CLIENT", "ApiClient", "Application", "AuditEntry", "Bank", "BankScore", "Client", "Feature",
-           "HistoricalApplication", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome", "ScoringBatch",
-           "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]
+__all__ = ["ERASE_CLIENT", "ApiClient", "Application", "AuditEntry", "Bank", "BankScore", "Client", "ConfigDocument",
+           "Feature", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome", "ScoringBatch", "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]

@@ -97,6 +97,10 @@ class Feature(models.Model):
     used_by_model = models.BooleanField(_("используется моделью"), default=True)
     active = models.BooleanField(_("активно"), default=True)
     csv_column = models.CharField(_("колонка в CSV"), max_length=100, blank=True)
+    unit = models.CharField(
+        _("единица"), max_length=32, blank=True,
+        help_text=_("Как подписывать значение в объяснениях: «₽», «мес.», «лет». Пусто — без единицы."))
+    unit_en = models.CharField(_("единица (англ.)"), max_length=32, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -149,3 +153,22 @@ class Feature(models.Model):
             used_by_model=self.used_by_model,
             categorical=self.categorical,
         )
+
+
+class ConfigDocument(models.Model):
+    """A part of the loaded configuration that is not a bank or a field: the derived features
+    ("derived"), the import mapping ("import") and the product settings such as the currency
+    ("product"). load_config writes them from the same directory as the fields and banks, so every
+    later command (import, train, evaluate, export) reads one configuration, whichever directory it
+    came from."""
+
+    name = models.SlugField(_("раздел"), max_length=32, unique=True)
+    data = models.JSONField(_("содержимое"), default=dict)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("раздел настроек")
+        verbose_name_plural = _("разделы настроек")
+
+    def __str__(self):
+        return self.name

@@ -55,6 +55,12 @@ class ImportBatch(models.Model):
     rows_imported = models.PositiveIntegerField(_("загружено"), default=0)
     rows_rejected = models.PositiveIntegerField(_("отклонено"), default=0)
     rows_empty = models.PositiveIntegerField(_("пустых строк"), default=0)
+    rows_flagged = models.PositiveIntegerField(
+        _("с пометками"), default=0,
+        help_text=_("Загруженные строки с неправдоподобными или неизвестными значениями (см. отчёт)."))
+    report = models.JSONField(
+        _("отчёт"), default=dict, blank=True,
+        help_text=_("Что загрузка заметила: пропущенные строки с причинами, пометки, неизвестные значения."))
     decided_on = models.DateField(
         _("дата решений"), null=True, blank=True,
         help_text=_("День, когда банки приняли эти решения: возраст и стаж считаются к нему. "
@@ -85,6 +91,12 @@ class HistoricalApplication(models.Model):
     answers = models.JSONField(_("ответы анкеты"))
     decisions = models.JSONField(_("решения банков"), default=dict)
     p_true = models.JSONField(_("истинные вероятности одобрения"), null=True, blank=True)
+    decided_on = models.DateField(
+        _("дата решения"), null=True, blank=True,
+        help_text=_("Из колонки даты решения файла; пусто — дата решений всей загрузки."))
+    flags = models.JSONField(
+        _("пометки"), default=dict, blank=True,
+        help_text=_("Поле -> что в нём неправдоподобно или неизвестно; значение сохранено как было."))
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
 
     class Meta:

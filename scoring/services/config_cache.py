@@ -54,10 +54,10 @@ def connect() -> None:
     from django.contrib.auth.models import Group, Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from scoring.models import Bank, Feature, ModelVersion
+    from scoring.models import Bank, ConfigDocument, Feature, ModelVersion
 
     User = get_user_model()
-    for model in (Feature, Bank, ModelVersion, User, Group, Permission):
+    for model in (Feature, Bank, ModelVersion, ConfigDocument, User, Group, Permission):
         post_save.connect(clear, sender=model, dispatch_uid=f"config_cache-save-{model.__name__}")
         post_delete.connect(clear, sender=model, dispatch_uid=f"config_cache-delete-{model.__name__}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
