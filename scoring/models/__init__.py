@@ -8,4 +8,5 @@ from scoring.models.integration import ApiClient, IdempotencyKey, WebhookDeliver
 from scoring.models.modelops import HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
 
 __all__ = ["ERASE_CLIENT", "ApiClient", "Application", "AuditEntry", "Bank", "BankScore", "Client", "ConfigDocument",
-           "Feature", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome", "ScoringBatch", "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]
+           "Feature", "HistoricalApplication", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome",
+           "ScoringBatch", "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]
