@@ -136,10 +136,20 @@ def search_applications(queryset: QuerySet[Application], *, query: str = "", sta
         queryset = queryset.filter(status=status)
     if verdict:
         queryset = queryset.filter(recommendation__action=verdict)
+    return created_between(queryset, created_from, created_to)
+
+
+def created_between(queryset: QuerySet[Application], created_from: dt.date | None,
+                    created_to: dt.date | None) -> QuerySet[Application]:
+    """Applications created on or after created_from and on or before created_to (local days).
+
+    A bound at the ends of the calendar (0001-01-01, 9999-12-31) excludes nothing and is left out:
+    the day after 9999-12-31, or midnight of 0001-01-01 in UTC, does not exist.
+    """
     zone = timezone.get_current_timezone()
-    if created_from:
+    if created_from and created_from > dt.date.min + dt.timedelta(days=1):
         queryset = queryset.filter(created_at__gte=dt.datetime.combine(created_from, dt.time.min, zone))
-    if created_to:
+    if created_to and created_to < dt.date.max - dt.timedelta(days=1):
         queryset = queryset.filter(created_at__lt=dt.datetime.combine(created_to + dt.timedelta(days=1),
                                                                       dt.time.min, zone))
     return queryset
@@ -162,19 +172,10 @@ def list_page(applications: QuerySet[Application], *, page_number, per_page: int
 def filtered_applications(user, *, status=None, created_from=None, created_to=None, bank=None,
                           verdict=None) -> QuerySet[Application]:
     """The user's visible applications, newest first, narrowed by the API list filters."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     queryset = applications_for(user)
     if status:
         queryset = queryset.filter(status=status)
-    zone = timezone.get_current_timezone()
-    if created_from:
-        queryset = queryset.filter(created_at__gte=dt.datetime.combine(created_from, dt.time.min, tzinfo=zone))
-    if created_to:
-        queryset = queryset.filter(created_at__lt=dt.datetime.combine(created_to + dt.timedelta(days=1),
-                                                                      dt.time.min, tzinfo=zone))
+    queryset = created_between(queryset, created_from, created_to)
     if bank or verdict:
         scores = BankScore.objects.all()
         if bank:

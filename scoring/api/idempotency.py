@@ -24,7 +24,7 @@ MAX_KEY_LENGTH = 255
 
 def request_fingerprint(request) -> str:
     body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _key_from(request) -> str | None:

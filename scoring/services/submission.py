@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 def answers_hash(answers: dict) -> str:
     canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (JSON "\ud800") hashes instead of raising; validation refuses it anyway.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 def submit_application(*, officer, answers: dict, client: dict | Client | None = None,
                        parent: Application | None = None, application_id=None) -> tuple[Application, bool]:
