@@ -363,6 +363,11 @@ PRESCORING_API = {
     "WEBHOOK_MAX_RETRIES": int(env("PRESCORING_WEBHOOK_MAX_RETRIES", "6")),
     "WEBHOOK_RETRY_BASE_SECONDS": int(env("PRESCORING_WEBHOOK_RETRY_BASE_SECONDS", "30")),
     "WEBHOOK_RETRY_MAX_SECONDS": int(env("PRESCORING_WEBHOOK_RETRY_MAX_SECONDS", "3600")),
+    # Callback URLs must be https and resolve to public addresses (scoring/api/callbacks.py):
+    # http only when this says so (a development receiver), and receivers inside the bank's
+    # network only in these networks (CIDR, comma-separated, e.g. "10.20.0.0/16").
+    "WEBHOOK_ALLOW_HTTP": env_bool("PRESCORING_WEBHOOK_ALLOW_HTTP", False),
+    "WEBHOOK_ALLOWED_NETWORKS": env_list("PRESCORING_WEBHOOK_ALLOWED_NETWORKS"),
 }
 
 # Every Celery task's options, in one place: what they all share is CELERY_TASK_* above (late

@@ -5,11 +5,19 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 
 from scoring.services import runtime, submission
 from scoring.api import webhooks
 from scoring.models import ApiClient, WebhookDelivery
 from scoring.api.tasks import deliver_webhook
+
+
+@pytest.fixture(autouse=True)
+def local_receivers_allowed(settings):
+    """The receivers here listen on 127.0.0.1 over http: allowed only by these two settings."""
+    settings.PRESCORING_API = {**settings.PRESCORING_API, "WEBHOOK_ALLOW_HTTP": True,
+                               "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.0/8"]}
 
 
 class Receiver:

@@ -1,14 +1,33 @@
 """The administrator's pages for the integration API: API clients (callback URLs) and the webhook
 delivery log."""
+from django import forms
 from django.contrib import admin
 from django.db import models
 
 from scoring.admin import PersonalDataAdmin
+from scoring.api.callbacks import CallbackRefused, check_url
 from scoring.models import ApiClient, WebhookDelivery
+
+
+class ApiClientForm(forms.ModelForm):
+    class Meta:
+        model = ApiClient
+        fields = "__all__"
+
+    def clean_callback_url(self):
+        """Refuse a URL the product may not call (scoring/api/callbacks.py): checked again at every delivery."""
+        url = self.cleaned_data.get("callback_url", "")
+        if url:
+            try:
+                check_url(url)
+            except CallbackRefused as exc:
+                raise forms.ValidationError(f"Этот адрес нельзя использовать для уведомлений: {exc}.") from None
+        return url
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
+    form = ApiClientForm
     list_display = ("user", "callback_url", "created_at")
     search_fields = ("user__username", "callback_url")
     readonly_fields = ("created_at",)

@@ -9,7 +9,8 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from scoring.api.tasks import notify_integrator
+        from scoring.api import tasks
         from scoring.signals import scoring_finished
 
-        scoring_finished.connect(notify_integrator, dispatch_uid="api-webhooks")
+        scoring_finished.connect(tasks.notify_integrator, dispatch_uid="api-webhooks")
+        tasks.connect()

@@ -1,22 +1,28 @@
 """Webhooks: when scoring finishes, the integrator's callback URL receives the result, signed.
 
-The body is JSON; the header X-Prescoring-Signature carries "sha256=" and the hex HMAC-SHA256 of
-the exact body bytes under the API client's secret. Every attempt is written to WebhookDelivery,
-which administrators read in the admin; the Celery task retries with exponential backoff.
+The body is JSON, signed as Standard Webhooks (standardwebhooks.com) sign it: `webhook-id` (the
+delivery's id, the same on every retry), `webhook-timestamp` (Unix seconds of this attempt) and
+`webhook-signature` = "v1," + base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" under the API
+client's secret (its UTF-8 bytes), so a receiver can refuse a replayed or stale message
+(docs/api.md shows the check). The older X-Prescoring-Signature ("sha256=" + hex HMAC of the body
+alone) is still sent for receivers written against it. The URL is checked and called by
+scoring/api/callbacks.py (https, public addresses, no redirects). Every attempt is written to
+WebhookDelivery, which administrators read in the admin; the Celery task retries with backoff.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
+import time
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from scoring.api import callbacks
 from scoring.api.serializers import ApplicationSerializer
 from scoring.models import ApiClient, Application, WebhookDelivery
 from scoring.selectors import application_with_scores
@@ -29,8 +35,20 @@ EVENT_HEADER = "X-Prescoring-Event"
 EVENTS = {Application.Status.DONE: "application.scored", Application.Status.FAILED: "application.failed"}
 
 
+WEBHOOK_ID_HEADER = "webhook-id"
+WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp"
+WEBHOOK_SIGNATURE_HEADER = "webhook-signature"
+
+
 def sign(secret: str, body: bytes) -> str:
+    """The legacy X-Prescoring-Signature: the body alone (no protection against replays)."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks' `webhook-signature`: "v1," + base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()).decode()
 
 
 def backoff_seconds(retries: int) -> int:
@@ -80,21 +98,17 @@ def attempt_delivery(*, delivery_id: int, final: bool) -> bool:
     if delivery is None or delivery.status == WebhookDelivery.Status.DELIVERED:
         return True
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    request = urllib.request.Request(delivery.url, data=body, method="POST", headers={
+    message_id, timestamp = str(delivery.pk), int(time.time())
+    status_code, error = callbacks.post(delivery.url, body, {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "prescoring-webhook/1",
+        WEBHOOK_ID_HEADER: message_id,
+        WEBHOOK_TIMESTAMP_HEADER: str(timestamp),
+        WEBHOOK_SIGNATURE_HEADER: standard_signature(delivery.api_client.secret, message_id, timestamp, body),
         SIGNATURE_HEADER: sign(delivery.api_client.secret, body),
-        DELIVERY_HEADER: str(delivery.pk),
+        DELIVERY_HEADER: message_id,
         EVENT_HEADER: delivery.payload.get("event", ""),
-    })
-    status_code, error = None, ""
-    try:
-        with urllib.request.urlopen(request, timeout=settings.PRESCORING_API["WEBHOOK_TIMEOUT_SECONDS"]) as reply:
-            status_code = reply.status
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
-    except Exception as exc:  # noqa: BLE001 - any network failure is a failed attempt, logged
-        error = f"{exc.__class__.__name__}: {exc}"
+    }, timeout=settings.PRESCORING_API["WEBHOOK_TIMEOUT_SECONDS"])
     delivered = status_code is not None and 200 <= status_code < 300
     delivery.attempts += 1
     delivery.response_status = status_code
