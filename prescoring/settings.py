@@ -83,11 +83,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("PRESCORING_DEBUG", False)
 
+# The embedded default (the README's first command): SQLite and Celery in-process, on one machine.
+# Anything else (a database or broker URL) is a deployment and must bring its own secret key.
+EMBEDDED_DEFAULT = not env("DATABASE_URL") and not env("CELERY_BROKER_URL")
+
 SECRET_KEY = env("PRESCORING_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("PRESCORING_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("PRESCORING_SECRET_KEY must be set in production")
-    # Local use only: a key that is obviously not a secret. Production sets PRESCORING_SECRET_KEY.
+    if not DEBUG and (env_bool("PRESCORING_REQUIRE_SECRET_KEY", False) or not EMBEDDED_DEFAULT):
+        raise ImproperlyConfigured(
+            "PRESCORING_SECRET_KEY must be set in production (any process with DATABASE_URL or "
+            "CELERY_BROKER_URL that is not PRESCORING_DEBUG): a public key would let anyone forge "
+            "sessions. Generate one: python -c \"import secrets; print(secrets.token_urlsafe(50))\"")
+    # The embedded default or DEBUG only: a key that is obviously not a secret.
     SECRET_KEY = "insecure-local-development-key-set-PRESCORING_SECRET_KEY-in-production"
 
 ALLOWED_HOSTS = env_list("PRESCORING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
@@ -328,7 +335,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PRESCORING = {
-    "CONFIG_DIR": BASE_DIR / "configs",
+    # The configuration directory (features.yaml, banks.yaml, import.yaml; docs/configuration.md): the
+    # default of load_config, bootstrap and export_config. Commands read what load_config stored.
+    "CONFIG_DIR": Path(env("PRESCORING_CONFIG_DIR") or BASE_DIR / "configs"),
     # Scores at or above the bank's threshold are "likely"; this margin below it is "uncertain".
     "UNCERTAIN_MARGIN": float(env("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
     "TOP_REASONS": 5,

@@ -61,14 +61,19 @@ print(json.dumps({expression: eval(expression, {"settings": settings}) for expre
 """
 
 
-def settings_process(variables: dict[str, str], expressions=()) -> subprocess.CompletedProcess:
-    """`python -c` importing the settings with only these of the project's variables set (and a
-    PostgreSQL URL, which is parsed, never connected to, so that CONN_MAX_AGE is kept)."""
+def settings_process(variables: dict[str, str], expressions=(), *, deployment=True) -> subprocess.CompletedProcess:
+    """`python -c` importing the settings with only these of the project's variables set (and, for a
+    deployment, a PostgreSQL URL, which is parsed, never connected to, so that CONN_MAX_AGE is kept,
+    and a secret key unless `variables` say otherwise: a deployment refuses to start without one)."""
     env = {name: value for name, value in os.environ.items()
            if not (name.startswith(("PRESCORING_", "DJANGO_")) or name in RENAMED or name in STANDARD
                    or name == "PYTHONWARNINGS")}
-    env.update({"DJANGO_SETTINGS_MODULE": "prescoring.settings",
-                "DATABASE_URL": "postgres://prescoring@db.invalid:5432/prescoring", **variables})
+    env["DJANGO_SETTINGS_MODULE"] = "prescoring.settings"
+    if deployment:
+        env.update({"DATABASE_URL": "postgres://prescoring@db.invalid:5432/prescoring"})
+        if not any(name in variables for name in ("PRESCORING_SECRET_KEY", "DJANGO_SECRET_KEY")):
+            env["PRESCORING_SECRET_KEY"] = "probe-key-" + "x" * 50
+    env.update({name: value for name, value in variables.items() if value is not None})
     return subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(expressions))], cwd=ROOT, env=env,
                           check=False, capture_output=True, text=True, timeout=120)
 
@@ -110,9 +115,30 @@ def test_the_new_name_wins_and_the_old_one_is_reported_ignored():
 
 @pytest.mark.parametrize("require", ["DJANGO_REQUIRE_SECRET_KEY", "PRESCORING_REQUIRE_SECRET_KEY"])
 def test_production_still_refuses_to_start_without_a_key_under_either_name(require):
-    result = settings_process({require: "1"}, ["settings.SECRET_KEY"])
+    result = settings_process({require: "1"}, ["settings.SECRET_KEY"], deployment=False)
     assert result.returncode != 0
     assert "PRESCORING_SECRET_KEY must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("deployment_variable", [
+    {"DATABASE_URL": "postgres://prescoring@db.invalid:5432/prescoring"},
+    {"CELERY_BROKER_URL": "redis://broker.invalid:6379/0"},
+])
+def test_a_deployment_without_a_key_refuses_to_start(deployment_variable):
+    """No silent public key: a process with a database or broker URL is a deployment (issue 16)."""
+    result = settings_process({**deployment_variable, "PRESCORING_DEBUG": "0"}, ["settings.SECRET_KEY"],
+                              deployment=False)
+    assert result.returncode != 0
+    assert "PRESCORING_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_the_embedded_default_and_debug_start_without_a_key():
+    embedded = settings_process({}, ["settings.SECRET_KEY", "settings.EMBEDDED_DEFAULT"], deployment=False)
+    assert values(embedded)["settings.EMBEDDED_DEFAULT"] is True
+    assert values(embedded)["settings.SECRET_KEY"].startswith("insecure-local")
+    debug = settings_process({"DATABASE_URL": "postgres://prescoring@db.invalid:5432/prescoring",
+                              "PRESCORING_DEBUG": "1"}, ["settings.SECRET_KEY"], deployment=False)
+    assert values(debug)["settings.SECRET_KEY"].startswith("insecure-local")
 
 
 # --- the source: every read goes through env() with an allowed name --------------------------------
