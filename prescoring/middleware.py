@@ -37,3 +37,44 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses a request whose declared body is over the limit before anything reads it.
+
+    Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file parts, which it spools to
+    disk: a 60 MB anonymous multipart POST to /login/ was read whole before authentication. Here
+    every body is capped by its Content-Length at DATA_UPLOAD_MAX_MEMORY_SIZE, except on the pages
+    that take a history file (LARGE_BODY_PATHS), capped at the upload limit; nothing is read. A
+    body without a Content-Length (chunked) is not read by Django's WSGI request at all.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = body_limit(request.path)
+        if length > limit:
+            return too_large(request, limit)
+        return self.get_response(request)
+
+
+def body_limit(path: str) -> int:
+    if any(path.startswith(prefix) for prefix in settings.PRESCORING["LARGE_BODY_PATHS"]):
+        return settings.PRESCORING["MAX_UPLOAD_BYTES"] + 64 * 1024  # the file and the form around it
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def too_large(request, limit: int):
+    from django.http import HttpResponse
+
+    from scoring.api.errors import _json, is_api_path
+
+    megabytes = f"{limit / (1024 * 1024):.0f}"
+    if is_api_path(request):
+        return _json(413, "payload_too_large", f"Тело запроса больше {megabytes} МБ; разбейте пакет на части.")
+    return HttpResponse(f"Запрос больше {megabytes} МБ.", status=413, content_type="text/plain; charset=utf-8")

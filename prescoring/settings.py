@@ -122,6 +122,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "prescoring.middleware.RequestIdMiddleware",
+    "prescoring.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "prescoring.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -346,6 +347,9 @@ PRESCORING = {
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
     "PERSONAL_DATA_RETENTION_DAYS": int(env("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(env("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    # The pages that take a history file: their bodies may be MAX_UPLOAD_BYTES, every other one
+    # DATA_UPLOAD_MAX_MEMORY_SIZE (prescoring.middleware.RequestBodyLimitMiddleware).
+    "LARGE_BODY_PATHS": ("/admin/scoring/importbatch/upload/",),
     # Where a worker announces a finished application to the API requests waiting for it (?wait=,
     # scoring/services/events.py): REDIS_URL, else the broker's Redis; none on the embedded default.
     "EVENTS_REDIS_URL": redis_url or (
@@ -358,6 +362,9 @@ PRESCORING = {
     "CONFIG_CACHE_SECONDS": float(env("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
     # The password `manage.py bootstrap` gives the demo users; empty: a new random one on every run.
     "DEMO_PASSWORD": env("PRESCORING_DEMO_PASSWORD"),
+    # Training on imported history leaves out the rows the import flagged (implausible, unreadable or
+    # unseen values, a dropped decision; docs/data-format.md); off: they train with what was kept.
+    "TRAIN_EXCLUDE_FLAGGED": env_bool("PRESCORING_TRAIN_EXCLUDE_FLAGGED", False),
 }
 
 # The integration API (docs/api.md).

@@ -1,0 +1,38 @@
+"""Every request body is capped before anything reads it, authentication included (issue 16, finding 6)."""
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+SIX_MB = 6 * 1024 * 1024
+
+
+def spooled_files() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("*.upload*")}
+
+
+def test_a_large_anonymous_multipart_post_to_login_is_refused_unread(client, db):
+    before = spooled_files()
+    response = client.post("/login/", {"username": "x", "password": "y",
+                                       "file": SimpleUploadedFile("big.bin", b"\0" * SIX_MB)})
+    assert response.status_code == 413
+    assert spooled_files() == before  # nothing written to disk
+
+
+def test_a_large_api_body_is_413_in_the_error_shape(api, db):
+    response = api.post("/api/v1/applications/", data=b"{" + b" " * SIX_MB + b"}", content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_an_ordinary_login_still_works(client, officer):
+    response = client.post("/login/", {"username": "officer1", "password": "pw-officer1"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("size, allowed", [(SIX_MB, True), (30 * 1024 * 1024, False)])
+def test_the_history_upload_takes_files_up_to_its_own_limit(admin_client, size, allowed):
+    response = admin_client.post("/admin/scoring/importbatch/upload/",
+                                 {"file": SimpleUploadedFile("history.csv", b"a;b\n" + b"1;2\n" * (size // 4))})
+    assert (response.status_code != 413) is allowed
