@@ -1,7 +1,9 @@
 """Middleware of the project: request ids and the response headers a browser enforces."""
 from django.conf import settings
+from django.http import HttpResponse
 
 from prescoring.observability import incoming_or_new_request_id, request_id_var
+from scoring.api.errors import _json, is_api_path
 
 
 class RequestIdMiddleware:
@@ -36,6 +38,11 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # Pages and API answers for a signed-in user may carry personal data: never kept by a
+            # browser's or proxy's cache (static files come with their own Cache-Control).
+            response.setdefault("Cache-Control", "no-store, private")
         return response
 
 
@@ -70,10 +77,6 @@ def body_limit(path: str) -> int:
 
 
 def too_large(request, limit: int):
-    from django.http import HttpResponse
-
-    from scoring.api.errors import _json, is_api_path
-
     megabytes = f"{limit / (1024 * 1024):.0f}"
     if is_api_path(request):
         return _json(413, "payload_too_large", f"Тело запроса больше {megabytes} МБ; разбейте пакет на части.")

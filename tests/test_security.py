@@ -264,3 +264,10 @@ def test_viewing_a_masked_client_is_not_audited(analyst_client, application):
     assert response.status_code == 200 and "Иванов Иван Иванович" not in response.content.decode()
     assert "+7 900 111-22-33" not in response.content.decode()
     assert not AuditEntry.objects.filter(action="view_personal_data").exists()
+
+
+def test_pages_and_api_answers_for_a_signed_in_user_are_not_cached(officer_client, api, db):
+    """Personal data never stays in a browser's or proxy's cache (issue 16, finding 7)."""
+    for response in (officer_client.get("/applications/"), api.get("/api/v1/applications/")):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]

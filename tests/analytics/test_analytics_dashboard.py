@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from scoring.analytics import selectors
 from scoring.analytics.reports import dashboard
+from scoring.models import Bank
 
 
 def csv_rows(response):
@@ -119,3 +120,12 @@ def test_the_store_section_and_its_csv_are_the_store_table_alone(analyst_client,
                         ["7", "2", "0.2000", "0.5000", "", "", "", "0.3500"]]
     filtered = analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_store", "bank": "bank_b"})
     assert csv_rows(filtered)[1:] == [["5", "2", "0.3000", "0.3000"], ["7", "2", "0.5000", "0.5000"]]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_text(analyst_client, known_applications):
+    """An administrator-set bank name "=HYPERLINK(...)" comes out as text, not a formula (issue 16)."""
+    Bank.objects.filter(code="bank_a").update(name='=HYPERLINK("http://evil.example","Банк")')
+    rows = csv_rows(analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_bank"}))
+    names = [row[0] for row in rows[1:]]
+    assert "'=HYPERLINK(\"http://evil.example\",\"Банк\")" in names
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row if cell)
