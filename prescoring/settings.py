@@ -246,6 +246,11 @@ AUTHENTICATION_BACKENDS = ["scoring.accounts.lockout.LockoutModelBackend"]
 LOGIN_LOCKOUT = {
     "FAILURES": int(env("PRESCORING_LOGIN_LOCKOUT_FAILURES", "5")),
     "SECONDS": int(env("PRESCORING_LOGIN_LOCKOUT_SECONDS", "900")),
+    # Wrong passwords from one client address (any usernames) before the address is locked too.
+    "ADDRESS_FAILURES": int(env("PRESCORING_LOGIN_LOCKOUT_ADDRESS_FAILURES", "20")),
+    # The proxies in front of the web processes (addresses or CIDR, comma-separated): their
+    # X-Forwarded-For names the client. Empty: the socket's address is the client's.
+    "TRUSTED_PROXIES": env_list("PRESCORING_TRUSTED_PROXIES"),
 }
 
 REST_FRAMEWORK = {

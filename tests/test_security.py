@@ -271,3 +271,47 @@ def test_pages_and_api_answers_for_a_signed_in_user_are_not_cached(officer_clien
     for response in (officer_client.get("/applications/"), api.get("/api/v1/applications/")):
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_locked_account_stays_locked_from_another_address(client, officer, clean_lockout):
+    for _ in range(settings.LOGIN_LOCKOUT["FAILURES"]):
+        client.post("/login/", {"username": "officer1", "password": "wrong"}, REMOTE_ADDR="203.0.113.5")
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"}, REMOTE_ADDR="198.51.100.7")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_walk_through_many_accounts(client, officer, clean_lockout, settings):
+    settings.LOGIN_LOCKOUT = {**settings.LOGIN_LOCKOUT, "ADDRESS_FAILURES": 6}
+    for i in range(6):  # one guess each for six usernames: no account reaches its own limit
+        client.post("/login/", {"username": f"someone{i}", "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"}, REMOTE_ADDR="203.0.113.9")
+    assert "_auth_user_id" not in client.session
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"}, REMOTE_ADDR="198.51.100.7")
+    assert "_auth_user_id" in client.session  # the account itself is not locked
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, officer, clean_lockout, settings):
+    settings.LOGIN_LOCKOUT = {**settings.LOGIN_LOCKOUT, "ADDRESS_FAILURES": 3, "TRUSTED_PROXIES": ["10.0.0.2"]}
+    for i in range(3):
+        client.post("/login/", {"username": f"guess{i}", "password": "wrong"},
+                    REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    # Another client through the same proxy is not locked out by the first one's failures...
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"},
+                REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert "_auth_user_id" in client.session
+    client.logout()
+    # ...and a forged X-Forwarded-For hop in front of the real one does not free the locked client.
+    client.post("/login/", {"username": "officer1", "password": "pw-officer1"},
+                REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.66")
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_untrusted_socket_cannot_claim_an_address(rf, settings):
+    from scoring.accounts.lockout import client_address
+
+    settings.LOGIN_LOCKOUT = {**settings.LOGIN_LOCKOUT, "TRUSTED_PROXIES": ["10.0.0.2"]}
+    request = rf.post("/login/", REMOTE_ADDR="203.0.113.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert client_address(request) == "203.0.113.1"

@@ -1,9 +1,22 @@
-"""Login lockout: repeated wrong passwords for one username from one address lock that pair out.
+"""Login lockout: too many wrong passwords lock the account, and too many from one address lock the address.
 
-Counted in the cache (Redis in production, so every web process sees the same count). A lock
-refuses even the right password until it expires; a successful login clears the count.
+Counted in the cache (Redis in production, so every web process sees the same counts):
+- per account (the username, from any address): LOGIN_LOCKOUT["FAILURES"] wrong passwords lock it for
+  LOGIN_LOCKOUT["SECONDS"], so an attacker moving between addresses gains nothing;
+- per client address (across usernames): LOGIN_LOCKOUT["ADDRESS_FAILURES"] lock that address, so one
+  source cannot walk through many accounts' first few guesses.
+A lock refuses even the right password until it expires; a successful login clears the account's
+count. The client's address is the socket's, or, when the socket is a trusted proxy
+(PRESCORING_TRUSTED_PROXIES), the nearest untrusted address of X-Forwarded-For: behind the
+documented TLS proxy every request would otherwise share the proxy's address. Every attempt is
+logged (logger "prescoring.security": outcome, username, address), never the password.
+
+A maintained library (django-axes) does this too; the product's needs are these two counters and
+one proxy rule, which fit in this module without another dependency and its tables.
 """
 import hashlib
+import ipaddress
+import logging
 
 from django.conf import settings
 from django.contrib.auth import user_logged_in, user_login_failed
@@ -15,25 +28,62 @@ from django.db.models import Q
 
 from scoring.services import config_cache
 
+log = logging.getLogger("prescoring.security")
 
-def _key(username: str | None, request) -> str:
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    digest = hashlib.sha256(f"{(username or '').strip().lower()}|{address}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+
+def client_address(request) -> str:
+    """The address the request came from, through the trusted proxies (see the module docstring)."""
+    if request is None:
+        return ""
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = [ipaddress.ip_network(n, strict=False) for n in settings.LOGIN_LOCKOUT.get("TRUSTED_PROXIES", ())]
+    if not trusted or not _in(remote, trusted):
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):  # the proxy appends; the nearest hop it did not add is the client
+        if not _in(hop, trusted):
+            return hop
+    return hops[0] if hops else remote
+
+
+def _in(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _account_key(username: str | None) -> str:
+    return f"login-failures:account:{_digest((username or '').strip().lower())}"
+
+
+def _address_key(request) -> str:
+    return f"login-failures:address:{_digest(client_address(request))}"
 
 
 def is_locked_out(username: str | None, request) -> bool:
-    return cache.get(_key(username, request), 0) >= settings.LOGIN_LOCKOUT["FAILURES"]
+    limits = settings.LOGIN_LOCKOUT
+    return (cache.get(_account_key(username), 0) >= limits["FAILURES"]
+            or cache.get(_address_key(request), 0) >= limits["ADDRESS_FAILURES"])
 
 
-def count_failure(username: str | None, request) -> None:
-    key = _key(username, request)
+def _increment(key: str) -> None:
     if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT["SECONDS"]):
         return
     try:
         cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT["SECONDS"])
+
+
+def count_failure(username: str | None, request) -> None:
+    _increment(_account_key(username))
+    _increment(_address_key(request))
 
 
 class LockoutModelBackend(ModelBackend):
@@ -73,11 +123,16 @@ class LockoutModelBackend(ModelBackend):
 
 
 def _on_login_failed(sender, credentials, request=None, **kwargs):
-    count_failure(credentials.get("username"), request)
+    username = credentials.get("username")
+    locked = is_locked_out(username, request)
+    count_failure(username, request)
+    log.warning("login failed%s: username=%r address=%s", " (locked out)" if locked else "",
+                (username or "")[:150], client_address(request))
 
 
 def _on_logged_in(sender, request, user, **kwargs):
-    cache.delete(_key(user.get_username(), request))
+    cache.delete(_account_key(user.get_username()))
+    log.info("login: username=%r address=%s", user.get_username(), client_address(request))
 
 
 def connect() -> None:
