@@ -58,13 +58,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAKE_CLIENTS = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from scoring.models import ApiToken
 from scoring.accounts import roles
 officers = Group.objects.get(name=roles.OFFICER)
 for n in range({n}):
     user, _ = get_user_model().objects.get_or_create(username=f"load-client-{{n}}")
     user.groups.add(officers)
-    print("token", Token.objects.get_or_create(user=user)[0].key)
+    print("token", ApiToken.issue(user)[1])
 """
 
 

@@ -255,7 +255,7 @@ LOGIN_LOCKOUT = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "scoring.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -380,6 +380,8 @@ PRESCORING_API = {
     # Requests of one web process that may wait for a result at once (GET …/applications/{id}/?wait=);
     # each holds a server thread, so keep it below the threads per process (gunicorn --threads).
     "WAIT_MAX_REQUESTS": int(env("PRESCORING_API_WAIT_MAX_REQUESTS", "32")),
+    # Days an API token issued now stays valid (manage.py issue_token --days overrides; 0: no expiry).
+    "TOKEN_DAYS": int(env("PRESCORING_API_TOKEN_DAYS", "365")),
     "WEBHOOK_TIMEOUT_SECONDS": float(env("PRESCORING_WEBHOOK_TIMEOUT_SECONDS", "10")),
     "WEBHOOK_MAX_RETRIES": int(env("PRESCORING_WEBHOOK_MAX_RETRIES", "6")),
     "WEBHOOK_RETRY_BASE_SECONDS": int(env("PRESCORING_WEBHOOK_RETRY_BASE_SECONDS", "30")),

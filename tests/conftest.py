@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone, translation
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
@@ -14,7 +13,7 @@ from scoring.modelops.configuration import load_config
 from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import train_all_banks
-from scoring.models import Application, Bank, ModelVersion
+from scoring.models import ApiToken, Application, Bank, ModelVersion
 from tests.helpers import EXAMPLE_ANSWERS
 
 
@@ -162,7 +161,7 @@ def token_client():
     """token_client(user): an API client that sends the user's token (made on first use)."""
     def signed_in_as(user) -> APIClient:
         api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user)[1]}")
         return api
     return signed_in_as
 

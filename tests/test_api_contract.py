@@ -9,7 +9,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -22,6 +21,7 @@ from django.core import signals
 from django.db import close_old_connections
 
 from prescoring.wsgi import application
+from scoring.models import ApiToken
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}  # per operation: about a minute in all
@@ -46,8 +46,7 @@ def api_schema(db, models_ready, administrator, answers, settings, django_captur
     settings.PRESCORING_API = {**settings.PRESCORING_API, "THROTTLE_RATE": None, "BATCH_LIMIT": 5}
     with django_capture_on_commit_callbacks(execute=True):
         submission.submit_application(officer=administrator, answers=answers)
-    token = Token.objects.create(user=administrator)
-    headers = {"Authorization": f"Token {token.key}"}
+    headers = {"Authorization": f"Token {ApiToken.issue(administrator)[1]}"}
     loaded = schemathesis.openapi.from_wsgi("/api/schema/", application,
                                             headers={**headers, "Accept": "application/vnd.oai.openapi+json"})
     return loaded, headers

@@ -1,7 +1,8 @@
 """Every API error has one JSON shape: {status, code, detail, errors?}."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from scoring.models import ApiToken
 
 
 URL = "/api/v1/applications/"
@@ -9,8 +10,8 @@ URL = "/api/v1/applications/"
 
 @pytest.fixture
 def token(api, officer):
-    """The token the officer's API client sends."""
-    return Token.objects.get(user=officer)
+    """The token the officer's API client sends (stored hashed)."""
+    return ApiToken.objects.get(user=officer)
 
 
 def assert_error(response, status, code):

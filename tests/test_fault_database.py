@@ -37,7 +37,7 @@ def stack(tmp_path):
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "bootstrap", "--rows", "1500"], cwd=ROOT, env=env, check=True,
                        capture_output=True, timeout=600)
-        created = subprocess.run([*manage, "drf_create_token", "officer"], cwd=ROOT, env=env, check=True,
+        created = subprocess.run([*manage, "issue_token", "officer"], cwd=ROOT, env=env, check=True,
                                  capture_output=True, text=True, timeout=120)
         token = re.search(r"token (\w+)", created.stdout).group(1)
         port = free_port()

@@ -15,10 +15,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import get_resolver
-from rest_framework.authtoken.models import Token
 
 from scoring.services import submission
-from scoring.models import (ApiClient, AuditEntry, Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion,
+from scoring.models import (ApiClient, ApiToken, AuditEntry, Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion,
                             ScoringBatch, ScoringBatchItem, TrainingRun, WebhookDelivery)
 from tests.helpers import walk_urls
 
@@ -44,7 +43,7 @@ def administrator_only(status=200):
 ADMIN_MODEL_PAGES = {
     "auth_group": set(),
     "auth_user": set(),
-    "authtoken_tokenproxy": set(),
+    "scoring_apitoken": {"changelist", "add", "change", "delete", "history"},
     "scoring_bank": {"changelist", "add", "change", "delete", "history"},
     "scoring_feature": {"changelist", "add", "change", "delete", "history"},
     "scoring_modelversion": {"changelist", "change", "delete", "history"},  # versions come from training
@@ -163,9 +162,9 @@ def world(officer, analyst, administrator, models_ready, answers, django_capture
     delivery = WebhookDelivery.objects.create(api_client=api_client, application=application,
                                               url=api_client.callback_url, payload={})
     entry = AuditEntry.objects.create(actor=administrator, action="update", object_type="scoring.bank")
-    token = Token.objects.create(user=officer)
+    token, _key = ApiToken.issue(officer)
     objects = {
-        "auth_group": Group.objects.first(), "auth_user": officer, "authtoken_tokenproxy": token.user,
+        "auth_group": Group.objects.first(), "auth_user": officer, "scoring_apitoken": token,
         "scoring_bank": bank, "scoring_feature": Feature.objects.first(), "scoring_modelversion": version,
         "scoring_trainingrun": run, "scoring_auditentry": entry, "scoring_application": application,
         "scoring_client": application.client, "scoring_importbatch": import_batch,

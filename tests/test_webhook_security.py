@@ -9,10 +9,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from scoring.api import callbacks, webhooks
-from scoring.models import ApiClient, WebhookDelivery
+from scoring.models import ApiClient, ApiToken, WebhookDelivery
 from scoring.services import runtime, submission
 from tests.helpers import EXAMPLE_ANSWERS
 
@@ -169,11 +168,11 @@ def test_an_unresponsive_receiver_does_not_hold_the_officers_request(models_read
     release = threading.Event()
     with Listener(hold=release) as listener:
         ApiClient.objects.create(user=officer, callback_url=listener.url)
-        token = Token.objects.create(user=officer)
+        _token, key = ApiToken.issue(officer)
         request = urllib.request.Request(
             f"{live_server.url}/api/v1/applications/", method="POST",
             data=json.dumps({"answers": dict(EXAMPLE_ANSWERS)}).encode(),
-            headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"})
+            headers={"Authorization": f"Token {key}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=20) as reply:  # the receiver holds for up to 30 s
                 status, body = reply.status, json.loads(reply.read())

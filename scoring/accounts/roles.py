@@ -23,17 +23,20 @@ VIEW_ANALYTICS = "scoring.view_analytics"
 SUBMIT_APPLICATIONS = "scoring.add_application"
 MANAGE_MODELS = "scoring.change_modelversion"
 IMPORT_HISTORY = "scoring.add_importbatch"
+# Declared on Client.Meta.permissions: erase a client's name and phone everywhere (scoring/services/erasure.py).
+ERASE_CLIENTS = "scoring.erase_client"
 
 # Model names (app "scoring") whose add/change/delete/view permissions administrators get.
 ADMINISTERED_MODELS = ("bank", "feature", "modelversion", "importbatch", "historicalapplication", "apiclient",
-                       "webhookdelivery")
+                       "apitoken", "webhookdelivery")
 
 GROUP_PERMISSIONS = {
     OFFICER: ["add_application", "view_personal_data"],
     ANALYST: ["view_all_applications", "view_analytics"],
     ADMINISTRATOR: ["add_application", "view_all_applications", "view_personal_data", "view_analytics"]
     + [f"{action}_{model}" for model in ADMINISTERED_MODELS for action in ("add", "change", "delete", "view")]
-    + ["view_auditentry", "add_trainingrun", "view_trainingrun"],
+    + ["view_auditentry", "add_trainingrun", "view_trainingrun"]
+    + ["view_client", "erase_client"],  # find a client and erase them on request (migration 0015)
 }
 
 
@@ -56,6 +59,11 @@ def can_see_analytics(user) -> bool:
 
 def can_manage_models(user) -> bool:
     return user.has_perm(MANAGE_MODELS)
+
+
+def can_erase_clients(user) -> bool:
+    """Erase a client's personal data on the person's request (the admin's action)."""
+    return user.has_perm(ERASE_CLIENTS)
 
 
 def can_import_history(user) -> bool:

@@ -1,12 +1,17 @@
 """The administrator's pages for the integration API: API clients (callback URLs) and the webhook
 delivery log."""
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from rest_framework.authtoken.admin import TokenProxy
 
-from scoring.admin import PersonalDataAdmin
+from scoring.admin import AuditedAdmin, PersonalDataAdmin
 from scoring.api.callbacks import CallbackRefused, check_url
-from scoring.models import ApiClient, WebhookDelivery
+from scoring.models import ApiClient, ApiToken, WebhookDelivery, new_token_key
+
+# DRF's own token admin would show (and create) plain tokens; the product's are hashed (ApiToken).
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
 
 
 class ApiClientForm(forms.ModelForm):
@@ -26,12 +31,52 @@ class ApiClientForm(forms.ModelForm):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(AuditedAdmin):
+    """Callback URLs and signing secrets: every change is in the product's audit log (the secret masked)."""
+
     form = ApiClientForm
     list_display = ("user", "callback_url", "created_at")
     search_fields = ("user__username", "callback_url")
     readonly_fields = ("created_at",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ApiTokenForm(forms.ModelForm):
+    days = forms.IntegerField(label="Действует, дней", min_value=0, required=False,
+                              help_text="Пусто — по настройке PRESCORING_API_TOKEN_DAYS; 0 — бессрочно.")
+
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedAdmin):
+    """Issuing and revoking API tokens. The key is shown once, on issue; only its SHA-256 is kept."""
+
+    list_display = ("user", "name", "prefix", "created_at", "expires_at")
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = ("prefix", "created_at", "expires_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "name", "days") if obj is None else ("user", "name", "prefix", "created_at", "expires_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("user", "prefix", "created_at", "expires_at")
+
+    def save_model(self, request, obj, form, change):
+        key = None
+        if not change:
+            key = new_token_key()
+            obj.set_key(key, days=form.cleaned_data.get("days"))
+        super().save_model(request, obj, form, change)
+        if key:
+            messages.warning(request, f"Токен для {obj.user}: {key} — скопируйте его сейчас, он больше не будет показан.")
 
 
 @admin.register(WebhookDelivery)

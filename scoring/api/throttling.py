@@ -19,7 +19,7 @@ class PerTokenThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):
-        token = getattr(request.auth, "key", None)
+        token = getattr(request.auth, "key_hash", None)
         if token:
             ident = f"token-{token}"
         elif request.user and request.user.is_authenticated:

@@ -4,9 +4,11 @@ from scoring.models.applications import (ERASE_CLIENT, Application, BankScore, C
                                          ScoringBatchItem)
 from scoring.models.audit import AuditEntry
 from scoring.models.catalogue import Bank, ConfigDocument, Feature
-from scoring.models.integration import ApiClient, IdempotencyKey, WebhookDelivery, new_webhook_secret
+from scoring.models.integration import (ApiClient, ApiToken, IdempotencyKey, WebhookDelivery, new_token_key,
+                                        new_webhook_secret, token_digest)
 from scoring.models.modelops import HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
 
-__all__ = ["ERASE_CLIENT", "ApiClient", "Application", "AuditEntry", "Bank", "BankScore", "Client", "ConfigDocument",
-           "Feature", "HistoricalApplication", "IdempotencyKey", "ImportBatch", "ModelVersion", "Outcome",
-           "ScoringBatch", "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_webhook_secret"]
+__all__ = ["ERASE_CLIENT", "ApiClient", "ApiToken", "Application", "AuditEntry", "Bank", "BankScore", "Client",
+           "ConfigDocument", "Feature", "HistoricalApplication", "IdempotencyKey", "ImportBatch", "ModelVersion",
+           "Outcome", "ScoringBatch", "ScoringBatchItem", "TrainingRun", "WebhookDelivery", "new_token_key", "new_webhook_secret",
+           "token_digest"]

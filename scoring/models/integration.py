@@ -1,8 +1,13 @@
 """The integration API's records: API clients with their callback URLs, webhook deliveries and
 idempotency keys."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scoring.models.applications import Application
@@ -11,9 +16,56 @@ from scoring.models.applications import Application
 # --- the integration API --------------------------------------------------------------------------
 
 def new_webhook_secret() -> str:
-    import secrets
-
     return secrets.token_hex(32)
+
+
+def new_token_key() -> str:
+    """A new API token: 160 random bits as 40 hex digits."""
+    return secrets.token_hex(20)
+
+
+def token_digest(key: str) -> str:
+    """What is stored of an API token: its SHA-256 (a token is 160 random bits: no salt needed)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An integrator's API token (`Authorization: Token <key>`), stored as its SHA-256 only: the key
+    is shown once when issued (manage.py issue_token, or the admin), and a copy of the database
+    gives nobody a working token. A token may expire (PRESCORING_API_TOKEN_DAYS)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("пользователь"))
+    name = models.CharField(_("назначение"), max_length=100, blank=True)
+    prefix = models.CharField(_("начало токена"), max_length=12, editable=False,
+                              help_text=_("Первые символы, чтобы узнать токен; сам токен не хранится."))
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("выпущен"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("действует до"), null=True, blank=True,
+                                      help_text=_("Пусто — бессрочно."))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("токен API")
+        verbose_name_plural = _("токены API")
+
+    def __str__(self):
+        return f"{self.user} · {self.prefix}…"
+
+    @classmethod
+    def issue(cls, user, *, days: int | None = None, name: str = "") -> tuple["ApiToken", str]:
+        """A new token for user: (the stored row, the key to hand over once). days: None for the
+        setting's default, 0 for no expiry."""
+        key = new_token_key()
+        token = cls(user=user, name=name)
+        token.set_key(key, days=days)
+        token.save()
+        return token, key
+
+    def set_key(self, key: str, *, days: int | None = None) -> None:
+        days = settings.PRESCORING_API["TOKEN_DAYS"] if days is None else days
+        self.prefix, self.key_hash = key[:8], token_digest(key)
+        self.expires_at = timezone.now() + timedelta(days=days) if days else None
 
 
 class ApiClient(models.Model):
