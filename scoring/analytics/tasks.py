@@ -1,9 +1,11 @@
 """Celery tasks of analytics: the daily figures, the daily drift measurement and attribute-free
 training runs."""
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
 from scoring.models import Bank
 
@@ -37,11 +39,23 @@ def refresh_analytics() -> int:
     return rollup.refresh()
 
 
-def request_attribute_free_training(*, bank: Bank) -> AttributeFreeTraining:
-    """Queue a comparison run for bank; the Celery task does the training after the commit."""
+# A queued run older than this is taken for lost (its task's hard time limit is an hour).
+STALE_RUN = timedelta(hours=2)
+
+
+def request_attribute_free_training(*, bank: Bank) -> tuple[AttributeFreeTraining, bool]:
+    """Queue a comparison run for bank, unless one is already queued or running: (the run, whether
+    it is new). One at a time per bank: each run trains two models on the whole history, and an
+    analyst's repeated clicks must not fill the workers. The Celery task runs after the commit."""
     with transaction.atomic():
+        Bank.objects.select_for_update().filter(pk=bank.pk).first()  # two clicks at once: one run
+        running = (AttributeFreeTraining.objects.filter(bank=bank, status=AttributeFreeTraining.Status.QUEUED,
+                                                        created_at__gte=timezone.now() - STALE_RUN)
+                   .order_by("-created_at").first())
+        if running is not None:
+            return running, False
         run = AttributeFreeTraining.objects.create(bank=bank, excluded=list(fairness.PROTECTED))
         transaction.on_commit(lambda: train_without_protected_attributes.delay(run.pk))
-    return run
+    return run, True
 
 

@@ -146,9 +146,13 @@ def latest_runs() -> list[AttributeFreeTraining]:
 @require_POST
 def fairness_train(request):
     bank = get_object_or_404(Bank, code=request.POST.get("bank", ""), active=True)
-    tasks.request_attribute_free_training(bank=bank)
-    messages.success(request, _("Обучение без пола и даты рождения для «%(bank)s» запущено; результат появится "
-                                "на этой странице.") % {"bank": bank.name})
+    _run, started = tasks.request_attribute_free_training(bank=bank)
+    if started:
+        messages.success(request, _("Обучение без пола и даты рождения для «%(bank)s» запущено; результат появится "
+                                    "на этой странице.") % {"bank": bank.name})
+    else:
+        messages.info(request, _("Обучение без пола и даты рождения для «%(bank)s» уже идёт; новое не запущено.")
+                      % {"bank": bank.name})
     return redirect("analytics:fairness")
 
 

@@ -66,3 +66,18 @@ def test_the_button_trains_and_stores_the_comparison(analyst_client, configured,
 
 def test_the_button_refuses_an_unknown_bank(analyst_client, configured):
     assert analyst_client.post(reverse("analytics:fairness_train"), {"bank": "nope"}).status_code == 404
+
+
+def test_one_run_at_a_time_per_bank(analyst_client, configured, django_capture_on_commit_callbacks):
+    """Repeated clicks while a run is queued start nothing new (issue 16, finding 6); another bank may run."""
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        for _ in range(3):
+            response = analyst_client.post(reverse("analytics:fairness_train"), {"bank": "bank_b"}, follow=True)
+        analyst_client.post(reverse("analytics:fairness_train"), {"bank": "bank_c"})
+    assert AttributeFreeTraining.objects.filter(bank__code="bank_b").count() == 1
+    assert AttributeFreeTraining.objects.filter(bank__code="bank_c").count() == 1
+    assert len(queued) == 2  # one task per bank
+    assert "уже идёт" in response.content.decode()
+    AttributeFreeTraining.objects.filter(bank__code="bank_b").update(status=AttributeFreeTraining.Status.DONE)
+    analyst_client.post(reverse("analytics:fairness_train"), {"bank": "bank_b"})
+    assert AttributeFreeTraining.objects.filter(bank__code="bank_b").count() == 2  # finished: a new one may start
