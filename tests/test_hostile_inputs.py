@@ -40,3 +40,60 @@ def test_calendar_end_dates_filter_nothing_out_in_the_api(api, configured, answe
 def test_calendar_end_dates_on_the_list_page(officer_client, configured, bound):
     response = officer_client.get(f"/applications/?{bound}")
     assert response.status_code == 200
+
+
+# --- NUL, lone surrogates, objects in a text answer: 400 naming the field, on every write endpoint ---------
+
+HOSTILE_POSITIONS = {
+    "nul": "Менеджер\u0000",
+    "surrogate": "Менеджер\ud800",
+    "object": {"a": 1},
+    "list": ["Менеджер"],
+}
+
+
+def raw_json(data) -> bytes:
+    """JSON as a hostile client writes it: a lone surrogate as the escape \\ud800 (valid JSON text)."""
+    return json.dumps(data, ensure_ascii=True).encode()
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_POSITIONS))
+def test_a_hostile_text_answer_is_refused_by_name_on_the_single_endpoint(api, configured, answers, kind):
+    answers["position"] = HOSTILE_POSITIONS[kind]
+    response = api.post(URL, data=raw_json({"answers": answers}), content_type="application/json")
+    assert response.status_code == 400
+    assert "position" in response.json()["errors"]["answers"]
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_POSITIONS))
+def test_a_hostile_text_answer_is_refused_by_name_in_a_batch(api, configured, answers, kind):
+    answers["position"] = HOSTILE_POSITIONS[kind]
+    response = api.post(f"{URL}batch/", data=raw_json({"applications": [{"answers": answers}]}),
+                        content_type="application/json")
+    assert response.status_code == 400
+    assert "position" in json.dumps(response.json()["errors"])
+
+
+@pytest.mark.parametrize("kind", ["nul", "surrogate", "object"])
+def test_a_hostile_text_answer_is_refused_by_the_legacy_endpoint(api, configured, kind):
+    from tests.test_api_legacy import OLD_BODY
+
+    body = {**OLD_BODY, "position": HOSTILE_POSITIONS[kind]}
+    response = api.post("/upload_features", data=raw_json(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "position" in json.dumps(response.json())
+
+
+def test_a_surrogate_with_an_idempotency_key_is_a_400_not_a_500(api, configured, answers):
+    answers["position"] = "\ud800"
+    response = api.post(URL, data=raw_json({"answers": answers}), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY="key-1")
+    assert response.status_code == 400
+
+
+def test_an_unknown_top_level_key_is_refused_as_in_a_batch(api, configured, answers):
+    single = api.post(URL, {"answers": answers, "clients": {"full_name": "x"}}, format="json")
+    batch = api.post(f"{URL}batch/", {"applications": [{"answers": answers, "clients": {}}]}, format="json")
+    assert single.status_code == 400 and batch.status_code == 400
+    assert single.json()["errors"]["non_field_errors"] == ["Неизвестные поля: clients."]
+    assert batch.json()["errors"]["applications"]["0"]["non_field_errors"] == ["Неизвестные поля: clients."]

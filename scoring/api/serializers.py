@@ -2,8 +2,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scoring.services import phrases
+from scoring.accounts.roles import sees_personal_data
+from scoring.api.schema import feature_schema
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion, Outcome
+from scoring.services import phrases
 from scoring.services.questionnaire import validate_answers
 
 
@@ -21,8 +23,6 @@ class ClientOutSerializer(serializers.Serializer):
     masked = serializers.BooleanField(help_text="true: имя и телефон скрыты по роли пользователя.")
 
     def to_representation(self, instance):
-        from scoring.accounts.roles import sees_personal_data
-
         user = self.context.get("user")
         if user is None and self.context.get("request") is not None:
             user = self.context["request"].user
@@ -56,11 +56,30 @@ def _absolute(context, path: str) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
+APPLICATION_KEYS = ("answers", "client")
+
+
+def unknown_keys_errors(data: dict, allowed=APPLICATION_KEYS) -> dict[str, list[str]]:
+    """{"non_field_errors": [...]} naming the keys of data outside `allowed`, or {}: a misspelt key
+    ("answer", "clients") is refused, not silently dropped, on the single and the batch endpoint alike."""
+    unknown = set(data) - set(allowed)
+    if not unknown:
+        return {}
+    return {"non_field_errors": [f"Неизвестные поля: {', '.join(sorted(map(str, unknown)))}."]}
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     answers = serializers.DictField(
         help_text="Ответы анкеты: ключ поля → значение. Поля и их типы: GET /api/schema/ (Answers)."
     )
     client = ClientSerializer(required=False)
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict):
+            errors = unknown_keys_errors(self.initial_data)
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
 
     def validate_answers(self, value):
         answers, errors = validate_answers(value)
@@ -331,8 +350,6 @@ class FeatureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_json_schema(self, obj):
-        from scoring.api.schema import feature_schema
-
         return feature_schema(obj)
 
 

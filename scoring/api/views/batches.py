@@ -17,6 +17,7 @@ from scoring.api.serializers import (
     BatchCreateSerializer,
     BatchSerializer,
     ClientSerializer,
+    unknown_keys_errors,
 )
 from scoring.services.questionnaire import active_features, validate_answers
 
@@ -39,10 +40,7 @@ def _validated_batch(data) -> list[dict]:
         if not isinstance(item, dict):
             errors[str(position)] = {"non_field_errors": ["Ожидается объект {answers, client}."]}
             continue
-        item_errors = {}
-        unknown = set(item) - {"answers", "client"}
-        if unknown:
-            item_errors["non_field_errors"] = [f"Неизвестные поля: {', '.join(sorted(map(str, unknown)))}."]
+        item_errors = unknown_keys_errors(item)
         if "answers" not in item:
             item_errors["answers"] = ["Обязательное поле."]
             answers = {}
