@@ -336,7 +336,8 @@ CELERY_BEAT_SCHEDULE = {
 # Cache: Redis when REDIS_URL is set (shared across processes), local memory otherwise.
 redis_url = env("REDIS_URL")
 if redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    # Redis errors answer as an empty cache (prescoring/cache.py): an outage must not make requests fail.
+    CACHES = {"default": {"BACKEND": "prescoring.cache.ResilientRedisCache", "LOCATION": redis_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
