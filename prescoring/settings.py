@@ -299,6 +299,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker keeps trying to reconnect (never exits for it), and cancels the
+# tasks it was running (late acknowledgement: they are redelivered, not half-done twice).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A message taken by a worker that died unacknowledged goes back to the queue after this long.
 # A web request that cannot reach the broker gives up after one quick retry (the application stays
 # queued for the periodic re-enqueue) instead of holding the officer for seconds.
