@@ -31,5 +31,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # process) while the others serve; 2 × 24 threads stay well within PostgreSQL's max_connections
 # (one connection per thread, plus the Celery workers).
 ENV PRESCORING_API_WAIT_MAX_REQUESTS=16
-CMD ["gunicorn", "prescoring.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--worker-class", "gthread", "--threads", "24", "--access-logfile", "-"]
+# The access log leaves out query strings and referrers (names and phones searched for): configs/gunicorn.conf.py.
+CMD ["gunicorn", "prescoring.wsgi:application", "--config", "configs/gunicorn.conf.py", "--bind", "0.0.0.0:8000", \
+     "--workers", "2", "--worker-class", "gthread", "--threads", "24"]

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import override_settings
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -15,6 +16,14 @@ from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import train_all_banks
 from scoring.models import ApiToken, Application, Bank, ModelVersion
 from tests.helpers import EXAMPLE_ANSWERS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """A fast hasher for the test users: PBKDF2's million rounds cost half a second or more for every
+    user a fixture makes and every sign-in, and no test is about the hashing itself."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ its decision column; the words meaning approval, refusal and error come from imp
 import yaml
 from admin_post import rules_post
 
-from scoring.modelops.configuration import export_config
+from scoring.modelops.configuration import export_config, load_config
 from scoring.modelops.importing import import_decisions_csv
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
 from tests.helpers import generated_history
@@ -35,13 +35,13 @@ def test_a_sixth_bank_added_in_the_admin_is_imported_and_trained(admin_client, t
     assert version.active and version.training_data.startswith("imported: 3 000 rows")
 
 
-def test_decision_words_come_from_import_yaml(configured, tmp_path, settings):
+def test_decision_words_come_from_import_yaml(configured, tmp_path):
     config_dir = tmp_path / "configs"
     export_config(config_dir)
     (config_dir / "import.yaml").write_text(yaml.safe_dump(
         {"id_column": "Номер", "decision_values": {"success": ["одобрено"], "denied": ["отказ"], "error": ["сбой"]}},
         allow_unicode=True), encoding="utf-8")
-    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_DIR": config_dir}
+    load_config(config_dir)  # the loaded mapping is the one import reads, whichever directory it came from
     path = generated_history(tmp_path / "history.csv", rows=40, seed=3)
     text = path.read_text(encoding="utf-8").replace("SkillFactory_Id", "Номер")
     text = text.replace(";success", ";Одобрено").replace(";denied", ";отказ").replace(";error", ";сбой")
@@ -54,14 +54,16 @@ def test_decision_words_come_from_import_yaml(configured, tmp_path, settings):
     assert stored.external_id == "1"
 
 
-def test_it_refuses_a_decision_word_the_mapping_does_not_know(configured, tmp_path):
+def test_it_drops_and_flags_a_decision_word_the_mapping_does_not_know(configured, tmp_path):
     path = generated_history(tmp_path / "history.csv", rows=5, seed=3)
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[1] = lines[1].replace(";success", ";maybe", 1).replace(";denied", ";maybe", 1)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = import_decisions_csv(path=path)
-    assert not report.accepted and report.rows_imported == 0
-    row, errors = report.rejected[0]
-    assert row == 2
-    message = next(iter(errors.values()))[0]
+    assert report.rows_imported == 5 and report.rows_flagged == 1  # the row is kept without those two decisions
+    row, flags = report.flagged[0]
+    assert row == 2 and len(flags) == 2
+    message = next(iter(flags.values()))[0]
     assert "success, denied, error" in message and "«maybe»" in message
+    stored = HistoricalApplication.objects.get(row_number=2)
+    assert set(flags) == set(stored.flags) and not set(flags) & set(stored.decisions)

@@ -57,24 +57,42 @@ def test_without_a_date_the_decisions_are_taken_as_of_today(admin_client, config
     assert ImportBatch.objects.get().decided_on == dt.date.today()
 
 
-def test_a_file_with_bad_rows_imports_nothing_and_shows_each_rows_reason(admin_client, configured):
+def test_a_file_with_odd_rows_is_stored_and_the_page_shows_each_flag_and_skipped_row(admin_client, configured):
+    no_decisions = {f"Bank{letter}_decision": "" for letter in "ABCDE"}
     rows = [legacy_row(), legacy_row(BirthDate="21.07.1988"), legacy_row(),
-            legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row(MonthProfit="много")]
+            legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row(MonthProfit="много"),
+            legacy_row(**no_decisions)]
     response = upload(admin_client, csv_bytes(rows))
 
     html = response.content.decode()
-    assert response.status_code == 400
-    assert "загружено: 0, отклонено: 3" in html and "ничего не загружено" in html
-    table = html[html.index('id="rejected-rows"'):]
-    assert ("<tr><td>3</td><td>BirthDate</td><td>birth_date</td>"
-            "<td>Введите дату в формате ГГГГ-ММ-ДД.</td></tr>") in table
-    assert ("<tr><td>5</td><td>Loan_term</td><td>loan_term</td>"
-            "<td>Выберите один из вариантов: 6, 12, 18, 24.</td></tr>") in table
-    assert "<tr><td>5</td><td>BankB_decision</td><td>bank_b</td>" in table and "maybe" in table
-    assert "<tr><td>6</td><td>MonthProfit</td><td>month_profit</td><td>Введите число.</td></tr>" in table
-    assert table.count("<tr><td>") == 4  # one line per reason, the good rows not listed
-    assert not ImportBatch.objects.exists() and not HistoricalApplication.objects.exists()
-    assert not AuditEntry.objects.filter(action="import_history").exists()
+    assert response.status_code == 200
+    assert "Строк всего: 6, загружено: 5, отклонено: 1, пустых: 0." in html and "С пометками: 3." in html
+    flagged = html[html.index('id="flagged-rows"'):]
+    assert ("<tr><td>3</td><td>BirthDate</td><td>birth_date</td><td>Значение «21.07.1988» не прочитано "
+            "(Введите дату в формате ГГГГ-ММ-ДД.): сохранено как пропуск.</td></tr>") in flagged
+    assert ("<tr><td>5</td><td>Loan_term</td><td>loan_term</td><td>Значения «7» нет среди вариантов анкеты: "
+            "сохранено как новая категория.</td></tr>") in flagged
+    assert "<tr><td>5</td><td>BankB_decision</td><td>bank_b</td>" in flagged and "maybe" in flagged
+    assert "<tr><td>6</td><td>MonthProfit</td><td>month_profit</td>" in flagged
+    assert flagged.count("<tr><td>") == 4  # one line per flag, the good rows not listed
+    skipped = html[html.index('id="rejected-rows"'):html.index('id="flagged-rows"')]
+    assert "<tr><td>7</td><td>—</td><td>decisions</td><td>Нет ни одного решения банка" in skipped
+    unseen = html[html.index('id="unseen-categories"'):html.index('id="rejected-rows"')]
+    assert "<td>Loan_term</td><td>loan_term</td><td>7</td><td>1</td>" in unseen
+    batch = ImportBatch.objects.get()
+    assert (batch.rows_imported, batch.rows_flagged, batch.rows_rejected) == (5, 3, 1)
+    assert HistoricalApplication.objects.filter(batch=batch).count() == 5
+    assert AuditEntry.objects.filter(action="import_history").count() == 1
+
+
+def test_the_page_lists_the_first_100_flagged_rows_only(admin_client, configured):
+    rows = [legacy_row(SkillFactory_Id=str(i), Goods_category="Electronics") for i in range(150)]
+    html = upload(admin_client, csv_bytes(rows)).content.decode()
+    flagged = html[html.index('id="flagged-rows"'):]
+    assert flagged.count("<tr><td>") == 100 and "<tr><td>101</td>" in flagged and "<tr><td>102</td>" not in flagged
+    assert "Строки с пометками: 150; показаны не больше 100." in html
+    assert "<td>Electronics</td><td>150</td>" in html
+    assert ImportBatch.objects.get().rows_flagged == 150
 
 
 @pytest.mark.parametrize("name,content,content_type,message", [
@@ -150,10 +168,10 @@ def test_the_page_speaks_english_on_request(admin_client, configured):
     admin_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     try:
         get = admin_client.get(UPLOAD_URL).content.decode()
-        rejected = upload(admin_client, csv_bytes([legacy_row(BirthDate="21.07.1988")])).content.decode()
+        flagged = upload(admin_client, csv_bytes([legacy_row(BirthDate="21.07.1988")])).content.decode()
     finally:
         translation.activate("ru")
     assert "Upload history (CSV)" in get and "Decision date" in get
     assert "Загрузить" not in get
-    assert "Rows in total: 1, imported: 0, rejected: 1, empty: 0." in rejected
-    assert "Enter a date as YYYY-MM-DD." in rejected
+    assert "Rows in total: 1, imported: 1, rejected: 0, empty: 0." in flagged
+    assert "Enter a date as YYYY-MM-DD." in flagged

@@ -256,3 +256,93 @@ def test_decisions_become_labels_and_gaps_become_nan():
     labels = decision_labels(pd.Series(["success", " Denied ", "error", None, "", pd.NA], dtype=object))
     np.testing.assert_array_equal(labels[:2], [1.0, 0.0])
     assert np.isnan(labels[2:]).all()
+
+
+# --- the payment features at each bank's own rate ------------------------------------------------
+
+RATES = {"bank_a": 15.0, "bank_b": 35.0}
+
+
+@pytest.fixture(scope="module")
+def bank_rate_models(specs):
+    """Two banks trained with their own rates (FeatureEncoder.bank_rate), XGBoost only."""
+    from scoring.engine.training import train_all_banks
+
+    frame = generate_applications(1500, seed=31, bank_codes=list(RATES))
+    encoder, trained = train_all_banks(frame, specs, list(RATES), derived=default_derived_specs(), seed=31,
+                                       as_of=AS_OF, algorithms=("xgboost",), rates=RATES)
+    return FeatureEncoder.from_dict(encoder.to_dict()), {code: load_model(m.to_bytes()) for code, m in trained.items()}
+
+
+def test_an_encoder_trained_with_bank_rates_says_so_and_recomputes_only_the_payment_columns(bank_rate_models,
+                                                                                           records):
+    encoder, _models = bank_rate_models
+    assert encoder.to_dict()["bank_rate"] is True
+    base = encoder.transform(records, AS_OF)
+    at_a, at_b = (encoder.with_rate(base, records, RATES[code]) for code in RATES)
+    np.testing.assert_array_equal(at_a, encoder.transform(records, AS_OF, rate=15.0))
+    changed = [encoder.columns[i] for i in np.flatnonzero(~np.all(np.isclose(at_a, at_b, equal_nan=True), axis=0))]
+    assert changed == ["payment_to_income", "free_income"]
+    record = records[0]
+    payment = monthly_payment(record["loan_amount"], 15.0, float(record["loan_term"]))
+    assert at_a[0, encoder.columns.index("payment_to_income")] == pytest.approx(payment / record["month_profit"],
+                                                                                rel=1e-6)
+    assert encoder.derived_values(record, AS_OF, rate=15.0)["payment_to_income"] == pytest.approx(
+        payment / record["month_profit"])
+
+
+def test_each_bank_scores_the_matrix_at_its_own_rate(bank_rate_models, records):
+    encoder, models = bank_rate_models
+    scorer = Scorer({code: (encoder, model) for code, model in models.items()})
+    batch = scorer.score(records, as_of=AS_OF, rates=RATES)
+    for column, code in enumerate(batch.bank_codes):
+        own = models[code].predict_proba(encoder.transform(records, AS_OF, rate=RATES[code]))
+        np.testing.assert_allclose(batch.probabilities[:, column], own, rtol=1e-6)
+    # The same rates given once to the Scorer, and one application at a time: the same figures.
+    one = Scorer({code: (encoder, model) for code, model in models.items()}, rates=RATES)
+    np.testing.assert_allclose(one.score(records[:1], as_of=AS_OF).probabilities, batch.probabilities[:1], rtol=1e-6)
+    # Without the rates the payment is at the old reference rate, which moves the estimates.
+    assert not np.allclose(scorer.score(records, as_of=AS_OF).probabilities, batch.probabilities)
+
+
+def test_variants_follow_the_banks_rate(bank_rate_models, records):
+    encoder, models = bank_rate_models
+    scorer = Scorer({code: (encoder, model) for code, model in models.items()})
+    changes = {"loan_amount": np.array([50_000.0, 100_000.0, 150_000.0]), "loan_term": np.array([12.0, 12.0, 24.0])}
+    probabilities = scorer.variant_probabilities(records[0], as_of=AS_OF, changes=changes, rates=RATES)
+    for column, code in enumerate(scorer.bank_codes):
+        varied = [{**records[0], "loan_amount": a, "loan_term": str(int(t))} for a, t in zip(*changes.values())]
+        expected = models[code].predict_proba(encoder.transform(varied, AS_OF, rate=RATES[code]))
+        np.testing.assert_allclose(probabilities[:, column], expected, rtol=1e-5)
+
+
+def test_an_encoder_stored_before_bank_rates_scores_exactly_as_before(trained_artifacts, records):
+    """An encoder JSON without the flag (and without units or English labels) keeps the 20 % reference
+    rate whatever the banks' rates are: its models score exactly what they scored before."""
+    from scoring.engine.preprocessing import REFERENCE_RATE
+
+    encoder_dict, by_bank = trained_artifacts
+    old = {**encoder_dict, "specs": [{k: v for k, v in spec.items() if k not in ("unit", "unit_en", "label_en",
+                                                                                  "choice_labels_en")}
+                                     for spec in encoder_dict["specs"]],
+           "derived": [{k: v for k, v in d.items() if k not in ("label_en", "format")}
+                       for d in encoder_dict["derived"]]}
+    old.pop("bank_rate", None)
+    encoder = FeatureEncoder.from_dict(old)
+    assert not encoder.bank_rate and not encoder.depends_on_rate
+    models = {code: load_model(artifact) for code, (artifact, _m) in by_bank.items()}
+    rates = {code: 5.0 + 7 * i for i, code in enumerate(models)}
+    scorer = Scorer({c: (encoder, m) for c, m in models.items()})
+    with_rates = scorer.score(records, as_of=AS_OF, rates=rates, explain=False)
+    X = encoder.transform(records, AS_OF)
+    assert encoder.with_rate(X, records, 35.0) is X
+    for column, code in enumerate(with_rates.bank_codes):
+        np.testing.assert_array_equal(with_rates.probabilities[:, column], models[code].predict_proba(X))
+    explained, before = scorer.score(records, as_of=AS_OF, rates=rates), scorer.score(records, as_of=AS_OF)
+    np.testing.assert_array_equal(explained.probabilities, before.probabilities)
+    for code in models:
+        np.testing.assert_array_equal(explained.contributions[code], before.contributions[code])
+    record = records[0]
+    payment = monthly_payment(record["loan_amount"], REFERENCE_RATE, float(record["loan_term"]))
+    assert encoder.derived_values(record, AS_OF, rate=35.0)["payment_to_income"] == pytest.approx(
+        payment / record["month_profit"])

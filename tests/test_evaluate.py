@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 
@@ -41,23 +42,76 @@ def test_the_table_names_every_bank_and_the_counts(models_ready, tmp_path):
     assert all(code in out for code in BANKS)
 
 
-def test_rows_that_fail_validation_are_skipped_and_counted(models_ready, tmp_path):
-    path = generated_file(tmp_path, rows=300)
+def edit_cells(path, changes: dict[int, dict[str, str]]) -> None:
+    """Set cells of a generated file: {line number (header = 0): {column: text}}."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    birth = lines[0].split(";").index("BirthDate")
-    for number in (1, 2):
-        cells = lines[number].split(";")
-        cells[birth] = "21.07.1988"
-        lines[number] = ";".join(cells)
+    header = lines[0].split(";")
+    for number, cells in changes.items():
+        row = lines[number].split(";")
+        for column, text in cells.items():
+            row[header.index(column)] = text
+        lines[number] = ";".join(row)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
+
+def test_rows_with_odd_answers_are_scored_and_only_rows_without_a_decision_skipped(models_ready, tmp_path):
+    path = generated_file(tmp_path, rows=300)
+    undecided = {f"Bank{letter}_decision": "error" for letter in "ABCDE"}
+    edit_cells(path, {1: {"BirthDate": "21.07.1988"}, 2: {"JobStartDate": "NULL", "Position": "NULL"},
+                      3: {"Goods_category": "Electronics", "MonthProfit": "много"}, 4: undecided})
+
     out, _err = run_evaluate(path)
-    assert "300 rows, 298 scored, 2 skipped" in out
-    assert "skipped line 2: birth_date:" in out and "skipped line 3: birth_date:" in out
+    assert "300 rows, 299 scored, 1 skipped (no usable bank decision)" in out
+    assert "2 scored with odd values" in out  # NULL in optional fields is plain missing
+    assert "skipped line 5: decisions: Нет пригодного решения банка" in out
+    assert "birth_date" not in out
 
     out, err = run_evaluate(path, "--json")
-    assert all(bank["n"] <= 298 for bank in json.loads(out).values())
-    assert "2 row(s) skipped" in err
+    assert all(bank["n"] <= 299 for bank in json.loads(out).values())
+    assert "1 row(s) skipped: no usable bank decision" in err
+
+
+def test_the_configured_decision_words_and_id_column_are_read(models_ready, tmp_path, settings):
+    from tests.test_import_history import use_import_mapping
+
+    path = generated_file(tmp_path, rows=300)
+    expected, _err = run_evaluate(path, "--json")
+    use_import_mapping(settings, tmp_path, id_column="AppNo",
+                       decision_values={"success": ["good"], "denied": ["bad"], "error": ["failed"]})
+    text = path.read_text(encoding="utf-8").replace("SkillFactory_Id", "AppNo")
+    text = text.replace(";success", ";good").replace(";denied", ";Bad").replace(";error", ";failed")
+    path.write_text(text, encoding="utf-8")
+
+    out, err = run_evaluate(path, "--json")
+
+    assert json.loads(out) == json.loads(expected) and not err
+    table, _err = run_evaluate(path)
+    assert "300 rows, 300 scored, 0 skipped" in table
+
+
+def test_each_rows_decision_day_counts_its_ages(models_ready, tmp_path, settings):
+    from tests.test_import_history import use_import_mapping
+
+    path = generated_file(tmp_path, rows=300)
+    expected, _err = run_evaluate(path, "--json")
+    # The same file as if decided a year ago: dates a year earlier, with the day in a column of its own.
+    use_import_mapping(settings, tmp_path, decision_date_column="Decided")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(";")
+    year_ago = timezone.localdate() - dt.timedelta(days=365)
+    rows = []
+    for line in lines[1:]:
+        cells = line.split(";")
+        for column in ("BirthDate", "JobStartDate"):
+            i = header.index(column)
+            if cells[i]:
+                cells[i] = (dt.date.fromisoformat(cells[i]) - dt.timedelta(days=365)).isoformat()
+        rows.append(";".join(cells + [year_ago.strftime("%d.%m.%Y")]))
+    path.write_text("\n".join([lines[0] + ";Decided", *rows]) + "\n", encoding="utf-8")
+
+    out, _err = run_evaluate(path, "--json")
+
+    assert json.loads(out) == json.loads(expected)
 
 
 def test_without_probability_columns_there_is_no_oracle(models_ready, tmp_path):

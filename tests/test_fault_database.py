@@ -31,8 +31,11 @@ def stack(tmp_path):
     processes = []
     try:
         postgres.create_database()
+        # XGBoost alone, as in the other tests (tests/conftest.py): comparing all four algorithms made
+        # the bootstrap five times slower (about 2.5 min of this test), and the restart does not need it.
         env = {**os.environ, "DATABASE_URL": postgres.url, "CELERY_BROKER_URL": redis.url,
-               "PRESCORING_DEMO_PASSWORD": uuid.uuid4().hex, "PRESCORING_DATABASE_CONN_MAX_AGE": "60"}
+               "PRESCORING_DEMO_PASSWORD": uuid.uuid4().hex, "PRESCORING_DATABASE_CONN_MAX_AGE": "60",
+               "PRESCORING_TRAINING_ALGORITHMS": "xgboost"}
         env.pop("REDIS_URL", None)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "bootstrap", "--rows", "1500"], cwd=ROOT, env=env, check=True,

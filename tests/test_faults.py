@@ -60,13 +60,16 @@ def redis_server():
 def workers():
     started = []
 
-    def start(broker_url, **kwargs):
-        name = f"fault-{uuid.uuid4().hex[:8]}@localhost"
-        worker = celery_worker(broker_url=broker_url, database_url=database_url(), queue="celery", name=name,
-                               **kwargs)
-        started.append(worker)
-        wait_for_worker(celery_app, worker, name)
-        return worker
+    def start(broker_url, *, count=1, **kwargs):
+        """`count` workers on broker_url, started together (their start-ups overlap), each answering a
+        ping: the worker, or a list of them when count > 1."""
+        names = [f"fault-{uuid.uuid4().hex[:8]}@localhost" for _ in range(count)]
+        batch = [celery_worker(broker_url=broker_url, database_url=database_url(), queue="celery", name=name,
+                               **kwargs) for name in names]
+        started.extend(batch)
+        for worker, name in zip(batch, names):
+            wait_for_worker(celery_app, worker, name)
+        return batch if count > 1 else batch[0]
 
     yield start
     for worker in started:
@@ -142,7 +145,7 @@ def test_the_same_task_delivered_twice_to_two_workers_leaves_one_set_of_scores(
     from scoring.services import submission
     from scoring.tasks import score_application
 
-    first, second = workers(redis_server.url), workers(redis_server.url)
+    first, second = workers(redis_server.url, count=2)
     application, _ = submission.submit_application(officer=submitter.user, answers=answers)  # sent once on commit
     for _ in range(4):
         score_application.delay(str(application.pk))

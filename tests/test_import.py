@@ -31,7 +31,7 @@ def generated_file(tmp_path, rows: int, seed: int = 5):
 def test_generated_data_round_trips(configured, tmp_path):
     path = generated_file(tmp_path, 300)
     output = run_import(path)
-    assert "строк всего 300, загружено 300, отклонено 0, пустых 0" in output
+    assert "строк всего 300, загружено 300, с пометками 0, пропущено 0, пустых 0" in output
     with open(path, encoding="utf-8", newline="") as fh:
         written = list(csv.DictReader(fh, delimiter=";"))
     stored = list(HistoricalApplication.objects.order_by("row_number"))
@@ -45,6 +45,7 @@ def test_generated_data_round_trips(configured, tmp_path):
         assert set(application.p_true) == set(BANKS)
     batch = ImportBatch.objects.get()
     assert (batch.rows_total, batch.rows_imported, batch.rows_rejected, batch.rows_empty) == (300, 300, 0, 0)
+    assert batch.rows_flagged == 0 and batch.report["rows"]["imported"] == 300 and batch.report["flagged"] == []
     assert batch.file_name == path.name and len(batch.sha256) == 64
 
 
@@ -65,7 +66,7 @@ def test_it_imports_a_file_with_the_legacy_quirks(configured, tmp_path):
 
     output = run_import(path)
 
-    assert "строк всего 5, загружено 3, отклонено 0, пустых 2" in output
+    assert "строк всего 5, загружено 3, с пометками 0, пропущено 0, пустых 2" in output
     assert "Comment" in output
     first, second, student = HistoricalApplication.objects.order_by("row_number")
     assert [first.row_number, second.row_number, student.row_number] == [2, 3, 6]
@@ -84,30 +85,45 @@ def test_it_imports_a_file_with_the_legacy_quirks(configured, tmp_path):
     assert student.answers["snils"] is None and student.answers["child_count"] == 0
 
 
-def test_a_file_with_bad_rows_stores_nothing_and_lists_every_one(configured, tmp_path):
+def test_bad_values_are_stored_as_missing_or_kept_and_every_row_is_listed(configured, tmp_path):
     rows = [legacy_row(), legacy_row(BirthDate="21.07.1988"), legacy_row(),
             legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row()]
     path = write_csv(tmp_path / "bad.csv", rows)
 
-    output, error = run_import_refused(path)
+    output = run_import(path)
 
-    assert "строк всего 5, загружено 0, отклонено 2, пустых 0" in output
-    assert "строка 3: birth_date: Введите дату в формате ГГГГ-ММ-ДД." in output
-    assert "строка 5: loan_term: Выберите один из вариантов: 6, 12, 18, 24." in output
-    assert "строка 5: bank_b:" in output and "BankB_decision" in output and "maybe" in output
+    assert "строк всего 5, загружено 5, с пометками 2, пропущено 0, пустых 0" in output
+    assert ("строка 3: birth_date: Значение «21.07.1988» не прочитано (Введите дату в формате ГГГГ-ММ-ДД.): "
+            "сохранено как пропуск.") in output
+    assert "строка 5: loan_term: Значения «7» нет среди вариантов анкеты: сохранено как новая категория." in output
+    assert "строка 5: bank_b: Решение «maybe» в колонке «BankB_decision»" in output
+    assert "новая категория: loan_term (Loan_term) «7»: строк 1" in output
     assert "строка 2" not in output and "строка 4" not in output
-    assert "отклонён" in error
-    assert not HistoricalApplication.objects.exists() and not ImportBatch.objects.exists()
+    by_row = {a.row_number: a for a in HistoricalApplication.objects.all()}
+    assert len(by_row) == 5 and by_row[2].flags == {}
+    assert by_row[3].answers["birth_date"] is None and list(by_row[3].flags) == ["birth_date"]
+    assert by_row[5].answers["loan_term"] == "7" and "bank_b" not in by_row[5].decisions
+    assert by_row[5].decisions["bank_a"] == "success" and sorted(by_row[5].flags) == ["bank_b", "loan_term"]
+    batch = ImportBatch.objects.get()
+    assert (batch.rows_imported, batch.rows_flagged, batch.rows_rejected) == (5, 2, 0)
+    assert [entry["row"] for entry in batch.report["flagged"]] == [3, 5]
+    assert batch.report["unseen"] == {"loan_term": {"7": 1}}
 
 
-def test_the_service_reports_rejected_rows_with_reasons(configured, tmp_path):
+def test_the_service_reports_flags_with_reasons(configured, tmp_path):
     path = write_csv(tmp_path / "bad.csv", [legacy_row(MonthProfit="много"), legacy_row(),
                                             legacy_row(education="", ChildCount="1.5")])
     report = import_decisions_csv(path=path)
-    assert not report.accepted and report.rows_imported == 0 and report.batch is None
-    assert [number for number, _reasons in report.rejected] == [2, 4]
-    assert report.rejected[0][1] == {"month_profit": ["Введите число."]}
-    assert report.rejected[1][1] == {"education": ["Обязательное поле."], "child_count": ["Введите целое число."]}
+    assert report.accepted and report.rows_imported == 3 and report.batch is not None
+    assert [number for number, _flags in report.flagged] == [2, 4]
+    assert report.flagged[0][1] == {
+        "month_profit": ["Значение «много» не прочитано (Введите число.): сохранено как пропуск."]}
+    assert report.flagged[1][1] == {
+        "education": ["Обязательное поле пусто: сохранено как пропуск."],
+        "child_count": ["Значение «1.5» не прочитано (Введите целое число.): сохранено как пропуск."]}
+    assert report.flag_counts[("education", "Обязательное поле пусто: сохранено как пропуск.")] == 1
+    stored = HistoricalApplication.objects.get(row_number=4)
+    assert stored.answers["education"] is None and stored.answers["child_count"] is None
 
 
 def test_the_same_file_is_not_imported_twice(configured, tmp_path):
@@ -152,7 +168,7 @@ def test_columns_come_from_the_configuration(configured, tmp_path):
 @pytest.mark.parametrize("problem, expected", [
     ("missing", "не найден"),
     ("not_utf8", "UTF-8"),
-    ("commas", "разделитель «;»"),
+    ("commas", "Найден разделитель «,»"),
     ("empty", "пуст"),
 ])
 def test_an_unreadable_file_is_refused_with_a_clear_message(configured, tmp_path, problem, expected):
@@ -218,11 +234,13 @@ def test_decisions_made_years_ago_keep_the_ages_the_banks_saw(tmp_path, configur
 def test_ages_are_checked_on_the_day_of_the_decisions(tmp_path, configured):
     import datetime as dt
 
-    # 17 on the day of the decisions, though an adult today: the bank could not have lent to them.
+    # 17 on the day of the decisions, though an adult today: the row is kept and flagged.
     path = write_csv(tmp_path / "minor.csv", [legacy_row(BirthDate="2003-01-01", JobStartDate="")])
-    output, error = run_import_refused(path, decided_on=dt.date(2020, 1, 1))
-    assert "строка 2: birth_date" in output and "ничего не загружено" in error
-    assert not HistoricalApplication.objects.exists()
+    output = run_import(path, decided_on=dt.date(2020, 1, 1))
+    assert ("строка 2: birth_date: Возраст клиента должен быть не меньше 18 лет. Значение «2003-01-01» сохранено."
+            in output)
+    stored = HistoricalApplication.objects.get()
+    assert stored.answers["birth_date"] == "2003-01-01" and list(stored.flags) == ["birth_date"]
 
 
 def test_a_decision_date_in_the_future_is_refused(tmp_path, configured):

@@ -76,31 +76,155 @@ def test_platt_scaling_undoes_an_overconfident_margin():
 def test_train_bank_records_selection_tuning_and_calibration(trained_artifacts):
     from scoring.engine.config import default_derived_specs, default_feature_specs
     from scoring.engine.synthetic import generate_applications
-    from scoring.engine.training import decision_labels
+    from scoring.engine.training import cv_plan, decision_labels
 
     specs = [s for s in default_feature_specs() if s.used_by_model]
     frame = generate_applications(2500, seed=11)
     encoder = FeatureEncoder(specs, default_derived_specs()).fit(frame[[s.key for s in specs]].to_dict("records"))
     X = encoder.transform(frame[[s.key for s in specs]].to_dict("records"), frame.attrs["as_of"])
-    trained = train_bank(X, decision_labels(frame["bank_b_decision"]), encoder.columns, seed=3,
-                         p_true=frame["bank_b_p_true"].to_numpy())
+    y = decision_labels(frame["bank_b_decision"])
+    trained = train_bank(X, y, encoder.columns, seed=3, p_true=frame["bank_b_p_true"].to_numpy())
     metrics = trained.metrics
     assert {r["algorithm"] for r in metrics["selection"]} == set(KINDS)
-    ranked = sorted(metrics["selection"], key=lambda r: -r["cv_auc"])
-    # The two best by CV, and any other within 0.01 of the best, are refitted on all the fit rows.
-    finalists = [r["algorithm"] for i, r in enumerate(ranked) if i < 2 or r["cv_auc"] >= ranked[0]["cv_auc"] - 0.01]
-    assert {f["algorithm"] for f in metrics["final_round"]} == set(finalists)
-    top = max(f["valid_auc"] for f in metrics["final_round"])
+    # Every training row (all answered rows but the held-out ones) was cross-validated and refitted.
+    answered = int((~np.isnan(y)).sum())
+    assert metrics["n_train"] == answered - metrics["n_test"] == metrics["cv"]["rows"] == metrics["n_selection"]
+    assert "n_valid" not in metrics
+    assert (metrics["cv"]["folds"], metrics["cv"]["repeats"]) == cv_plan(metrics["n_train"]) == (3, 2)
+    # The logistic regression is always tuned; every configuration compared is in the tie table.
+    assert {t["algorithm"] for t in metrics["tuning"]} >= {"logreg"}
+    assert len(metrics["final_round"]) == len(metrics["selection"]) + len(metrics["tuning"])
+    best = max(f["cv_auc"] for f in metrics["final_round"])
     chosen = next(f for f in metrics["final_round"]
                   if f["algorithm"] == metrics["algorithm"] and f["params"] == metrics["params"])
-    assert chosen["valid_auc"] >= top - 0.005 and trained.algorithm == metrics["algorithm"]
-    if metrics["algorithm"] == finalists[0]:  # the CV leader was tuned
-        assert metrics["params"] in [t["params"] for t in metrics["tuning"]]
-    assert metrics["calibration_fit"]["brier_valid_after"] <= metrics["calibration_fit"]["brier_valid_before"] + 1e-4
+    assert chosen["tie"] and chosen["behind"] <= chosen["se"] and chosen["cv_auc"] >= best - chosen["se"] - 1e-4
+    # Nothing simpler was tied with the best.
+    order = ("logreg", "xgboost", "mlp", "random_forest")
+    assert not any(f["tie"] for f in metrics["final_round"]
+                   if order.index(f["algorithm"]) < order.index(metrics["algorithm"]))
+    calibration = metrics["calibration_fit"]
+    assert calibration["rows"] == metrics["n_train"] * metrics["cv"]["repeats"]  # every out-of-fold margin
+    assert calibration["brier_cv_after"] <= calibration["brier_cv_before"] + 1e-4
+    if metrics["algorithm"] == "xgboost":
+        assert metrics["rounds"] == round(np.mean(metrics["cv"]["rounds"]))
     curve = metrics["roc_curve"]
     assert curve["fpr"][0] == 0 and curve["tpr"][-1] == 1 and len(curve["fpr"]) <= 101
     assert len(metrics["held_out_predictions"]["y"]) == metrics["n_test"]
     assert metrics["auc"] > 0.6
+
+
+def one_hot_data(rows: int, seed: int):
+    """Five unordered choices one-hot encoded (a rare category in each), one number; a linear logit."""
+    rng = np.random.default_rng(seed)
+    blocks, logit = [], np.zeros(rows)
+    for j in range(5):
+        shares = np.array([0.6, 0.3, 0.08, 0.02])
+        codes = rng.choice(4, size=rows, p=shares)
+        logit += np.array([0.0, 0.6, -0.8, 1.0])[codes] * (1 if j % 2 else -1)
+        block = np.eye(4, dtype=np.float32)[codes]
+        block[rng.random(rows) < 0.05] = np.nan  # not answered: every column of the field missing
+        blocks.append(block)
+    income = rng.normal(50_000, 15_000, rows).astype(np.float32)
+    logit += (income - 50_000) / 15_000
+    y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(float)
+    return np.column_stack([*blocks, income]), y
+
+
+def test_the_deployed_model_is_fitted_on_every_training_row():
+    X, y = one_hot_data(700, seed=1)
+    trained = train_bank(X, y, [f"c{i}" for i in range(X.shape[1])], seed=4, algorithms=("logreg",))
+    metrics = trained.metrics
+    training_rows = np.setdiff1d(np.arange(len(y)), trained.held_out.rows)
+    assert metrics["n_train"] == len(training_rows) == len(y) - metrics["n_test"]
+    refitted = fit_model("logreg", metrics["params"], X[training_rows], y[training_rows], seed=4)
+    np.testing.assert_allclose(trained.model.coef, refitted.coef, atol=1e-6)
+    assert trained.model.intercept == pytest.approx(refitted.intercept, abs=1e-6)
+
+
+def test_a_few_hundred_rows_are_cross_validated_many_times():
+    X, y = one_hot_data(700, seed=2)
+    metrics = train_bank(X, y, [f"c{i}" for i in range(X.shape[1])], seed=1, algorithms=("logreg",)).metrics
+    assert metrics["n_train"] == 560 and metrics["cv"]["folds"] == 5 and metrics["cv"]["repeats"] >= 5
+    assert {t["params"]["C"] for t in metrics["tuning"]} == {0.1, 0.3, 3.0}  # C tuned on the same folds
+    assert metrics["calibration_fit"]["rows"] == 560 * metrics["cv"]["repeats"]
+
+
+def test_cross_validation_plan_follows_the_size():
+    from scoring.engine.training import SELECTION_ROWS, cv_plan, cv_splits
+
+    assert cv_plan(400) == (5, 8) and cv_plan(300) == (5, 10)
+    assert cv_plan(5_000) == (3, 1) and cv_plan(SELECTION_ROWS) == (3, 1)
+    y = np.array([1] * 280 + [0] * 120)
+    splits = cv_splits(y, seed=1)
+    assert len(splits) == 8 and all(len(repeat) == 5 for repeat in splits)
+    for repeat in splits:  # each repeat is a partition of the rows, stratified
+        valid = np.concatenate([v for _t, v in repeat])
+        assert sorted(valid) == list(range(400))
+        assert all(abs(y[v].mean() - 0.7) < 0.02 for _t, v in repeat)
+
+
+def test_large_data_chooses_on_a_sample_and_calibrates_on_every_training_row(monkeypatch):
+    from scoring.engine import training
+
+    monkeypatch.setattr(training, "SELECTION_ROWS", 500)
+    X, y = one_hot_data(1500, seed=3)
+    trained = train_bank(X, y, [f"c{i}" for i in range(X.shape[1])], seed=2, algorithms=("xgboost",))
+    metrics = trained.metrics
+    assert metrics["n_selection"] == metrics["cv"]["rows"] == 500 and metrics["n_train"] == 1200
+    assert metrics["cv"]["final_rows"] == 1200 and len(metrics["cv"]["rounds"]) == 3
+    assert metrics["calibration_fit"]["rows"] == 1200
+    assert metrics["rounds"] == round(np.mean(metrics["cv"]["rounds"]))
+
+
+def test_indicator_columns_keep_scale_one_in_the_stored_linear_model():
+    X, y = one_hot_data(2000, seed=4)
+    for kind in ("logreg", "mlp"):
+        model = fit_model(kind, {}, X, y, seed=1)
+        loaded = load_model(model.to_bytes())
+        np.testing.assert_array_equal(loaded.scale[:-1], 1.0)  # the 20 one-hot columns
+        np.testing.assert_allclose(loaded.mean[:-1], np.nanmean(X[:, :-1], axis=0), atol=1e-6)
+        assert loaded.scale[-1] == pytest.approx(np.nanstd(X[:, -1]), rel=1e-4)  # income: standardised
+        np.testing.assert_allclose(loaded.predict_proba(X[:50]), model.predict_proba(X[:50]), atol=1e-9)
+
+
+def test_a_rare_category_is_shrunk_more_than_a_common_one():
+    """The same true effect, 1 % against 50 % of the rows: unscaled, the penalty pulls the rare one harder."""
+    rng = np.random.default_rng(5)
+    rows = 4000
+    rare, common = (rng.random(rows) < 0.01).astype(np.float32), (rng.random(rows) < 0.5).astype(np.float32)
+    y = (rng.random(rows) < 1 / (1 + np.exp(-(rare + common - 0.5)))).astype(float)
+    model = fit_model("logreg", {"C": 0.1}, np.column_stack([rare, common]), y, seed=1)
+    assert 0 < model.coef[0] < model.coef[1]
+
+
+def cv_result(algorithm, aucs, params=None):
+    from scoring.engine.training import CrossValidation
+
+    aucs = np.asarray(aucs, dtype=float)
+    return CrossValidation(algorithm, params or {}, 5, aucs, np.zeros((1, 1)), [], 0.0)
+
+
+def test_a_tie_within_one_standard_error_goes_to_the_simpler_model():
+    from scoring.engine.training import behind, choose
+
+    rng = np.random.default_rng(0)
+
+    def jitter(scale):  # fold-to-fold noise of mean zero, so the means below are exact
+        noise = rng.normal(0, scale, 25)
+        return noise - noise.mean()
+
+    forest = cv_result("random_forest", 0.75 + jitter(0.02))  # 5 folds x 5 repeats
+    boosted = cv_result("xgboost", forest.fold_aucs - 0.003 + jitter(0.01), {"max_depth": 2})
+    deep = cv_result("xgboost", forest.fold_aucs - 0.001 + jitter(0.01), {"max_depth": 6})
+    linear = cv_result("logreg", forest.fold_aucs - 0.03 + jitter(0.01))
+    assert forest.auc == max(c.auc for c in (forest, boosted, deep, linear))
+    gap, error = behind(forest, boosted)
+    assert 0 < gap <= error
+    assert choose([linear, forest, deep, boosted]) is boosted  # shallow boosting ties and is cheaper
+    gap, error = behind(forest, linear)
+    assert gap > error and choose([forest, linear]) is forest  # far behind: no tie
+    close = cv_result("logreg", forest.fold_aucs - 0.004 + jitter(0.01))
+    assert choose([forest, boosted, close]) is close
 
 
 def test_a_scorer_mixes_kinds_and_still_adds_up(trained_artifacts):

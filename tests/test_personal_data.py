@@ -239,3 +239,83 @@ def test_the_audit_log_holds_no_name_or_phone(client_as, token_client, officer, 
     assert leaks(text) == [] and "Петров" not in text
     log = client_as(administrator).get(reverse("admin:scoring_auditentry_changelist")).content.decode()
     assert "view_personal_data" in log and "Петров" not in log
+
+
+# --- every read of unmasked personal data on record (issue 16, finding 2) --------------------------
+
+def reads() -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action="view_personal_data"))
+
+
+def test_the_officers_list_writes_one_entry_naming_the_clients_shown(client_as, officer, application, answers):
+    other, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000},
+                                             client={"full_name": "Сидоров Сидор", "phone": "+7 900 765-43-21"})
+    submission.submit_application(officer=officer, answers={**answers, "loan_amount": 71000})  # no client
+    page = client_as("officer").get(reverse("scoring:application_list"), {"status": "done"})
+    assert NAME in page.content.decode()
+    [entry] = reads()
+    assert entry.actor == officer and entry.after["where"] == "officer list"
+    assert entry.after["clients"] == sorted([application.client_id])  # the other one is queued: not shown
+    assert entry.after["query"] == {"status": "done", "page": 1}
+    AuditEntry.objects.all().delete()
+    client_as("officer").get(reverse("scoring:application_list"))
+    [entry] = reads()
+    assert entry.after["clients"] == sorted([application.client_id, other.client_id])
+
+
+def test_a_search_is_recorded_by_its_shape_never_its_words(client_as, application):
+    for query, summary in (("Петров Пётр", "2 words"), ("900 123-45", "8 digits")):
+        AuditEntry.objects.all().delete()
+        client_as("officer").get(reverse("scoring:application_list"), {"q": query}, headers={"HX-Request": "true"})
+        [entry] = reads()
+        assert entry.after["query"]["search"] == summary and entry.after["clients"] == [application.client_id]
+        text = json.dumps([entry.object_repr, entry.after], ensure_ascii=False)
+        assert "Петров" not in text and "123" not in text
+
+
+def test_a_list_without_clients_shown_writes_nothing(client_as, application):
+    client_as("officer").get(reverse("scoring:application_list"), {"q": "Иванов"})
+    assert reads() == []
+
+
+def test_the_api_list_writes_one_entry_naming_the_clients_shown(token_client, officer, application):
+    response = token_client(officer).get(reverse("api:application-list"), {"status": "done"})
+    assert NAME in response.content.decode()
+    [entry] = reads()
+    assert entry.actor == officer and entry.after["where"] == "api list"
+    assert entry.after["clients"] == [application.client_id] and entry.after["query"] == {"status": "done", "page": 1}
+
+
+def test_the_detail_page_and_api_detail_name_the_client(client_as, token_client, officer, application):
+    client_as("officer").get(reverse("scoring:application_detail", args=[application.pk]))
+    token_client(officer).get(reverse("api:application-detail", kwargs={"application_id": application.pk}))
+    assert [(entry.after["where"], entry.after["clients"]) for entry in reversed(reads())] == [
+        ("officer detail", [application.client_id]), ("api detail", [application.client_id])]
+
+
+@pytest.mark.parametrize("page", ["client change", "client history", "application change", "delivery change"])
+def test_each_admin_page_of_one_client_writes_one_entry(client_as, admin_user, application, officer, page):
+    ApiClient.objects.create(user=officer, callback_url="https://bank.example.ru/hook")
+    delivery = webhooks.create_delivery(application_id=application.pk)
+    url = {"client change": reverse("admin:scoring_client_change", args=[application.client_id]),
+           "client history": reverse("admin:scoring_client_history", args=[application.client_id]),
+           "application change": reverse("admin:scoring_application_change", args=[application.pk]),
+           "delivery change": reverse("admin:scoring_webhookdelivery_change", args=[delivery.pk])}[page]
+    assert NAME in client_as(admin_user).get(url).content.decode()
+    [entry] = reads()
+    assert entry.actor == admin_user and entry.after["clients"] == [application.client_id]
+
+
+def test_the_admin_client_list_is_masked_and_writes_nothing(client_as, administrator, application):
+    page = client_as(administrator).get(reverse("admin:scoring_client_changelist")).content.decode()
+    assert MASKED_NAME in page and NAME not in page
+    assert reads() == []
+
+
+def test_masked_roles_write_nothing(client_as, token_client, analyst, application):
+    client_as("analyst").get(reverse("scoring:application_list"))
+    client_as("analyst").get(reverse("scoring:application_list"), {"q": "Петров"})
+    client_as("analyst").get(reverse("scoring:application_detail", args=[application.pk]))
+    token_client(analyst).get(reverse("api:application-list"))
+    token_client(analyst).get(reverse("api:application-detail", kwargs={"application_id": application.pk}))
+    assert reads() == []

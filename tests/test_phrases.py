@@ -104,7 +104,7 @@ def test_every_phrase_has_an_english_translation():
     assert untranslated == []
 
 
-def test_english_durations_and_money_follow_english_usage():
+def test_english_durations_and_money_follow_english_usage(db):  # the currency is configuration
     with translation.override("en"):
         words = phrases.words()
         assert [words.duration(0.5), words.duration(1.2), words.duration(36.9)] == ["6 months", "1 year", "36 years"]

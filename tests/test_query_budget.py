@@ -27,8 +27,10 @@ def test_the_result_is_read_in_three_queries_after_authentication(api, officer, 
                                                                   django_assert_max_num_queries):
     application, _ = submission.submit_application(officer=officer, answers=answers)
     runtime.score_application(application_id=application.pk)
-    with django_assert_max_num_queries(5):  # token + user, permissions, application, scores, outcomes
+    # token + user, permissions, application, scores, outcomes, and the configured currency the reasons'
+    # amounts are written in (configuration: read once per PRESCORING_CONFIG_CACHE_SECONDS in production)
+    with django_assert_max_num_queries(6):
         assert api.get(f"{URL}{application.pk}/").json()["status"] == "done"
-    with django_assert_max_num_queries(6):  # and with ?wait=, its status first
+    with django_assert_max_num_queries(7):  # and with ?wait=, its status first
         response = api.get(f"{URL}{application.pk}/", {"wait": 10}, **{"wsgi.multithread": True})
     assert response.json()["status"] == "done"

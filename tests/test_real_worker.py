@@ -28,26 +28,25 @@ def database_url() -> str:
     return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker_queue():
-    """A queue of this test's own, so leftovers on the shared Redis never reach it."""
+@pytest.fixture(scope="module")
+def worker_process(django_db_setup):
+    """One worker for the module's tests (its start-up, several seconds, paid once) on a queue of its
+    own, so leftovers on the shared Redis never reach it; each test waits for its own tasks to finish.
+
+    Every test flushes the database and stores new model versions: the worker reads the active
+    versions for every task (CONFIG_CACHE_SECONDS=0), as it would otherwise keep the last test's,
+    which no longer exist, for up to two seconds.
+    """
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    yield queue
-    celery_app.conf.task_default_queue = "celery"
-    celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
-
-
-@pytest.fixture
-def worker(worker_queue, models_ready):
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
-    name = f"{worker_queue}@localhost"
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "PRESCORING_CONFIG_CACHE_SECONDS": "0"}
+    name = f"{queue}@localhost"
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prescoring", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", worker_queue, "-n", name, "--without-gossip", "--without-mingle"],
+         "-Q", queue, "-n", name, "--without-gossip", "--without-mingle"],
         env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    process.queue = queue
     process.log = []  # the worker's output, line by line, read by a thread so the pipe never fills
 
     def read_output():
@@ -67,6 +66,17 @@ def worker(worker_queue, models_ready):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def worker(worker_process, models_ready):
+    """The module's worker, alive, with this process sending its tasks to the worker's queue."""
+    assert worker_process.poll() is None, "".join(worker_process.log)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = worker_process.queue
+    yield worker_process
+    celery_app.conf.task_default_queue = "celery"
+    celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
 
 
 def test_a_real_worker_scores_an_api_submission(worker, api, answers):

@@ -50,7 +50,7 @@ ADMIN_MODEL_PAGES = {
     "scoring_trainingrun": {"changelist", "change", "history"},  # started from "train now"
     "scoring_auditentry": {"changelist", "change", "history"},  # the log is read-only
     "scoring_application": set(),  # superusers only: officers' work is in the pages and the API
-    "scoring_client": set(),
+    "scoring_client": {"changelist", "change", "history"},  # to find a client and erase them (read-only)
     "scoring_importbatch": {"changelist", "change", "delete", "history"},  # added by the upload page
     "scoring_historicalapplication": {"changelist", "change", "delete", "history"},
     "scoring_apiclient": {"changelist", "add", "change", "delete", "history"},

@@ -119,7 +119,8 @@ def test_imported_source_trains_on_the_imported_history(configured, tmp_path):
     batch = ImportBatch.objects.get()
     assert version.training_data == f"imported: 2 000 rows, batches {batch.pk}"
     assert version.active and "bank_d: " in output and "; AUC " in output and "activated 1" in output
-    assert version.metrics["n_test"] + version.metrics["n_train"] + version.metrics["n_valid"] > 1950
+    # Every answered row is either held out or trained on (no validation slice); ~1 % are errors.
+    assert version.metrics["n_test"] + version.metrics["n_train"] > 1950 and "n_valid" not in version.metrics
     assert "oracle_auc" in version.metrics  # the generated file carries the true probabilities
 
 

@@ -12,16 +12,15 @@ import logging
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scoring.engine.config import default_derived_specs
 from scoring.engine.dates import to_date, years_between
 from scoring.engine.formatting import format_percent
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import KINDS, decision_labels, train_all_banks
 from scoring.models import Bank, Feature
+from scoring.services import product_config
 
 from . import rollup, selectors
 from .groups import ATTRIBUTES, age_band, gender_labels, group_metrics, live_group_quality, ratio
@@ -123,7 +122,7 @@ def compare_with_and_without(frame: pd.DataFrame, *, bank: Bank, excluded, seed:
     # decision_labels reads text only, so empty becomes "" (no answer) before training.
     frame = frame.assign(**{column: frame[column].fillna("")})
     frame.attrs["as_of"] = as_of
-    derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
+    derived = product_config.derived_specs()
     specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
     blind = [s for s in specs if s.key not in excluded]
     result = {}

@@ -11,9 +11,14 @@ from .preprocessing import DerivedSpec
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 
+# libyaml's parser when PyYAML was built with it: the same safe loading, ten times faster (every
+# configuration load reads features.yaml and banks.yaml).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+        return yaml.load(fh, Loader=_SAFE_LOADER) or {}
 
 
 def feature_specs_from_config(entries: list[dict]) -> list[FeatureSpec]:

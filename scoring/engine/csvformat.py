@@ -1,13 +1,14 @@
 """The historical-decisions CSV (docs/data-format.md): writing it and reading it back, without Django.
 
-Format: UTF-8, `;`-separated, one header line, one application per line. Booleans are 1/0,
-missing values are empty fields, dates are ISO (`1988-07-21`). Which column holds which
-questionnaire field or bank is not known here: callers pass the mapping from the configuration
-(Feature.csv_column, Bank.csv_decision_column).
+Format: UTF-8, `;`-separated (or the configured delimiter), one header line, one application per
+line. Booleans are 1/0, missing values are empty fields (or a configured marker such as `NULL`),
+dates are ISO (`1988-07-21`). Which column holds which questionnaire field or bank is not known
+here: callers pass the mapping from the configuration (Feature.csv_column, Bank.csv_decision_column,
+import.yaml).
 
-The reader accepts the legacy writer's quirks (integers as floats, dates with a time part, empty
-lines and unknown columns) and does not judge values: it hands strings to the questionnaire
-validator, which accepts or refuses them exactly as it does for the form and the API.
+The reader accepts the legacy writer's quirks (integers as floats, dates with a time part, `NULL`
+for a missing value, empty lines and unknown columns) and does not judge values: it hands strings
+to the importer, which reads them with the questionnaire's parsers.
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ LEGACY_HEADER = (
     "Merch_code", "Loan_amount", "Loan_term", "Goods_category",
 )
 
+# Separators a file written for another delimiter may use, as a message names them.
+SEPARATOR_NAMES = {";": "«;»", ",": "«,»", "\t": "«табуляция»", "|": "«|»"}
+
 # The legacy writer stored integers as floats ("657.0", "1.0"); a choice like Loan_term "12.0" must read as "12".
 _INTEGRAL_FLOAT = re.compile(r"^\s*([+-]?\d+)\.0*\s*$")
 
@@ -55,6 +59,7 @@ class DecisionRow:
     decisions: bank code -> the decision lower-cased ('success', 'denied', 'error', or whatever the
         file says, for the importer to refuse), None where empty.
     p_true: bank code -> the text of `<...>_p_true` where the file has such a column and a value.
+    decided_on: the text of the decision-date column, when one is configured and the cell has a value.
     """
 
     row_number: int
@@ -62,6 +67,7 @@ class DecisionRow:
     decisions: dict[str, str | None]
     p_true: dict[str, str] = field(default_factory=dict)
     external_id: str = ""
+    decided_on: str | None = None
 
 
 @dataclass
@@ -111,7 +117,8 @@ def _cell(value) -> str:
 
 def write_decisions_csv(frame: pd.DataFrame, path_or_buffer: PathOrBuffer, *,
                         column_for_feature: dict[str, str], column_for_bank: dict[str, str],
-                        id_column: str = DEFAULT_ID_COLUMN, extra_p_true: bool = True) -> int:
+                        id_column: str = DEFAULT_ID_COLUMN, extra_p_true: bool = True,
+                        extra_columns: Iterable[str] = (), delimiter: str = DELIMITER) -> int:
     """Write frame as a historical-decisions CSV and return the number of rows written.
 
     frame: a column per feature key of column_for_feature and `<code>_decision` per bank of
@@ -119,6 +126,8 @@ def write_decisions_csv(frame: pd.DataFrame, path_or_buffer: PathOrBuffer, *,
     column if the rows have ids of their own, otherwise they are numbered from 1.
     extra_p_true: also write `<code>_p_true` (as `BankA_p_true` after `BankA_decision`'s name)
     for the banks whose probabilities the frame has, after the other columns.
+    extra_columns: frame columns written as they are, under their own names, at the end (a
+    decision-date column, say).
     """
     missing = [key for key in column_for_feature if key not in frame.columns]
     missing += [f"{code}_decision" for code in column_for_bank if f"{code}_decision" not in frame.columns]
@@ -133,11 +142,14 @@ def write_decisions_csv(frame: pd.DataFrame, path_or_buffer: PathOrBuffer, *,
             if f"{code}_p_true" in frame.columns:
                 header.append(p_true_column(column))
                 source_for[p_true_column(column)] = f"{code}_p_true"
+    for column in extra_columns:
+        header.append(column)
+        source_for[column] = column
 
     ids: Iterable = frame[id_column] if id_column in frame.columns else range(1, len(frame) + 1)
     cells = [ids if column == id_column else frame[source_for[column]] for column in header]
     with _text_output(path_or_buffer) as out:
-        writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\n")
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         writer.writerow(header)
         for row in zip(*cells):
             writer.writerow([_cell(value) for value in row])
@@ -174,42 +186,63 @@ def _read_text(path_or_buffer: PathOrBuffer) -> str:
             f"Файл не в кодировке UTF-8 (байт {exc.start + 1}). Сохраните его как CSV UTF-8.") from None
 
 
-def _field_text(value) -> str | None:
-    """A field as the validator should see it: None when empty, integral floats without '.0'."""
+def _field_text(value, missing_values: frozenset[str] = frozenset()) -> str | None:
+    """A field as the importer should see it: None when empty or a missing-value marker (compared after
+    trimming, case-sensitively), integral floats without '.0'."""
     if not isinstance(value, str):  # a short line leaves its last fields NaN
         return None
-    if not value.strip():
+    stripped = value.strip()
+    if not stripped or stripped in missing_values:
         return None
     match = _INTEGRAL_FLOAT.match(value)
     return match[1] if match else value
 
 
+def separator_hint(text: str, delimiter: str = DELIMITER) -> str:
+    """When the header line is cut by another separator than delimiter, a sentence naming the one found
+    (the most frequent), else ''."""
+    header = text.split("\n", 1)[0]
+    found = [sep for sep in SEPARATOR_NAMES if sep != delimiter and sep in header]
+    if not found:
+        return ""
+    best = max(found, key=header.count)
+    wanted = SEPARATOR_NAMES.get(delimiter, f"«{delimiter}»")
+    return (f" Найден разделитель {SEPARATOR_NAMES[best]}, а колонки должны разделяться {wanted}: "
+            f"сохраните файл с разделителем {wanted} или укажите delimiter в configs/import.yaml.")
+
+
 def read_decisions_csv(path_or_buffer: PathOrBuffer, *, column_for_feature: dict[str, str],
-                       column_for_bank: dict[str, str], id_column: str = DEFAULT_ID_COLUMN) -> DecisionsFile:
+                       column_for_bank: dict[str, str], id_column: str = DEFAULT_ID_COLUMN,
+                       missing_values: Iterable[str] = (), delimiter: str = DELIMITER,
+                       decision_date_column: str = "") -> DecisionsFile:
     """Read a historical-decisions CSV into rows keyed by feature key and bank code.
 
-    Every column of the mappings must be in the header (CsvFormatError names the missing ones);
-    the id column and `<...>_p_true` columns are optional; other columns are ignored. Lines whose
-    fields are all empty are skipped and their numbers returned in empty_rows. Values stay text
-    for the questionnaire validator, except that empty fields become None and integers written
-    as floats ("657.0") lose their ".0".
+    Every column of the mappings (and decision_date_column, when given) must be in the header
+    (CsvFormatError names the missing ones, and the separator found when the header is one column
+    cut by another one); the id column and `<...>_p_true` columns are optional; other columns are
+    ignored. Lines whose fields are all empty or markers are skipped and their numbers returned in
+    empty_rows. Values stay text for the importer, except that empty fields and missing_values
+    markers become None, in every column, and integers written as floats ("657.0") lose their ".0".
     """
     text = _read_text(path_or_buffer)
+    markers = frozenset(str(marker).strip() for marker in missing_values)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=DELIMITER, dtype=str, keep_default_na=False,
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise CsvFormatError("Файл пуст: нет даже строки заголовка.") from None
     except pd.errors.ParserError as exc:
-        raise CsvFormatError(f"Файл не разобрать как CSV с разделителем «{DELIMITER}»: {exc}") from None
+        name = SEPARATOR_NAMES.get(delimiter, f"«{delimiter}»")
+        raise CsvFormatError(f"Файл не разобрать как CSV с разделителем {name}: {exc}"
+                             f"{separator_hint(text, delimiter)}") from None
     table.columns = [str(column).strip() for column in table.columns]
 
     expected = [*column_for_feature.values(), *column_for_bank.values()]
+    if decision_date_column:
+        expected.append(decision_date_column)
     missing = [column for column in expected if column not in table.columns]
     if missing:
-        hint = ""
-        if len(table.columns) == 1 and any(sep in table.columns[0] for sep in (",", "\t")):
-            hint = f" Похоже, колонки разделены не «{DELIMITER}»: нужен разделитель «{DELIMITER}»."
+        hint = separator_hint(text, delimiter) if len(table.columns) == 1 else ""
         names = ", ".join(f"«{column}»" for column in missing)
         raise CsvFormatError(f"В заголовке файла нет колонок: {names}.{hint}")
 
@@ -223,20 +256,23 @@ def read_decisions_csv(path_or_buffer: PathOrBuffer, *, column_for_feature: dict
     has_id = id_column in table.columns
     for index, record in enumerate(table.to_dict("records")):
         row_number = index + 2  # line 1 is the header
-        if all(_field_text(value) is None for value in record.values()):
+        cells = {column: _field_text(value, markers) for column, value in record.items()}
+        if all(value is None for value in cells.values()):
             empty_rows.append(row_number)
             continue
         decisions = {}
         for code, column in column_for_bank.items():
-            value = _field_text(record[column])
+            value = cells[column]
             decisions[code] = value.strip().lower() if value is not None else None
         p_true = {code: value.strip() for code, column in p_true_for.items()
-                  if (value := _field_text(record[column])) is not None}
+                  if (value := cells[column]) is not None}
+        day = cells[decision_date_column] if decision_date_column else None
         rows.append(DecisionRow(
             row_number=row_number,
-            answers={key: _field_text(record[column]) for key, column in column_for_feature.items()},
+            answers={key: cells[column] for key, column in column_for_feature.items()},
             decisions=decisions,
             p_true=p_true,
-            external_id=(_field_text(record[id_column]) or "").strip() if has_id else "",
+            external_id=(cells[id_column] or "").strip() if has_id else "",
+            decided_on=day.strip() if day is not None else None,
         ))
     return DecisionsFile(rows=rows, empty_rows=empty_rows, ignored_columns=ignored)

@@ -7,7 +7,8 @@ FeatureEncoder.transform returns it (NaN = not answered),
     contributions(X).sum(axis=1) == margin(X),  probability = sigmoid(margin).
 
 - "xgboost" and "random_forest" (XGBoost's random forest): exact TreeSHAP (`pred_contribs`).
-- "logreg": exact linear contributions w_j (x_j − mean_j) / scale_j around the training means.
+- "logreg": exact linear contributions w_j (x_j − mean_j) / scale_j around the training means
+  (scale_j = 1 for 0/1 indicator columns).
 - "mlp": one forward pass per column with that column reset to its training mean, rescaled so
   the contributions add up to margin − margin(means); an approximation, stated as such.
 
@@ -124,7 +125,13 @@ class TreeModel(BankModel):
 
 
 class _Standardised(BankModel):
-    """Models that see each column standardised, with a missing answer at the training mean."""
+    """Models that see each column standardised, with a missing answer at the training mean.
+
+    mean, scale: (n_columns,) training mean and divisor per column. Training (IndicatorScaler in
+    training.py) stores scale 1 for 0/1 indicator columns (one-hot choices, yes/no answers) so the
+    penalty treats a rare category's effect as it should; older artifacts with every column
+    standardised load and predict unchanged.
+    """
 
     def __init__(self, mean, scale, calibration=(1.0, 0.0)):
         super().__init__(calibration)

@@ -2,7 +2,8 @@
 
 Input is one application's SHAP contributions per questionnaire field (log-odds), the answers and
 the values derived from them (age, payment-to-income, ...). Output is the top factors, each with
-its direction, its effect in percentage points and a short phrase quoting the client's numbers.
+its direction, its effect in percentage points and a short phrase quoting the client's numbers,
+written by the field's type and unit (wording: what a questionnaire's fields tell about that).
 """
 from __future__ import annotations
 
@@ -29,8 +30,42 @@ OWN_PHRASES = {
 }
 
 
-def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, shown) -> Phrase:
-    """A short phrase for one factor; falls back to 'label: value — повышает/снижает шанс'."""
+def wording(specs=(), derived=()) -> dict:
+    """How the explanations name and write each field and derived feature: reasons_for's keyword
+    arguments labels, labels_en, choice_labels, choice_labels_en and formats.
+
+    specs: FeatureSpecs; derived: DerivedSpecs. formats: key -> {"format", "unit", "unit_en"} (empty
+    entries left out): numbers by the field's type ("integer", "number"; "code" for a categorical
+    code), dates as "date", derived features by their format (money, percent, number).
+    """
+    labels, labels_en, choice_labels, choice_labels_en, formats = {}, {}, {}, {}, {}
+    for spec in specs:
+        labels[spec.key] = spec.label or spec.key
+        if spec.label_en:
+            labels_en[spec.key] = spec.label_en
+        if spec.type == "choice":
+            choice_labels[spec.key] = dict(zip(spec.choices, spec.choice_labels))
+            english = {value: label for value, label in zip(spec.choices, spec.choice_labels_en) if label}
+            if english:
+                choice_labels_en[spec.key] = english
+        kind = {"integer": "code" if spec.categorical else "integer", "number": "number", "date": "date"}.get(spec.type)
+        if kind:
+            formats[spec.key] = {name: value for name, value in
+                                 (("format", kind), ("unit", spec.unit), ("unit_en", spec.unit_en)) if value}
+    for d in derived:
+        labels[d.key] = d.label or d.key
+        if d.label_en:
+            labels_en[d.key] = d.label_en
+        formats[d.key] = {"format": d.value_format}
+    return {"labels": labels, "labels_en": labels_en, "choice_labels": choice_labels,
+            "choice_labels_en": choice_labels_en, "formats": formats}
+
+
+def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, shown, context: dict) -> Phrase:
+    """A short phrase for one factor; falls back to 'label: value — повышает/снижает шанс'.
+
+    context: what the generic phrase carries beside label and value (label_en, value_en, format, unit,
+    unit_en, years), see engine.phrases."""
     value = _present(derived.get(key, answers.get(key)))
     if key in OWN_PHRASES and value is not None:
         name, param = OWN_PHRASES[key]
@@ -42,9 +77,28 @@ def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, 
                       years=value)
     if key == "snils":
         return Phrase(f"snils.{'given' if value is True else 'missing'}.{direction}")
+    english = {"label_en": context["label_en"]} if context.get("label_en") else {}
     if value is None or value == "":
-        return Phrase(f"field.missing.{direction}", label=label)
-    return Phrase(f"field.{direction}", label=label, value=shown)
+        return Phrase(f"field.missing.{direction}", label=label, **english)
+    return Phrase(f"field.{direction}", label=label, value=shown, **context)
+
+
+def _context(key, raw, shown, derived, labels_en, choice_labels_en, formats) -> dict:
+    """The generic phrase's parameters beside label and value: English names, format and unit."""
+    context = {}
+    if labels_en.get(key):
+        context["label_en"] = labels_en[key]
+    if raw is not None and choice_labels_en.get(key, {}).get(str(raw)):
+        context["value_en"] = choice_labels_en[key][str(raw)]
+    written = formats.get(key) or {}
+    if written.get("format") == "date":
+        if raw is not None:
+            context["format"] = "date"
+            if key in derived:
+                context["years"] = derived[key]
+    elif written and isinstance(shown, (int, float)) and not isinstance(shown, bool):
+        context.update(written)
+    return context
 
 
 def _present(value):
@@ -58,19 +112,24 @@ def _sigmoid(x: float) -> float:
 
 def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int = 5,
                 labels: dict | None = None, choice_labels: dict | None = None,
-                margin: float | None = None) -> list[dict]:
+                margin: float | None = None, labels_en: dict | None = None,
+                choice_labels_en: dict | None = None, formats: dict | None = None) -> list[dict]:
     """The top_n factors by the size of their contribution.
 
     contributions: field or derived key -> log-odds contribution (SHAP);
     derived: readable derived values (FeatureEncoder.derived_values);
     labels: key -> the field's label; choice_labels: key -> {stored value: label};
     margin: the model's log-odds for this application, to express each effect in percentage
-    points (how much lower or higher the probability would be without that factor).
-    Each reason: feature, label, value, contribution, direction ('up'/'down'), effect_pp, text (Russian)
-    and message (its id and parameters, to render it in another language: phrases.render).
+    points (how much lower or higher the probability would be without that factor);
+    labels_en, choice_labels_en: the English ones, where configured; formats: key -> how its value
+    is written ({"format", "unit", "unit_en"}, see wording()).
+    Each reason: feature, label (and label_en when configured), value, contribution, direction
+    ('up'/'down'), effect_pp, text (Russian) and message (its id and parameters, to render it in
+    another language: phrases.render).
     """
     labels = labels or {}
     choice_labels = choice_labels or {}
+    labels_en, choice_labels_en, formats = labels_en or {}, choice_labels_en or {}, formats or {}
     ranked = sorted(contributions.items(), key=lambda item: abs(item[1]), reverse=True)
     reasons = []
     for key, contribution in ranked:
@@ -80,7 +139,8 @@ def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int
         raw = _present(answers.get(key))
         shown = choice_labels.get(key, {}).get(str(raw), raw) if raw is not None else derived.get(key)
         label = labels.get(key, key)
-        phrase = _phrase(key, direction, answers, derived, label, shown)
+        context = _context(key, raw, shown, derived, labels_en, choice_labels_en, formats)
+        phrase = _phrase(key, direction, answers, derived, label, shown, context)
         if isinstance(shown, bool):
             shown = "да" if shown else "нет"
         reason = {
@@ -92,6 +152,8 @@ def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int
             "text": str(phrase),
             "message": phrase.message,
         }
+        if labels_en.get(key):
+            reason["label_en"] = labels_en[key]
         if margin is not None:
             reason["effect_pp"] = round((_sigmoid(margin) - _sigmoid(margin - contribution)) * 100, 1)
         reasons.append(reason)

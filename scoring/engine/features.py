@@ -20,6 +20,10 @@ class FeatureSpec:
     order is meaningful, e.g. work experience bands or loan terms).
     min_value/max_value: bounds of number and integer fields, in the field's unit (roubles, months).
     min_age/max_age: for a date of birth, the allowed age in whole years on the day of scoring.
+    label_en, choice_labels_en: the English label of the field and of its choices (in the same order),
+    "" where none is configured.
+    unit, unit_en: what the explanations write after the field's value ("мес.", "лет"; "months"); a unit
+    naming the product's currency (its code or sign, or "¤") makes the value an amount of money.
     categorical: an integer field whose number names something (a store, a branch) rather than
     measures it: the tree models split on its values as categories (store 17 is not "less than"
     store 18), which a numeric column cannot express without many splits.
@@ -28,6 +32,7 @@ class FeatureSpec:
     key: str
     type: str
     label: str = ""
+    label_en: str = ""
     choices: tuple[str, ...] = ()
     choice_labels: tuple[str, ...] = ()
     ordered: bool = False
@@ -39,6 +44,9 @@ class FeatureSpec:
     required: bool = False
     used_by_model: bool = True
     categorical: bool = False
+    unit: str = ""
+    unit_en: str = ""
+    choice_labels_en: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.type not in FEATURE_TYPES:
@@ -54,6 +62,7 @@ class FeatureSpec:
         data = asdict(self)
         data["choices"] = list(self.choices)
         data["choice_labels"] = list(self.choice_labels)
+        data["choice_labels_en"] = list(self.choice_labels_en)
         return data
 
     @classmethod
@@ -62,6 +71,7 @@ class FeatureSpec:
         values = {k: v for k, v in data.items() if k in known}
         values["choices"] = tuple(str(c) for c in values.get("choices") or ())
         values["choice_labels"] = tuple(str(c) for c in values.get("choice_labels") or ())
+        values["choice_labels_en"] = tuple(str(c) for c in values.get("choice_labels_en") or ())
         return cls(**values)
 
 
@@ -75,7 +85,7 @@ def categorical_problem(type_: str, min_value, max_value) -> str | None:
 
 
 def parse_choices(raw: list) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Choices as written in configs/features.yaml: a plain value, or {value, label}."""
+    """Choices as written in configs/features.yaml: a plain value, or {value, label, label_en}."""
     values, labels = [], []
     for item in raw or ():
         if isinstance(item, dict):
@@ -85,6 +95,11 @@ def parse_choices(raw: list) -> tuple[tuple[str, ...], tuple[str, ...]]:
             values.append(str(item))
             labels.append(str(item))
     return tuple(values), tuple(labels)
+
+
+def parse_choice_labels_en(raw: list) -> tuple[str, ...]:
+    """The English labels of the choices parse_choices reads, in its order: "" where a choice has none."""
+    return tuple(str(item.get("label_en") or "") if isinstance(item, dict) else "" for item in raw or ())
 
 
 @dataclass(frozen=True)

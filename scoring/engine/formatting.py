@@ -22,9 +22,32 @@ def format_number(number, spec: str = ".0f", *, separator: str = NBSP) -> str:
     return format(number, "," + spec).replace(",", separator)
 
 
-def format_money(amount) -> str:
-    """8884.88 -> '8 885 ₽': whole roubles, no-break spaces."""
-    return format_number(float(amount)) + NBSP + "₽"
+def format_money(amount, symbol: str = "₽") -> str:
+    """8884.88 -> '8 885 ₽': whole units of the currency, no-break spaces, its sign after the amount."""
+    return format_number(float(amount)) + NBSP + symbol
+
+
+def quantity_decimals(number: float) -> int:
+    """How many decimals format_quantity writes before dropping trailing zeros."""
+    magnitude = abs(number)
+    return 0 if magnitude >= 100 or float(number).is_integer() else 2 if magnitude >= 1 else 3
+
+
+def format_quantity(value, *, decimal: str = ",", separator: str = NBSP) -> str:
+    """A measured number as a person writes it, without a float's noise: 1234567 -> '1 234 567',
+    209.40656 -> '209', 3.14159 -> '3,14', 0.04567 -> '0,046' (Russian: a decimal comma).
+
+    Whole numbers are grouped by thousands; others keep two decimals from 1 on, three below, and
+    none from 100 on, trailing zeros dropped.
+    """
+    number = float(value)
+    decimals = quantity_decimals(number)
+    text = format_number(number, f".{decimals}f", separator=separator)
+    if decimals:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.replace(".", decimal)
 
 
 def format_percent(share, decimals: int = 0) -> str:

@@ -4,12 +4,22 @@ A phrase is stored as a message, a stable id and its parameters in their own uni
 roubles, years), next to its Russian text: {"text": "Платёж 38 % дохода — высокая нагрузка",
 "message": {"id": "payment_to_income.down", "params": {"share": 0.383}}}. The Russian text is the
 template below filled in by RUSSIAN; the web side renders the same message in the active language
-by handing render() its own Words (translated templates, that language's numbers), so the wording
-lives only here. The templates are Russian, the source language of the translation catalogue.
+by handing render() its own Words (translated templates, that language's numbers, the configured
+currency), so the wording lives only here. The templates are Russian, the source language of the
+translation catalogue.
+
+A field's own factor ("{label}: {value} — повышает шанс") carries what another language and the
+field's type need beside the Russian label and value: label_en and value_en (the English label of the
+field and of the chosen value, when configured), format ("money", "percent", "integer", "number",
+"code", "date"), unit and unit_en, and for a date the years since it. Messages stored before these
+existed render as before.
 """
 from __future__ import annotations
 
-from .formatting import format_money, format_percent
+import datetime as dt
+from functools import cached_property
+
+from .formatting import NBSP, format_money, format_number, format_percent, format_quantity
 
 
 def gettext_noop(text: str) -> str:
@@ -66,13 +76,39 @@ PHRASES = {
     "do_not_send": gettext_noop("Не отправляйте заявку в таком виде: ни один банк, скорее всего, её не одобрит."),
 }
 
-# How a parameter is written, by its name; any other parameter is written as it is.
+# How a parameter is written, by its name; any other parameter is written as it is. The field's
+# label and value are written knowing the message's other parameters (Words.label, Words.value).
 FORMATS = {"share": "percent", "chance": "percent", "amount": "money", "years": "duration",
            "terms": "listing", "banks": "listing", "label": "label", "value": "value"}
+# The parameters that only inform how "label" and "value" are written: not written themselves.
+CONTEXT_PARAMS = ("label_en", "value_en", "format", "unit", "unit_en")
+
+# The product's currency when none is configured (services.product_config.currency gives the configured one).
+DEFAULT_CURRENCY = {"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}
+# A field unit that says "an amount in the product's currency", whatever the currency is.
+CURRENCY_UNIT = "¤"
 
 
 class Words:
-    """How a language writes a phrase's parameters. This one writes Russian, the templates' language."""
+    """How a language writes a phrase's parameters. This one writes Russian, the templates' language.
+
+    currency: {"code", "symbol", "symbol_en"} the amounts are in (DEFAULT_CURRENCY when None).
+    """
+
+    def __init__(self, currency: dict | None = None):
+        self._currency = {**DEFAULT_CURRENCY, **(currency or {})}
+
+    @property
+    def currency(self) -> dict:
+        return self._currency
+
+    @cached_property
+    def _money_units(self) -> set[str]:
+        code, symbol, symbol_en = (str(self.currency[k]).strip() for k in ("code", "symbol", "symbol_en"))
+        markers = {CURRENCY_UNIT, code, symbol, symbol_en}
+        if code.upper() == "RUB":
+            markers |= {"руб.", "руб", "р."}
+        return {m.lower() for m in markers if m}
 
     def template(self, text: str) -> str:
         return text
@@ -80,8 +116,27 @@ class Words:
     def percent(self, share: float) -> str:
         return format_percent(share)
 
+    def percentage(self, share: float) -> str:
+        """A share written with its sign, as a value on its own: 0.383 -> '38 %'."""
+        return f"{self.percent(share)}{NBSP}%"
+
     def money(self, amount: float) -> str:
-        return format_money(amount)
+        return format_money(amount, self.currency["symbol"])
+
+    def number(self, number: float) -> str:
+        """A measured number without a float's noise (formatting.format_quantity)."""
+        return format_quantity(number)
+
+    def date(self, value: dt.date) -> str:
+        return value.strftime("%d.%m.%Y")
+
+    def unit(self, params: dict) -> str:
+        """The unit written after a value in this language ("" for none)."""
+        return params.get("unit") or ""
+
+    def is_money(self, unit: str) -> bool:
+        """Whether a field's unit names the product's currency (its code, its sign, or "¤")."""
+        return bool(unit) and unit.strip().lower() in self._money_units
 
     def duration(self, years: float) -> str:
         whole = int(years)
@@ -96,13 +151,45 @@ class Words:
     def listing(self, items) -> str:
         return ", ".join(map(str, items))
 
-    def label(self, text: str) -> str:
+    def label(self, text: str, params: dict | None = None) -> str:
         return text
 
-    def value(self, value) -> str:
+    def value(self, value, params: dict | None = None) -> str:
+        """A field's value: yes/no, a choice's label, or a number by the field's format and unit."""
+        params = params or {}
         if isinstance(value, bool):
             return "да" if value else "нет"
-        return str(value)
+        kind = params.get("format")
+        if kind == "date":
+            return self._date_value(value, params)
+        if isinstance(value, str):
+            return self.choice(value, params)
+        if not kind and isinstance(value, float):  # stored before formats: still no float's noise
+            return self.number(value)
+        if not kind or not isinstance(value, (int, float)):
+            return str(value)
+        unit = self.unit(params)
+        if kind == "money" or self.is_money(params.get("unit") or ""):
+            return self.money(value)
+        if kind == "percent":
+            return self.percentage(value)
+        if kind == "code":  # a store or branch code: a name, not a quantity
+            written = format_number(value, ".0f", separator="") if float(value).is_integer() else str(value)
+        else:
+            written = self.number(value)
+        return f"{written}{NBSP}{unit}" if unit else written
+
+    def choice(self, value: str, params: dict) -> str:
+        """A choice's label (or a free-text answer) as stored: the Russian one."""
+        return value
+
+    def _date_value(self, value, params: dict) -> str:
+        try:
+            day = dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+        years = params.get("years")
+        return self.date(day) if years is None else f"{self.date(day)} ({self.duration(years)})"
 
     def plain(self, value) -> str:
         return str(value)
@@ -114,7 +201,15 @@ RUSSIAN = Words()
 def render(message: dict, words: Words = RUSSIAN) -> str:
     """The text of a message {"id", "params"} in the language of `words`."""
     params = message.get("params") or {}
-    values = {name: getattr(words, FORMATS.get(name, "plain"))(value) for name, value in params.items()}
+    values = {}
+    for name, value in params.items():
+        if name in CONTEXT_PARAMS:
+            continue
+        method = FORMATS.get(name, "plain")
+        if method in ("label", "value"):
+            values[name] = getattr(words, method)(value, params)
+        else:
+            values[name] = getattr(words, method)(value)
     return words.template(PHRASES[message["id"]]).format(**values)
 
 

@@ -11,7 +11,9 @@ Every field is encoded by its type, so any questionnaire works:
 - text: normalised (case, spaces, common abbreviations) and matched to the most frequent values
   seen in training, one-hot.
 Missing answers are NaN, which XGBoost treats as "unknown" rather than zero.
-Named derived features (payment-to-income, ...) are declared in configuration as DerivedSpec.
+Named derived features (payment-to-income, ...) are declared in configuration as DerivedSpec. Those
+that contain the monthly payment depend on the interest rate: an encoder trained with bank_rate=True
+computes them at each bank's own rate (with_rate), older ones at REFERENCE_RATE for every bank.
 
 The same code encodes training rows and live applications, so the two cannot drift apart.
 """
@@ -29,8 +31,8 @@ from .dates import to_date, years_between
 from .features import MAX_CATEGORY_CODE, FeatureSpec
 from .offers import monthly_payment
 
-# Reference rate for the payment-to-income features: the banks' own rates differ by a few points,
-# which moves the ratio by a few per cent; the models learn each bank's tolerance from it.
+# The rate of the payment features of encoders trained before bank rates (FeatureEncoder.bank_rate
+# False), for every bank alike: their models learnt each bank's tolerance at this rate, so they keep it.
 REFERENCE_RATE = 20.0
 
 
@@ -154,6 +156,13 @@ DERIVED_INPUTS = {
     "ratio": {"numerator", "denominator"},
     "free_income": {"income", "expense", "amount", "term"},
 }
+# The kinds that contain the annuity payment, and so depend on the interest rate.
+RATE_KINDS = frozenset({"monthly_payment", "payment_to_income", "free_income"})
+# How the explanations write each kind's value: an amount of money in the product's currency, or a
+# share (0.38) in per cent.
+DERIVED_FORMATS = {"monthly_payment": "money", "payment_to_income": "percent", "ratio": "percent",
+                   "free_income": "money"}
+VALUE_FORMATS = ("money", "percent", "number")
 
 
 @dataclass(frozen=True)
@@ -163,26 +172,41 @@ class DerivedSpec:
     kind: monthly_payment (amount, term) | payment_to_income (amount, term, income) |
     ratio (numerator, denominator) | free_income (income, expense, amount, term).
     inputs: the kind's argument name -> questionnaire field key.
+    label, label_en: the name the explanations give it, in Russian and in English ("" = the Russian one).
+    format: how the explanations write its value: "money" (the product's currency), "percent" (a share
+    0..1 written in per cent) or "number"; "" means the kind's own (DERIVED_FORMATS).
     """
 
     key: str
     kind: str
     inputs: dict = field(default_factory=dict)
     label: str = ""
+    label_en: str = ""
+    format: str = ""
 
-    def compute(self, values: dict) -> float:
-        """The feature for one set of answers (NaN when an input is missing or out of domain)."""
+    @property
+    def uses_rate(self) -> bool:
+        """Whether the value contains the monthly payment, and so depends on the interest rate."""
+        return self.kind in RATE_KINDS
+
+    @property
+    def value_format(self) -> str:
+        return self.format or DERIVED_FORMATS[self.kind]
+
+    def compute(self, values: dict, rate: float = REFERENCE_RATE) -> float:
+        """The feature for one set of answers (NaN when an input is missing or out of domain);
+        rate: the annual rate in per cent the payment is computed at."""
         inputs = {name: np.array([to_number(values.get(source))]) for name, source in self.inputs.items()}
-        return float(self.compute_arrays(inputs)[0])
+        return float(self.compute_arrays(inputs, rate)[0])
 
-    def compute_arrays(self, inputs: dict) -> np.ndarray:
+    def compute_arrays(self, inputs: dict, rate: float = REFERENCE_RATE) -> np.ndarray:
         """The feature for arrays of inputs (argument name -> float array), NaN-propagating."""
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.kind == "ratio":
                 result = inputs["numerator"] / np.where(inputs["denominator"] > 0, inputs["denominator"], np.nan)
                 return np.asarray(result, dtype=float)
             term = np.where(inputs["term"] > 0, inputs["term"], np.nan)
-            payment = np.asarray(monthly_payment(inputs["amount"], REFERENCE_RATE, term), dtype=float)
+            payment = np.asarray(monthly_payment(inputs["amount"], rate, term), dtype=float)
             if self.kind == "monthly_payment":
                 return payment
             if self.kind == "payment_to_income":
@@ -197,11 +221,14 @@ class DerivedSpec:
             raise ValueError(f"{self.key}: unknown derived feature kind {self.kind!r}")
         if set(self.inputs) != needed:
             raise ValueError(f"{self.key}: a {self.kind} feature needs inputs {sorted(needed)}")
+        if self.format and self.format not in VALUE_FORMATS:
+            raise ValueError(f"{self.key}: format {self.format!r} is not one of {', '.join(VALUE_FORMATS)}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "DerivedSpec":
         return cls(key=data["key"], kind=data["kind"], inputs=dict(data.get("inputs") or {}),
-                   label=data.get("label", data["key"]))
+                   label=data.get("label", data["key"]), label_en=data.get("label_en") or "",
+                   format=data.get("format") or "")
 
 
 # --- the encoder ------------------------------------------------------------------------------
@@ -252,14 +279,18 @@ class FeatureEncoder:
 
     `columns[i]` names column i; `sources[i]` is the questionnaire field or derived feature it
     comes from, so per-column contributions can be summed back to what the officer filled in.
+    bank_rate: the payment features are computed at each bank's own rate (the `rate` arguments,
+    with_rate); False (encoders stored before it existed) keeps REFERENCE_RATE whatever rate is given,
+    so that their models see exactly what they were trained on.
     """
 
-    def __init__(self, specs, derived=(), vocabularies: dict | None = None):
+    def __init__(self, specs, derived=(), vocabularies: dict | None = None, *, bank_rate: bool = False):
         self.specs = tuple(s for s in specs if s.used_by_model)
         keys = {s.key for s in self.specs}
         # A derived feature whose inputs are not all model fields cannot be computed: leave it out.
         self.derived = tuple(d for d in derived if set(d.inputs.values()) <= keys)
         self.vocabularies = {k: list(v) for k, v in (vocabularies or {}).items()}
+        self.bank_rate = bool(bank_rate)
         self._build()
 
     def _build(self):
@@ -277,6 +308,10 @@ class FeatureEncoder:
             columns.append(d.key)
             sources.append(d.key)
         self.columns, self.sources = columns, sources
+        first_derived = len(columns) - len(self.derived)
+        # (column, DerivedSpec) of the features a bank's rate changes: none without bank_rate.
+        self._rate_columns = tuple((first_derived + i, d) for i, d in enumerate(self.derived)
+                                   if d.uses_rate and self.bank_rate)
         # Positions of the columns the tree models treat as category codes (FeatureSpec.categorical).
         self.categorical_columns = tuple(columns.index(s.key) for s in self.specs if s.categorical)
         self.source_keys = list(dict.fromkeys(sources))
@@ -294,7 +329,16 @@ class FeatureEncoder:
         self._build()
         return self
 
-    def _encode(self, record: dict, as_of: dt.date) -> list[float]:
+    def effective_rate(self, rate: float | None) -> float:
+        """The rate this encoder computes the payment features at for a bank lending at `rate` (% a year)."""
+        return float(rate) if self.bank_rate and rate is not None else REFERENCE_RATE
+
+    @property
+    def depends_on_rate(self) -> bool:
+        """Whether banks with different rates get different matrices from this encoder."""
+        return bool(self._rate_columns)
+
+    def _encode(self, record: dict, as_of: dt.date, rate: float) -> list[float]:
         row: list[float] = []
         for spec in self.specs:
             value = record.get(spec.key)
@@ -319,7 +363,7 @@ class FeatureEncoder:
                 row.extend(self._one_hot(vocabulary.index(match) if match else None, len(vocabulary),
                                          missing=not text))
         for d in self.derived:
-            row.append(d.compute(record))
+            row.append(d.compute(record, rate))
         return row
 
     @staticmethod
@@ -331,20 +375,44 @@ class FeatureEncoder:
             values[index] = 1.0
         return values
 
-    def transform(self, records, as_of: dt.date) -> np.ndarray:
-        """records: a sequence of answer dicts; as_of: the day of scoring (ages are counted to it).
+    def transform(self, records, as_of: dt.date, rate: float | None = None) -> np.ndarray:
+        """records: a sequence of answer dicts; as_of: the day of scoring (ages are counted to it);
+        rate: the bank's annual rate in per cent (effective_rate: ignored without bank_rate).
 
         Returns (len(records), len(columns)) float32, NaN where an answer is missing. A few
         records are encoded row by row; more, field by field (the same values, much faster).
         """
+        rate = self.effective_rate(rate)
         if len(records) < COLUMNAR_FROM:
             matrix = np.empty((len(records), len(self.columns)), dtype=np.float32)
             for i, record in enumerate(records):
-                matrix[i] = self._encode(record, as_of)
+                matrix[i] = self._encode(record, as_of, rate)
             return matrix
-        return self._transform_columns(records, as_of)
+        return self._transform_columns(records, as_of, rate)
 
-    def _transform_columns(self, records, as_of: dt.date) -> np.ndarray:
+    def with_rate(self, X: np.ndarray, records, rate: float | None) -> np.ndarray:
+        """X = transform(records, as_of) at some rate, as transform would give it at `rate`.
+
+        Only the payment features are computed again, so that banks with different rates share the
+        encoding of everything else. X itself is returned when no column depends on the rate (an
+        encoder without bank_rate, or without payment features); otherwise a copy.
+        """
+        if not self._rate_columns:
+            return X
+        rate = self.effective_rate(rate)
+        out = X.copy()
+        numbers: dict[str, np.ndarray] = {}
+        for column, d in self._rate_columns:
+            inputs = {}
+            for name, source in d.inputs.items():
+                if source not in numbers:
+                    numbers[source] = np.fromiter((to_number(r.get(source)) for r in records), dtype=np.float64,
+                                                  count=len(records))
+                inputs[name] = numbers[source]
+            out[:, column] = d.compute_arrays(inputs, rate)
+        return out
+
+    def _transform_columns(self, records, as_of: dt.date, rate: float) -> np.ndarray:
         n = len(records)
         matrix = np.empty((n, len(self.columns)), dtype=np.float32)
         numbers: dict[str, np.ndarray] = {}  # to_number of each field, for the derived features
@@ -397,37 +465,42 @@ class FeatureEncoder:
                     numbers[source] = np.fromiter((to_number(r.get(source)) for r in records),
                                                   dtype=np.float64, count=n)
                 inputs[name] = numbers[source]
-            matrix[:, col] = d.compute_arrays(inputs)
+            matrix[:, col] = d.compute_arrays(inputs, rate)
             col += 1
         return matrix
 
-    def transform_variants(self, record: dict, as_of: dt.date, changes: dict) -> np.ndarray:
+    def transform_variants(self, record: dict, as_of: dt.date, changes: dict, rate: float | None = None,
+                           base: np.ndarray | None = None) -> np.ndarray:
         """One application with some numeric answers varied: a row per variant.
 
         changes: field key -> array of values (all the same length), e.g. loan_amount and
         loan_term for amount/term alternatives. Only numeric and ordered numeric choice fields
-        can vary; derived features are recomputed for every variant, vectorised.
+        can vary; derived features are recomputed for every variant, vectorised. rate: as in
+        transform; base: transform([record], as_of) when the caller has it (any rate: the payment
+        features are recomputed here).
         """
         size = len(next(iter(changes.values())))
-        base = self.transform([record], as_of)[0]
+        base = self.transform([record], as_of)[0] if base is None else base
+        base = self.with_rate(base[None, :], [record], rate)[0]
         matrix = np.repeat(base[None, :], size, axis=0)
         position = {name: i for i, name in enumerate(self.columns)}
-        for key, values in {**changes, **self.derived_variants(record, changes)}.items():
+        for key, values in {**changes, **self.derived_variants(record, changes, rate)}.items():
             if key not in position:
                 raise ValueError(f"{key} cannot vary: it is not a numeric model input")
             matrix[:, position[key]] = np.asarray(values, dtype=np.float32)
         return matrix
 
-    def derived_variants(self, record: dict, changes: dict) -> dict:
-        """The derived features that depend on the changed fields, as arrays per variant."""
+    def derived_variants(self, record: dict, changes: dict, rate: float | None = None) -> dict:
+        """The derived features that depend on the changed fields, as arrays per variant (rate: as in transform)."""
         size = len(next(iter(changes.values())))
+        rate = self.effective_rate(rate)
         result = {}
         for d in self.derived:
             if set(d.inputs.values()) & set(changes):
                 inputs = {name: (np.asarray(changes[src], dtype=float) if src in changes
                                  else np.full(size, to_number(record.get(src))))
                           for name, src in d.inputs.items()}
-                result[d.key] = d.compute_arrays(inputs)
+                result[d.key] = d.compute_arrays(inputs, rate)
         return result
 
     def loan_keys(self, default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
@@ -446,29 +519,34 @@ class FeatureEncoder:
             matrix[i, index[source]] = 1.0
         return matrix
 
-    def derived_values(self, record: dict, as_of: dt.date) -> dict:
-        """What the explanations quote: years for dates, derived features, in readable units."""
+    def derived_values(self, record: dict, as_of: dt.date, rate: float | None = None) -> dict:
+        """What the explanations quote: years for dates, derived features, in readable units; the
+        payment features at the bank's `rate` as the model saw them (see transform)."""
         values = {}
         for spec in self.specs:
             if spec.type == "date":
                 values[spec.key] = years_between(to_date(record.get(spec.key)), as_of)
+        rate = self.effective_rate(rate)
         for d in self.derived:
-            values[d.key] = d.compute(record)
+            values[d.key] = d.compute(record, rate)
         return {k: v for k, v in values.items() if not math.isnan(v)}
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "specs": [s.to_dict() for s in self.specs],
             "derived": [asdict(d) for d in self.derived],
             "vocabularies": self.vocabularies,
             "columns": self.columns,
         }
+        if self.bank_rate:  # absent from encoders that keep REFERENCE_RATE, as from every older one
+            data["bank_rate"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureEncoder":
         encoder = cls([FeatureSpec.from_dict(s) for s in data["specs"]],
                       [DerivedSpec.from_dict(d) for d in data.get("derived", [])],
-                      data.get("vocabularies"))
+                      data.get("vocabularies"), bank_rate=bool(data.get("bank_rate", False)))
         if "columns" in data and encoder.columns != data["columns"]:
             raise ValueError("stored encoder columns do not match the rebuilt encoder")
         return encoder

@@ -1,5 +1,6 @@
 """Activation: the quality gate, and the one path by which a model version becomes (or stops being)
-its bank's active model: training, the train command, the admin's "activate" and "roll back"."""
+its bank's active model: training, the train command, the admin's "activate" and "roll back", and
+deactivate_models (or load_config --deactivate-models), which leaves a bank without one."""
 from __future__ import annotations
 
 from django.db import transaction
@@ -125,6 +126,39 @@ def previous_version(bank: Bank) -> ModelVersion | None:
     if current is not None:
         return others.filter(pk__lt=current.pk).order_by("-pk").first()
     return None
+
+
+@transaction.atomic
+def deactivate(version: ModelVersion, *, actor, action: str = "deactivate") -> bool:
+    """The one way a version stops being active without another taking its place (manage.py
+    deactivate_models, load_config --deactivate-models): its bank then scores nothing until a model
+    is trained or activated. An audit entry per version; every process reloads its models. Returns
+    whether the version was active."""
+    version = ModelVersion.objects.select_for_update().select_related("bank").defer("artifact").get(pk=version.pk)
+    if not version.active:
+        return False
+    ModelVersion.objects.filter(pk=version.pk).update(active=False)
+    before = _activation_snapshot(version)
+    version.active = False
+    audit.record(actor=actor, action=action, obj=version, before=before, after=None)
+    transaction.on_commit(runtime.forget_loaded_models)
+    return True
+
+
+def deactivate_active(*, bank_codes: list[str] | None = None, actor=None) -> list[ModelVersion]:
+    """Deactivate the active version of each bank in bank_codes (of every bank when None); returns them.
+    ModelVersionError names codes that are no bank."""
+    with transaction.atomic():
+        if bank_codes is not None:
+            unknown = sorted(set(bank_codes) - set(Bank.objects.filter(code__in=bank_codes)
+                                                   .values_list("code", flat=True)))
+            if unknown:
+                raise ModelVersionError(_("Нет банка с кодом %(codes)s.") % {"codes": ", ".join(unknown)})
+        versions = ModelVersion.objects.filter(active=True).select_related("bank").defer("artifact")
+        if bank_codes is not None:
+            versions = versions.filter(bank__code__in=bank_codes)
+        deactivated = [v for v in versions.order_by("bank__code") if deactivate(v, actor=actor)]
+    return deactivated
 
 
 @transaction.atomic

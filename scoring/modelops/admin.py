@@ -20,6 +20,7 @@ from scoring.admin import AuditedAdmin
 from scoring.modelops import activation, importing, versions
 from scoring.modelops.forms import BankAdminForm, CompareForm, FeatureAdminForm, ImportHistoryForm, TrainNowForm
 from scoring.modelops.selectors import active_models_using, describe_versions
+from scoring.modelops.templatetags.modelops_tags import SHOWN_REPORT_ROWS
 from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
 
 
@@ -88,7 +89,7 @@ class FeatureAdmin(AuditedAdmin):
     fieldsets = (
         (None, {"fields": ("key", "label", "label_en", "help_text", "type", "order")}),
         (_("Значения"), {"fields": ("choices", "ordered", "categorical", "min_value", "max_value", "min_age",
-                                    "max_age", "max_length")}),
+                                    "max_age", "max_length", "unit", "unit_en")}),
         (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
     )
 
@@ -235,9 +236,10 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_empty", "decided_on", "user", "created_at")
-    readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_rejected",
-                       "rows_empty", "decided_on", "created_at")
+    list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_flagged", "rows_rejected", "rows_empty",
+                    "decided_on", "user", "created_at")
+    readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_flagged", "rows_rejected",
+                       "rows_empty", "decided_on", "report", "created_at")
     change_list_template = "admin/scoring/importbatch/change_list.html"
 
     def has_add_permission(self, request):
@@ -254,7 +256,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return [path("upload/", upload, name="scoring_importbatch_upload")] + super().get_urls()
 
     def upload_view(self, request):
-        """The command's import from the browser: all or nothing, every refused row listed with its reason."""
+        """The command's import from the browser: the report's counts, unseen categories and the first
+        rows skipped and flagged (modelops_tags.SHOWN_REPORT_ROWS each) with their reasons."""
         form = ImportHistoryForm(request.POST or None, request.FILES or None)
         report = refusal = None
         if request.method == "POST" and form.is_valid():
@@ -266,8 +269,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 refusal = str(exc)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "report": report, "refusal": refusal, "title": _("Загрузить историю (CSV)"),
-                   "max_upload_bytes": settings.PRESCORING["MAX_UPLOAD_BYTES"]}
-        refused = form.errors or refusal or (report is not None and not report.accepted)
+                   "max_upload_bytes": settings.PRESCORING["MAX_UPLOAD_BYTES"], "shown_rows": SHOWN_REPORT_ROWS}
+        refused = form.errors or refusal
         return TemplateResponse(request, "admin/scoring/importbatch/upload.html", context,
                                 status=400 if refused else 200)
 
@@ -279,7 +282,8 @@ class HistoricalApplicationAdmin(admin.ModelAdmin):
     list_display = ("id", "batch", "row_number", "external_id", "decisions", "created_at")
     list_filter = ("batch",)
     search_fields = ("external_id",)
-    readonly_fields = ("batch", "row_number", "external_id", "answers", "decisions", "p_true", "created_at")
+    readonly_fields = ("batch", "row_number", "external_id", "answers", "decisions", "p_true", "decided_on", "flags",
+                       "created_at")
 
     def has_add_permission(self, request):
         return False

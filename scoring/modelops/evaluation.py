@@ -1,10 +1,13 @@
 """Measuring the active models on a labelled file: how well would they have predicted these decisions?
 
-The file is a historical-decisions CSV (docs/data-format.md) read through the same configuration
-mapping as import (Feature.csv_column, Bank.csv_decision_column). Each row's answers go through
-the questionnaire validator; rows it refuses are skipped and counted, not guessed at. The rest
-are scored by the active model of every bank, exactly as live applications are, and compared with
-the banks' decisions ('success' = 1, 'denied' = 0; 'error' and empty are not answers).
+The file is a historical-decisions CSV (docs/data-format.md) read exactly as import reads it
+(modelops/importing: history_mapping, read_history, check_row): the configured columns, decision
+words, missing-value markers, decision-date column and delimiter, and history's rules for the
+answers (an unreadable value is missing, an implausible one or an unseen category is kept). Only
+rows without a usable bank decision are skipped and counted. The rest are scored by the active
+model of every bank, exactly as live applications are, with each row's ages counted to its own
+decision day, and compared with the banks' decisions ('success' = 1, 'denied' = 0; 'error' and
+empty are not answers).
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.engine.csvformat import CsvFormatError, read_decisions_csv
+from django.utils import timezone
+
 from scoring.engine.metrics import fast_auc
-from scoring.modelops.importing import DECISIONS, ImportRefused, column_mappings
-from scoring.services.questionnaire import validate_answers
+from scoring.modelops.importing import ImportRefused, check_row, history_mapping, read_history, shifted_date
 from scoring.services.runtime import ScoringError, load_models
 
 
@@ -53,7 +56,8 @@ class BankEvaluation:
 @dataclass
 class FileEvaluation:
     """What evaluate_file found. rows_total counts every data line, empty ones too; skipped lists
-    (line number, {field key or bank code: [messages]}) for each row left out."""
+    (line number, {"decisions" or bank code: [messages]}) for each row left out (no usable decision);
+    rows_flagged counts the scored rows with a value import would flag (read as missing, or kept)."""
 
     file_name: str
     as_of: dt.date
@@ -63,6 +67,7 @@ class FileEvaluation:
     banks: list[BankEvaluation]
     skipped: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
     banks_without_model: list[str] = field(default_factory=list)
+    rows_flagged: int = 0
 
     def as_dict(self) -> dict:
         """{bank code: BankEvaluation.as_dict()}: the figures only, for `manage.py evaluate --json`."""
@@ -70,31 +75,38 @@ class FileEvaluation:
 
 
 def evaluate_file(*, path: str | Path, as_of: dt.date) -> FileEvaluation:
-    """Score every valid row of a labelled CSV with the active models and measure them per bank.
+    """Score every row of a labelled CSV that has a usable decision with the active models and measure
+    them per bank.
 
-    as_of: the day the applications were made; ages and tenures are counted to it and dates are
-    validated against it. Raises EvaluationRefused with a message for the person running it.
+    as_of: the day the applications were made, for the rows without a decision-date column value;
+    ages and tenures are counted to each row's day. Raises EvaluationRefused with a message for the
+    person running it.
     """
     path = Path(path)
     try:
-        features, column_for_feature, column_for_bank = column_mappings()
-        parsed = read_decisions_csv(path, column_for_feature=column_for_feature, column_for_bank=column_for_bank)
-    except (ImportRefused, CsvFormatError) as exc:
+        mapping = history_mapping()
+        parsed = read_history(path, mapping)
+    except ImportRefused as exc:
         raise EvaluationRefused(str(exc)) from None
 
-    records, rows, skipped = [], [], []
+    today = max(as_of, timezone.localdate())
+    date_keys = [f.key for f in mapping.features if f.type == "date"]
+    records, rows, skipped, flagged = [], [], [], 0
     for row in parsed.rows:
-        answers, errors = validate_answers(row.answers, features, today=as_of, allow_unknown=False)
-        for code, decision in row.decisions.items():
-            if decision is not None and decision not in DECISIONS:
-                errors[code] = [f"Решение «{decision}»: ожидается success, denied, error или пустое поле."]
-        if errors:
-            skipped.append((row.row_number, errors))
-        else:
-            records.append(answers)
-            rows.append(row)
+        checked = check_row(row, mapping, decided_on=as_of, today=today)
+        if checked.skip is not None:
+            skipped.append((checked.row_number, checked.skip))
+            continue
+        flagged += bool(checked.flags)
+        # The scorer counts ages to as_of: move a row decided on another day by the difference.
+        days = (as_of - checked.day).days
+        answers = dict(checked.answers)
+        for key in date_keys:
+            answers[key] = shifted_date(answers.get(key), days)
+        records.append(answers)
+        rows.append(checked)
     if not records:
-        raise EvaluationRefused(f"{path.name}: no row with valid answers to score "
+        raise EvaluationRefused(f"{path.name}: no row with a usable bank decision to score "
                                 f"({len(skipped)} skipped, {len(parsed.empty_rows)} empty)")
 
     try:
@@ -105,7 +117,7 @@ def evaluate_file(*, path: str | Path, as_of: dt.date) -> FileEvaluation:
 
     banks = []
     for column, code in enumerate(batch.bank_codes):
-        if code not in column_for_bank:  # an active model of a bank the file has no column for
+        if code not in mapping.column_for_bank:  # an active model of a bank the file has no column for
             continue
         decisions = [row.decisions.get(code) for row in rows]
         answered = np.array([d in ("success", "denied") for d in decisions])
@@ -120,24 +132,16 @@ def evaluate_file(*, path: str | Path, as_of: dt.date) -> FileEvaluation:
     return FileEvaluation(
         file_name=path.name, as_of=as_of, rows_total=parsed.rows_total, rows_empty=len(parsed.empty_rows),
         rows_scored=len(records), banks=sorted(banks, key=lambda bank: bank.code), skipped=skipped,
-        banks_without_model=sorted(set(column_for_bank) - set(batch.bank_codes)),
+        banks_without_model=sorted(set(mapping.column_for_bank) - set(batch.bank_codes)), rows_flagged=flagged,
     )
 
 
-def _oracle_auc(labels: np.ndarray, texts: list[str | None]) -> float | None:
-    """The AUC of the true probabilities written in the file, or None unless every row has a valid one."""
-    values = []
-    for text in texts:
-        try:
-            value = float(text.replace(",", ".")) if text is not None else math.nan
-        except ValueError:
-            value = math.nan
-        if not 0.0 <= value <= 1.0:  # NaN fails too
-            return None
-        values.append(value)
-    if not values:
+def _oracle_auc(labels: np.ndarray, values: list[float | None]) -> float | None:
+    """The AUC of the true probabilities written in the file (check_row kept the valid ones), or None
+    unless every row has one."""
+    if not values or any(value is None for value in values):
         return None
-    return _rounded(fast_auc(labels, np.array(values)))
+    return _rounded(fast_auc(labels, np.array(values, dtype=float)))
 
 
 def _rounded(value: float) -> float | None:

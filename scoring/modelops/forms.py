@@ -6,14 +6,13 @@ table (an inline over the bank's rules list); the stored JSON stays what the eng
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from scoring.modelops.selectors import active_models_using, describe_versions
 from scoring.modelops.activation import gate_for_activation
-from scoring.engine.config import load_yaml
 from scoring.engine.rules import Rule
 from scoring.models import Bank, Feature, ModelVersion
+from scoring.services import product_config
 from scoring.modelops.uploads import validate_csv_upload
 
 OPERATOR_CHOICES = [("lt", _("меньше (<)")), ("le", _("не больше (≤)")), ("gt", _("больше (>)")),
@@ -23,12 +22,8 @@ SET_OPERATORS = ("in", "not_in")
 
 
 def derived_features() -> list[dict]:
-    """The derived features declared in the configuration (rules may name them)."""
-    path = settings.PRESCORING["CONFIG_DIR"] / "features.yaml"
-    try:
-        return list(load_yaml(path).get("derived", []))
-    except FileNotFoundError:
-        return []
+    """The derived features of the loaded configuration (rules may name them)."""
+    return product_config.derived_entries()
 
 
 def rule_field_choices() -> list[tuple[str, str]]:
@@ -186,16 +181,20 @@ class BankAdminForm(forms.ModelForm):
 
 
 class ChoicesField(forms.CharField):
-    """Variants one per line: "value" or "value | label"."""
+    """Variants one per line: "value", "value | label" or "value | label | English label"."""
 
     def prepare_value(self, value):
         if isinstance(value, list):
             lines = []
             for item in value:
                 if isinstance(item, dict):
-                    label = item.get("label", item["value"])
-                    lines.append(str(item["value"]) if str(label) == str(item["value"])
-                                 else f"{item['value']} | {label}")
+                    label = str(item.get("label", item["value"]))
+                    parts = [str(item["value"])]
+                    if item.get("label_en"):
+                        parts += [label, str(item["label_en"])]
+                    elif label != parts[0]:
+                        parts.append(label)
+                    lines.append(" | ".join(parts))
                 else:
                     lines.append(str(item))
             return "\n".join(lines)
@@ -207,24 +206,29 @@ class ChoicesField(forms.CharField):
         for line in text.splitlines():
             if not line.strip():
                 continue
-            value_text, _sep, label = (part.strip() for part in line.partition("|"))
+            value_text, label, label_en = ([part.strip() for part in line.split("|", 2)] + ["", ""])[:3]
             if value_text in seen:
                 raise forms.ValidationError(_("Вариант «%(v)s» указан дважды.") % {"v": value_text})
             seen.add(value_text)
-            choices.append({"value": value_text, "label": label} if label else value_text)
+            if label_en:
+                choices.append({"value": value_text, "label": label or value_text, "label_en": label_en})
+            else:
+                choices.append({"value": value_text, "label": label} if label else value_text)
         return choices
 
 
 class FeatureAdminForm(forms.ModelForm):
     choices = ChoicesField(label=_("варианты"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
                            help_text=_("Для поля с выбором: один вариант в строке; «значение | подпись», "
-                                       "если подпись отличается от значения."))
+                                       "если подпись отличается от значения; «значение | подпись | "
+                                       "подпись по-английски» для английских страниц."))
 
     class Meta:
         model = Feature
         fields = ["key", "label", "label_en", "help_text", "type", "choices", "ordered", "categorical", "min_value",
                   "max_value",
-                  "min_age", "max_age", "max_length", "required", "order", "used_by_model", "active", "csv_column"]
+                  "min_age", "max_age", "max_length", "unit", "unit_en", "required", "order", "used_by_model",
+                  "active", "csv_column"]
 
     def clean_csv_column(self):
         column = (self.cleaned_data.get("csv_column") or "").strip()

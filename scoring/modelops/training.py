@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from scoring.engine.config import default_derived_specs
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.synthetic import generate_applications
@@ -35,6 +34,7 @@ from scoring.modelops.importing import historical_frame
 from scoring.modelops import activation
 from scoring.modelops.activation import judge
 from scoring.models import Bank, Feature, HistoricalApplication, ModelVersion
+from scoring.services import product_config
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,11 @@ def train_frame(frame: pd.DataFrame, *, source: str, banks: list[Bank], seed: in
 
     if trainable:
         specs = [f.to_spec() for f in Feature.objects.filter(active=True, used_by_model=True)]
-        derived = default_derived_specs(settings.PRESCORING["CONFIG_DIR"])
+        # The derived features load_config stored, from whichever directory it loaded.
+        derived = product_config.derived_specs()
         encoder, trained = train_all_banks(frame, specs, [b.code for b in trainable], derived=derived,
                                            seed=seed, as_of=as_of,
+                                           rates={b.code: float(b.annual_rate) for b in trainable},
                                            algorithms=tuple(settings.PRESCORING["TRAINING_ALGORITHMS"]))
         for bank in trainable:
             outcomes[bank.code] = _gate_and_store(bank, trained[bank.code], encoder=encoder, frame=frame,
@@ -182,7 +184,8 @@ def _champion_metrics(champion: ModelVersion, frame: pd.DataFrame, held_out: Hel
     entries: dict = {"champion_version": champion.pk}
     try:
         encoder = FeatureEncoder.from_dict(champion.encoder)
-        scorer = Scorer({champion.bank.code: (encoder, load_model(champion.artifact))})
+        scorer = Scorer({champion.bank.code: (encoder, load_model(champion.artifact))},
+                        rates={champion.bank.code: float(champion.bank.annual_rate)})
         keys = [spec.key for spec in encoder.specs if spec.key in frame.columns]
         records = frame.iloc[held_out.rows][keys].to_dict("records")
         probabilities = scorer.score(records, as_of=as_of, explain=False).probabilities[:, 0]

@@ -62,7 +62,8 @@ class Comparison:
 
 def _probabilities(version: ModelVersion, records: list[dict], as_of: dt.date) -> np.ndarray:
     encoder = FeatureEncoder.from_dict(version.encoder)
-    scorer = Scorer({version.bank.code: (encoder, load_model(version.artifact))})
+    scorer = Scorer({version.bank.code: (encoder, load_model(version.artifact))},
+                    rates={version.bank.code: float(version.bank.annual_rate)})
     return np.asarray(scorer.score(records, as_of=as_of, explain=False).probabilities[:, 0], dtype=float)
 
 

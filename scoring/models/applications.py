@@ -22,6 +22,7 @@ class Client(models.Model):
     class Meta:
         verbose_name = _("клиент")
         verbose_name_plural = _("клиенты")
+        permissions = [("erase_client", _("Может стирать персональные данные клиентов"))]
 
     def __str__(self):
         return self.full_name or f"#{self.pk}"

@@ -7,7 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from scoring.engine.features import FEATURE_TYPES, MAX_CATEGORY_CODE, FeatureSpec, categorical_problem
+from scoring.engine.features import (FEATURE_TYPES, MAX_CATEGORY_CODE, FeatureSpec, categorical_problem,
+                                     parse_choice_labels_en)
 from scoring.engine.rules import parse_rules
 
 
@@ -141,6 +142,7 @@ class Feature(models.Model):
             key=self.key,
             type=self.type,
             label=self.label,
+            label_en=self.label_en,
             choices=tuple(v for v, _label in pairs),
             choice_labels=tuple(label for _v, label in pairs),
             ordered=self.ordered,
@@ -152,6 +154,9 @@ class Feature(models.Model):
             required=self.required,
             used_by_model=self.used_by_model,
             categorical=self.categorical,
+            unit=self.unit,
+            unit_en=self.unit_en,
+            choice_labels_en=parse_choice_labels_en(self.choices) if self.type == "choice" else (),
         )
 
 

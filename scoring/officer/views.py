@@ -33,6 +33,10 @@ def application_list(request):
         created_from=filters.get("created_from"), created_to=filters.get("created_to"),
     )
     page = selectors.list_page(applications, page_number=request.GET.get("page"))
+    if show_personal_data:  # the rows carry names and phones unmasked: one audit entry for the page
+        audit.record_personal_data_read(
+            actor=request.user, client_ids=[application.client_id for application in page.object_list],
+            where="officer list", query=_list_query(filters, page.number))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -84,6 +88,14 @@ def application_check_field(request, field_name):
     })
 
 
+def _list_query(filters: dict, page_number: int) -> dict:
+    """The list's filters for the audit log, the search summarised ('2 words'), never its text."""
+    query = {name: str(value) for name, value in filters.items() if name != "q" and value not in (None, "")}
+    if filters.get("q"):
+        query["search"] = audit.search_summary(filters["q"])
+    return {**query, "page": page_number}
+
+
 def _application_or_404(request, application_id):
     application = selectors.application_with_scores(request.user, application_id)
     if application is None:
@@ -97,7 +109,8 @@ def application_detail(request, application_id):
     application = _application_or_404(request, application_id)
     show_personal_data = roles.sees_personal_data(request.user)
     if show_personal_data and application.client_id:
-        audit.record(actor=request.user, action="view_personal_data", obj=application)
+        audit.record(actor=request.user, action="view_personal_data", obj=application,
+                     after={"where": "officer detail", "clients": [application.client_id]})
     return render(request, "officer/application_detail.html", {
         "application": application,
         "scores": list(application.scores.all()),  # in selectors.bank_scores_in_order()

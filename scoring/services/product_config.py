@@ -2,19 +2,31 @@
 
 load_config writes three documents from one configuration directory: "derived" (the derived
 features of features.yaml), "import" (import.yaml: id column, decision words, missing-value
-markers, ...) and "product" (settings such as the currency). Everything that needs them reads
-them here, so a configuration loaded from any directory is the one every command and page uses.
-A database where load_config has not stored a document yet gets the default given by the caller.
+markers, ...) and "product" (settings such as the currency, banks.yaml's `currency:`). Everything
+that needs them reads them here, so a configuration loaded from any directory is the one every
+command and page uses.
+
+A database where load_config has never stored a document (one loaded by a version before the
+documents existed) reads the derived features from the files of PRESCORING["CONFIG_DIR"], as that
+version did, until load_config runs again; the import mapping does the same in
+modelops/configuration.import_mapping, and the product settings default to roubles.
 """
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+from django.conf import settings
+
+from scoring.engine.config import load_yaml
+from scoring.engine.preprocessing import DerivedSpec
 from scoring.models import ConfigDocument
 from scoring.services import config_cache
 
 # The product's currency when the configuration names none: the default questionnaire's roubles.
 DEFAULT_CURRENCY = {"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}
+
+DERIVED, IMPORT, PRODUCT = "derived", "import", "product"
 
 
 def document(name: str, default=None):
@@ -24,6 +36,11 @@ def document(name: str, default=None):
         return row
     data = config_cache.cached(f"config_document:{name}", load)
     return copy.deepcopy(default if data is None else data)
+
+
+def is_stored(name: str) -> bool:
+    """Whether load_config has stored document `name` (an empty one counts: it says "none")."""
+    return document(name) is not None
 
 
 def store(name: str, data) -> bool:
@@ -36,9 +53,47 @@ def store(name: str, data) -> bool:
     return True
 
 
+def config_dir_file(name: str) -> Path:
+    """A file of the configuration directory (PRESCORING_CONFIG_DIR, configs/ by default)."""
+    return Path(settings.PRESCORING["CONFIG_DIR"]) / name
+
+
+def derived_entries() -> list[dict]:
+    """The derived features as written in features.yaml's `derived:` (key, label, label_en, kind, inputs)."""
+    stored = document(DERIVED)
+    if stored is not None:
+        return list(stored)
+    path = config_dir_file("features.yaml")
+    return list(load_yaml(path).get("derived") or []) if path.exists() else []
+
+
+def derived_specs() -> list[DerivedSpec]:
+    """The derived features the next training computes (engine objects)."""
+    return [DerivedSpec.from_dict(entry) for entry in derived_entries()]
+
+
 def product() -> dict:
     """The "product" document: {"currency": {...}, ...}."""
-    return document("product", {}) or {}
+    return document(PRODUCT, {}) or {}
+
+
+def normalise_currency(configured) -> dict:
+    """A currency as configured ("EUR", or {code, symbol, symbol_en} with symbols optional) as the full
+    {"code", "symbol", "symbol_en"}; ValueError says what is wrong."""
+    if configured in (None, "", {}):
+        return dict(DEFAULT_CURRENCY)
+    if isinstance(configured, str):
+        configured = {"code": configured}
+    if not isinstance(configured, dict):
+        raise ValueError("currency: a code (EUR) or {code, symbol, symbol_en}")
+    unknown = sorted(set(configured) - set(DEFAULT_CURRENCY))
+    if unknown:
+        raise ValueError(f"currency: unknown keys {', '.join(unknown)} (code, symbol, symbol_en)")
+    code = str(configured.get("code") or "").strip()
+    if not code:
+        raise ValueError("currency: code is required (e.g. EUR)")
+    symbol = str(configured.get("symbol") or code).strip()
+    return {"code": code, "symbol": symbol, "symbol_en": str(configured.get("symbol_en") or code).strip()}
 
 
 def currency() -> dict:

@@ -1,12 +1,14 @@
 """The questionnaire as the Feature table defines it: reading it and validating answers.
 
-One validator serves the officer's form, the API and import, so a value is accepted or refused
-the same way, with the same Russian message, whichever door it comes through.
+One validator serves the officer's form and the API, so a value is accepted or refused the same
+way, with the same Russian message, whichever door it comes through. A lender's history is read
+with the same parsers (parse_value) but judged by scoring/services/history.py's rules.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -18,6 +20,8 @@ from scoring.models import Feature
 from scoring.services import config_cache
 
 REQUIRED = "Обязательное поле."
+# NUL and the other C0 controls but tab and line breaks, and UTF-16 surrogates (JSON "\ud800").
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _TRUE = {"1", "true", "yes", "да", "on", "1.0"}
 _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
@@ -49,7 +53,8 @@ def _parse_number(value) -> Decimal:
     return number
 
 
-def _age_on(birth: dt.date, day: dt.date) -> int:
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Whole years from birth to day."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
@@ -58,9 +63,15 @@ def _fmt(number: float) -> str:
     return format_number(number, ".0f" if float(number).is_integer() else "", separator=" ")
 
 
-def clean_value(feature: Feature, value, today: dt.date):
-    """Return the stored form of one answer, or raise ValueError with a message for the officer."""
+def parse_value(feature: Feature, value):
+    """The stored form of one non-empty answer by its field's type alone (no bounds, no choice list):
+    the parsing every door shares. ValueError with the officer's message when it is not of that type."""
     kind = feature.type
+    if isinstance(value, (dict, list, tuple)):
+        raise ValueError(_("Ожидается одно значение, а не объект или список."))  # was stored as its repr
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        # A NUL cannot be stored by PostgreSQL and a lone surrogate cannot be encoded as UTF-8.
+        raise ValueError(_("Недопустимые символы в ответе."))
     if kind in ("number", "integer"):
         try:
             number = _parse_number(value)
@@ -68,21 +79,13 @@ def clean_value(feature: Feature, value, today: dt.date):
             raise ValueError(_("Введите число.") if kind == "number" else _("Введите целое число."))
         if kind == "integer" and number != number.to_integral_value():
             raise ValueError(_("Введите целое число."))
-        if feature.min_value is not None and number < Decimal(str(feature.min_value)):
-            raise ValueError(_("Значение должно быть не меньше %(v)s.") % {"v": _fmt(feature.min_value)})
-        if feature.max_value is not None and number > Decimal(str(feature.max_value)):
-            raise ValueError(_("Значение должно быть не больше %(v)s.") % {"v": _fmt(feature.max_value)})
         if number == number.to_integral_value():
             return int(number)
         return float(number)
     if kind == "choice":
-        text = str(value).strip()
         if isinstance(value, float) and value.is_integer():
-            text = str(int(value))
-        allowed = [v for v, _label in feature.choice_pairs()]
-        if text not in allowed:
-            raise ValueError(_("Выберите один из вариантов: %(v)s.") % {"v": ", ".join(allowed)})
-        return text
+            return str(int(value))
+        return str(value).strip()
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -94,23 +97,47 @@ def clean_value(feature: Feature, value, today: dt.date):
         raise ValueError(_("Укажите «да» или «нет»."))
     if kind == "date":
         try:
-            day = parse_date(value)
+            return parse_date(value).isoformat()
         except (ValueError, TypeError):
             raise ValueError(_("Введите дату в формате ГГГГ-ММ-ДД."))
+    if kind == "text":
+        return " ".join(str(value).split())
+    raise ValueError(_("Неизвестный тип поля."))
+
+
+def check_value(feature: Feature, stored, today: dt.date) -> None:
+    """Raise ValueError with the officer's message when a parsed answer (parse_value's) is outside its
+    field's choices or bounds, or a date is after today or gives an age outside min_age/max_age."""
+    kind = feature.type
+    if kind in ("number", "integer"):
+        number = Decimal(str(stored))
+        if feature.min_value is not None and number < Decimal(str(feature.min_value)):
+            raise ValueError(_("Значение должно быть не меньше %(v)s.") % {"v": _fmt(feature.min_value)})
+        if feature.max_value is not None and number > Decimal(str(feature.max_value)):
+            raise ValueError(_("Значение должно быть не больше %(v)s.") % {"v": _fmt(feature.max_value)})
+    elif kind == "choice":
+        allowed = [v for v, _label in feature.choice_pairs()]
+        if stored not in allowed:
+            raise ValueError(_("Выберите один из вариантов: %(v)s.") % {"v": ", ".join(allowed)})
+    elif kind == "date":
+        day = parse_date(stored)
         if day > today:
             raise ValueError(_("Дата не может быть в будущем."))
-        age = _age_on(day, today)
+        age = age_on(day, today)
         if feature.min_age is not None and age < feature.min_age:
             raise ValueError(_("Возраст клиента должен быть не меньше %(v)s лет.") % {"v": feature.min_age})
         if feature.max_age is not None and age > feature.max_age:
             raise ValueError(_("Возраст клиента должен быть не больше %(v)s лет.") % {"v": feature.max_age})
-        return day.isoformat()
-    if kind == "text":
-        text = " ".join(str(value).split())
-        if feature.max_length and len(text) > feature.max_length:
+    elif kind == "text":
+        if feature.max_length and len(stored) > feature.max_length:
             raise ValueError(_("Не длиннее %(v)s символов.") % {"v": feature.max_length})
-        return text
-    raise ValueError(_("Неизвестный тип поля."))
+
+
+def clean_value(feature: Feature, value, today: dt.date):
+    """Return the stored form of one answer, or raise ValueError with a message for the officer."""
+    stored = parse_value(feature, value)
+    check_value(feature, stored, today)
+    return stored
 
 
 def validate_answers(raw: dict, features: list[Feature] | None = None, *, today: dt.date | None = None,
@@ -149,9 +176,19 @@ def validate_answers(raw: dict, features: list[Feature] | None = None, *, today:
 
 def _check_job_start(answers: dict, errors: dict) -> None:
     """A job cannot start before the client's 16th birthday."""
-    birth, start = answers.get("birth_date"), answers.get("job_start_date")
-    if not birth or not start or "job_start_date" in errors:
+    if "job_start_date" in errors:
         return
+    problem = job_start_problem(answers)
+    if problem:
+        errors["job_start_date"] = [problem]
+
+
+def job_start_problem(answers: dict) -> str | None:
+    """The message when stored answers have the job starting before the client's 16th birthday, else None."""
+    birth, start = answers.get("birth_date"), answers.get("job_start_date")
+    if not birth or not start:
+        return None
     birth_day, start_day = parse_date(birth), parse_date(start)
-    if _age_on(birth_day, start_day) < 16:
-        errors["job_start_date"] = [_("Дата начала работы должна быть не раньше 16-летия клиента.")]
+    if age_on(birth_day, start_day) < 16:
+        return _("Дата начала работы должна быть не раньше 16-летия клиента.")
+    return None

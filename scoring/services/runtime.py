@@ -21,12 +21,14 @@ from scoring.engine.advice import (
     term_refusals,
 )
 from scoring.engine.estimators import load_model
-from scoring.engine.explanations import reasons_for
+from scoring.engine.explanations import reasons_for, wording
+from scoring.engine.features import FeatureSpec
+from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.prediction import Scorer
 from scoring.engine.preprocessing import FeatureEncoder
 from scoring.engine.rules import facts_for, parse_rules
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion
-from scoring.services import config_cache, events
+from scoring.services import config_cache, events, product_config
 
 log = logging.getLogger(__name__)
 
@@ -130,28 +132,39 @@ def rule_reason(text: str) -> dict:
 
 
 def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],
-                         labels: dict, choice_labels: dict) -> tuple[list[dict], dict]:
+                         labels: dict, choice_labels: dict, labels_en: dict | None = None,
+                         choice_labels_en: dict | None = None, formats: dict | None = None
+                         ) -> tuple[list[dict], dict]:
     """Everything the officer sees for one application, computed without touching the database.
 
+    labels ... formats: how the reasons name and write the fields (explanations.wording); the
+    derived features' come from each model's encoder. Each bank's model sees, and its reasons quote,
+    the payment features at the bank's own rate when its encoder was trained so (FeatureEncoder.bank_rate).
     Returns (scores, recommendation): per bank its probability (0 when the bank's rules or
     product refuse), verdict, reasons, offer, suggestions and explanation base value.
     """
     codes = [c for c in loaded.scorer.bank_codes if c in banks]
     terms = {code: bank_terms(banks[code]) for code in codes}
-    batch = loaded.scorer.score([answers], as_of=as_of)
+    rates = {code: bank.annual_rate for code, bank in terms.items()}
+    batch = loaded.scorer.score([answers], as_of=as_of, rates=rates)
     amount, term = _loan(answers, loan_keys(loaded))
+    fields = {"labels": labels, "labels_en": labels_en or {}, "choice_labels": choice_labels,
+              "choice_labels_en": choice_labels_en or {}, "formats": formats or {}}
+    worded: dict[int, dict] = {}  # per encoder: the fields' wording with its derived features'
     scores, facts = [], {}
     for column, code in enumerate(batch.bank_codes):
         if code not in terms:
             continue
         bank, encoder = terms[code], loaded.encoders[code]
+        if id(encoder) not in worded:
+            own = wording((), encoder.derived)
+            worded[id(encoder)] = {name: {**fields[name], **own[name]} for name in fields}
         contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][0])))
-        derived = encoder.derived_values(answers, as_of)
+        derived = encoder.derived_values(answers, as_of, rate=bank.annual_rate)
         base_value = float(batch.base_values[code][0])
         margin = base_value + sum(contributions.values())
         reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
-                              labels={**labels, **{d.key: d.label for d in encoder.derived}},
-                              choice_labels=choice_labels, margin=margin)
+                              margin=margin, **worded[id(encoder)])
         facts[code] = facts_for(answers, derived)
         refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts[code])
         probability = 0.0 if refusals else float(batch.probabilities[0, column])
@@ -180,17 +193,51 @@ def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, te
     grid_amounts, grid_terms = candidate_grid(banks, amount, term)
     amount_key, term_key = loan_keys(loaded)
     changes = {amount_key: grid_amounts, term_key: grid_terms}
+    rates = {bank.code: bank.annual_rate for bank in terms.values()}
     try:
-        probabilities = loaded.scorer.variant_probabilities(answers, as_of=as_of, changes=changes)
+        probabilities = loaded.scorer.variant_probabilities(answers, as_of=as_of, changes=changes, rates=rates)
     except ValueError:  # a questionnaire whose model does not use amount and term: nothing to vary
         return
-    columns = [loaded.scorer.bank_codes.index(b.code) for b in banks]
-    # Facts that do not vary are the same for every bank: their encoders share the questionnaire.
-    variant_facts = {**changes, **loaded.encoders[banks[0].code].derived_variants(answers, changes)}
-    found = suggestions(banks, probabilities[:, columns], grid_amounts, grid_terms, amount=amount, term=term,
-                        facts=facts[banks[0].code], variant_facts=variant_facts)
+    # Facts that do not vary are the same for every bank (their encoders share the questionnaire);
+    # the payment features vary with the bank's rate where its encoder uses it: one group per rate.
+    groups: dict[float, list] = {}
+    for bank in banks:
+        groups.setdefault(loaded.encoders[bank.code].effective_rate(bank.annual_rate), []).append(bank)
+    found = {}
+    for rate, group in groups.items():
+        columns = [loaded.scorer.bank_codes.index(b.code) for b in group]
+        encoder = loaded.encoders[group[0].code]
+        variant_facts = {**changes, **encoder.derived_variants(answers, changes, rate=rate)}
+        found.update(suggestions(group, probabilities[:, columns], grid_amounts, grid_terms, amount=amount,
+                                 term=term, facts=facts[group[0].code], variant_facts=variant_facts))
     for score in below:
         score["suggestions"] = found.get(score["bank"], [])
+
+
+def field_wording() -> dict:
+    """How reasons name and write the questionnaire's fields: evaluate_application's labels, labels_en,
+    choice_labels, choice_labels_en and formats, from the Feature table (labels, units, English ones)."""
+    specs = []
+    for feature in Feature.objects.all():
+        try:
+            specs.append(feature.to_spec())
+        except ValueError:  # a row the admin's checks would refuse: its labels, nothing more
+            specs.append(FeatureSpec(key=feature.key, type="text", label=feature.label, label_en=feature.label_en))
+    return wording(specs)
+
+
+def reword(scores: list[dict], advice: dict, words: Words) -> None:
+    """Write again, with `words`, every stored text that has its message (reasons, the recommendation)."""
+    for score in scores:
+        for reason in score["reasons"]:
+            if reason.get("message"):
+                reason["text"] = render(reason["message"], words)
+    if advice.get("message"):
+        advice["text"] = render(advice["message"], words)
+    messages = advice.get("reason_messages") or []
+    if advice.get("reasons"):
+        advice["reasons"] = [render(messages[i], words) if i < len(messages) and messages[i] else text
+                             for i, text in enumerate(advice["reasons"])]
 
 
 def score_application(*, application_id) -> Application | None:
@@ -212,12 +259,12 @@ def score_application(*, application_id) -> Application | None:
         return application
 
     loaded, banks = load_models_and_banks()
-    features = config_cache.cached("all_features", lambda: list(Feature.objects.all()))
     scores, advice = evaluate_application(
         application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
-        labels={f.key: f.label for f in features},
-        choice_labels={f.key: dict(f.choice_pairs()) for f in features if f.type == "choice"},
-    )
+        **config_cache.cached("field_wording", field_wording))
+    currency = product_config.currency()
+    if currency != RUSSIAN.currency:  # the stored texts name the configured currency, as pages do
+        reword(scores, advice, Words(currency))
     rank = {code: i for i, code in enumerate(advice["ranking"])}
     rows = [
         BankScore(

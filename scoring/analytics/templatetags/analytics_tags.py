@@ -1,13 +1,14 @@
 from django import template
 
+from scoring.accounts import roles
+from scoring.analytics.drift import shown_label
+
 register = template.Library()
 
 
 @register.filter
 def bin_label(label) -> str:
     """A drift bin's label; 'нет ответа', 'другое', 'все значения' in the active language."""
-    from scoring.analytics.drift import shown_label
-
     return shown_label(label)
 
 
@@ -20,6 +21,4 @@ def analytics_table(tables, key, charts=None, query="", caption=""):
 @register.filter
 def can_see_analytics(user) -> bool:
     """roles.can_see_analytics for templates (the nav link)."""
-    from scoring.accounts import roles
-
     return bool(user and user.is_authenticated and roles.can_see_analytics(user))

@@ -28,8 +28,8 @@ from scoring.api.serializers import (
 
 from scoring.api.examples import (CREATE_EXAMPLE, DETAIL_EXAMPLE,
                                    INVALID_EXAMPLE)
-from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, SUBMITTERS, WRITE_ERRORS,
-                                      paginated, query_params)
+from scoring.api.views.common import (IDEMPOTENCY_PARAMETER, READ_ERRORS, SUBMITTERS, WRITE_ERRORS, Pages,
+                                      query_params)
 
 
 @extend_schema(
@@ -61,7 +61,15 @@ def application_list(request):
         filters = query_params(ApplicationFilterSerializer, request)
         filters.pop("page", None), filters.pop("page_size", None)
         queryset = selectors.filtered_applications(request.user, **filters)
-        return paginated(request, queryset, ApplicationListItemSerializer)
+        paginator = Pages()
+        page = paginator.paginate_queryset(queryset, request)
+        data = ApplicationListItemSerializer(page, many=True, context={"request": request}).data
+        if roles.sees_personal_data(request.user):  # names and phones unmasked: one audit entry for the page
+            query = {name: str(value) for name, value in filters.items() if value not in (None, "")}
+            audit.record_personal_data_read(
+                actor=request.user, client_ids=[application.client_id for application in page],
+                where="api list", query={**query, "page": paginator.page.number})
+        return paginator.get_paginated_response(data)
     wait = query_params(ApplicationWaitSerializer, request).get("wait")
     # With a worker to wait for, listen for the new application's announcement before it is queued:
     # its id is chosen here, so the worker cannot finish it unheard and the wait needs no status
@@ -121,7 +129,8 @@ def _application_body(request, application_id, *, wait=None, submitted_now=False
         raise NotFound("Заявка не найдена.")
     body = ApplicationSerializer(application, context={"request": request, "submitted_now": submitted_now}).data
     if application.client_id and roles.sees_personal_data(request.user) and body.get("client"):
-        audit.record(actor=request.user, action="view_personal_data", obj=application)
+        audit.record(actor=request.user, action="view_personal_data", obj=application,
+                     after={"where": "api detail", "clients": [application.client_id]})
     return body
 
 

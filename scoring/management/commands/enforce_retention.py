@@ -6,7 +6,8 @@ from scoring.services import retention
 
 class Command(BaseCommand):
     help = ("Erase clients' names and phones whose latest application is older than the retention "
-            "period (PRESCORING_RETENTION_DAYS, see docs/deploy.md). Run it daily, e.g. from cron.")
+            "period (PRESCORING_RETENTION_DAYS), everywhere the product keeps them (docs/security.md). "
+            "Run it daily, e.g. from cron.")
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=None,

@@ -15,12 +15,28 @@ def percent(probability) -> str:
 
 
 @register.filter
-def rub(amount) -> str:
-    """8884.88 → '8 885 ₽' (no-break spaces as thousands separators; 'RUB 8,885' in English)."""
+def money(amount, words=None) -> str:
+    """8884.88 → '8 885 ₽' in the configured currency (no-break spaces as thousands separators; 'RUB 8,885'
+    in English); words: phrases.words() of the view, so that a page reads the currency once."""
     try:
-        return phrases.money(float(amount))
+        return phrases.money(float(amount), words or None)
     except (TypeError, ValueError):
         return "—"
+
+
+rub = register.filter("rub", money)  # the name templates used before the currency was configurable
+
+
+@register.simple_tag(takes_context=True)
+def amount(context, value) -> str:
+    """`value|money` for pages whose view gives no `words`: the words are made once per rendering,
+    not once per row of a list."""
+    words = context.get("words")
+    if words is None:
+        words = context.render_context.get("phrase_words")
+        if words is None:
+            words = context.render_context["phrase_words"] = phrases.words()
+    return money(value, words)
 
 
 @register.filter

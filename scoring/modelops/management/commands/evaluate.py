@@ -22,14 +22,17 @@ def iso_date(text: str) -> dt.date:
 class Command(BaseCommand):
     help = ("Score a labelled historical-decisions CSV (docs/data-format.md) with the active models and print "
             "per bank the ROC AUC, Brier score and number of answered rows (and the oracle AUC when the "
-            "file carries <bank>_p_true columns). Rows whose answers fail validation are skipped and counted.")
+            "file carries <bank>_p_true columns). The file is read as import reads it (configured columns, "
+            "decision words, missing-value markers, decision-date column, history rules for the answers); "
+            "rows without a usable bank decision are skipped and counted.")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the CSV file (UTF-8, ';'-separated)")
         parser.add_argument("--json", action="store_true",
                             help='print {"<bank code>": {"auc", "brier", "n", "version", "oracle_auc"?}} only')
         parser.add_argument("--as-of", type=iso_date, default=None,
-                            help="the day the applications were made, YYYY-MM-DD (default: today)")
+                            help="the day the applications were made, YYYY-MM-DD (default: today), for rows "
+                                 "without a decision-date column value")
 
     def handle(self, *args, file=None, as_of=None, **options):
         as_of = as_of or timezone.localdate()
@@ -46,12 +49,13 @@ class Command(BaseCommand):
         # stdout stays pure JSON for scripts; what was left out goes to stderr.
         self.stdout.write(json.dumps(evaluation.as_dict(), ensure_ascii=False, indent=2))
         if evaluation.skipped:
-            self.stderr.write(f"{len(evaluation.skipped)} row(s) skipped: their answers failed validation")
+            self.stderr.write(f"{len(evaluation.skipped)} row(s) skipped: no usable bank decision")
 
     def write_table(self, evaluation: FileEvaluation) -> None:
         self.stdout.write(
             f"{evaluation.file_name}: {evaluation.rows_total} rows, {evaluation.rows_scored} scored, "
-            f"{len(evaluation.skipped)} skipped (answers failed validation), {evaluation.rows_empty} empty; "
+            f"{len(evaluation.skipped)} skipped (no usable bank decision), {evaluation.rows_empty} empty, "
+            f"{evaluation.rows_flagged} scored with odd values (read as missing, or kept as they were); "
             f"as of {evaluation.as_of.isoformat()}")
         self.stdout.write(f"{'bank':<10} {'model':>7} {'n':>7} {'AUC':>7} {'Brier':>7} {'oracle AUC':>11}")
         for bank in evaluation.banks:

@@ -1,0 +1,12 @@
+"""gunicorn's settings for the image (Dockerfile: gunicorn -c configs/gunicorn.conf.py).
+
+The access log names each request by its method and path, never its query string or referrer:
+the applications list is searched by a client's name or phone in the query string
+(?q=Петров, ?q=900 123), and a referrer repeats the address of the page before. A log line keeps
+the request id (X-Request-ID) to follow the request into the application's own log.
+docs/security.md, "Personal data"; tests/test_erasure.py checks a line.
+"""
+
+accesslog = "-"
+# %(U)s is the path alone (PATH_INFO); %(r)s, %(q)s and %(f)s, which carry query strings, are left out.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s" %({x-request-id}o)s'
