@@ -38,7 +38,7 @@ def stack(tmp_path):
                "PRESCORING_TRAINING_ALGORITHMS": "xgboost"}
         env.pop("REDIS_URL", None)
         manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "bootstrap", "--rows", "1500"], cwd=ROOT, env=env, check=True,
+        subprocess.run([*manage, "bootstrap", "--rows", "1500", "--demo-users"], cwd=ROOT, env=env, check=True,
                        capture_output=True, timeout=600)
         created = subprocess.run([*manage, "issue_token", "officer"], cwd=ROOT, env=env, check=True,
                                  capture_output=True, text=True, timeout=120)
