@@ -86,3 +86,17 @@ def test_it_follows_the_feature_table(features, answers):
     answers["position"] = ""
     _cleaned, errors = validate_answers(answers, None, today=TODAY)
     assert errors == {"position": ["Обязательное поле."], "snils": ["Неизвестное поле анкеты."]}
+
+
+def test_a_configured_english_choice_label_is_shown_on_english_pages():
+    from django.utils import translation
+
+    from scoring.models import Feature
+
+    feature = Feature(key="checking", label="Счёт", type="choice",
+                      choices=[{"value": "A11", "label": "нет счёта", "label_en": "no account"},
+                               {"value": "A12", "label": "до 200 DM"}])
+    with translation.override("en"):
+        assert feature.display_choice_pairs() == [("A11", "no account"), ("A12", "до 200 DM")]
+    with translation.override("ru"):
+        assert feature.display_choice_pairs() == [("A11", "нет счёта"), ("A12", "до 200 DM")]

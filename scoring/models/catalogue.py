@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.features import (FEATURE_TYPES, MAX_CATEGORY_CODE, FeatureSpec, categorical_problem,
@@ -116,6 +116,18 @@ class Feature(models.Model):
 
     def __str__(self):
         return self.label
+
+    def display_choice_pairs(self) -> list[tuple[str, str]]:
+        """(value, label in the active language): on English pages a choice's configured label_en,
+        otherwise the catalogue's translation of its label (the default questionnaire's values)."""
+        english = (get_language() or "").startswith("en")
+        pairs = []
+        for item in self.choices or []:
+            value, label = (str(item["value"]), str(item.get("label", item["value"]))) if isinstance(item, dict) \
+                else (str(item), str(item))
+            label_en = item.get("label_en") if isinstance(item, dict) else None
+            pairs.append((value, str(label_en) if english and label_en else gettext(label)))
+        return pairs
 
     def choice_pairs(self) -> list[tuple[str, str]]:
         pairs = []

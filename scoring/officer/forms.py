@@ -23,7 +23,7 @@ def _input_for(feature: Feature) -> forms.Field:
               "help_text": gettext(feature.help_text) if feature.help_text else ""}
     attrs = {"aria-required": "true"} if feature.required else {}
     if feature.type == "choice":
-        choices = [("", "—")] + [(value, gettext(label)) for value, label in feature.choice_pairs()]
+        choices = [("", "—")] + feature.display_choice_pairs()
         return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
     if feature.type == "boolean":
         return forms.ChoiceField(choices=[("", "—"), ("true", _("Да")), ("false", _("Нет"))],

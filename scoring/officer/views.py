@@ -159,7 +159,7 @@ def _answer_rows(application):
         feature = features.get(key)
         label = feature.display_label() if feature else key
         if feature and feature.type == "choice" and value is not None:
-            value = gettext(dict(feature.choice_pairs()).get(value, str(value)))
+            value = dict(feature.display_choice_pairs()).get(value, str(value))
         elif isinstance(value, bool):
             value = gettext("да") if value else gettext("нет")
         rows.append((label, "—" if value in (None, "") else value))
