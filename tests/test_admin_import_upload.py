@@ -59,7 +59,7 @@ def test_without_a_date_the_decisions_are_taken_as_of_today(admin_client, config
 
 def test_a_file_with_odd_rows_is_stored_and_the_page_shows_each_flag_and_skipped_row(admin_client, configured):
     no_decisions = {f"Bank{letter}_decision": "" for letter in "ABCDE"}
-    rows = [legacy_row(), legacy_row(BirthDate="21.07.1988"), legacy_row(),
+    rows = [legacy_row(), legacy_row(BirthDate="1988-21-07"), legacy_row(),
             legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row(MonthProfit="много"),
             legacy_row(**no_decisions)]
     response = upload(admin_client, csv_bytes(rows))
@@ -68,7 +68,7 @@ def test_a_file_with_odd_rows_is_stored_and_the_page_shows_each_flag_and_skipped
     assert response.status_code == 200
     assert "Строк всего: 6, загружено: 5, отклонено: 1, пустых: 0." in html and "С пометками: 3." in html
     flagged = html[html.index('id="flagged-rows"'):]
-    assert ("<tr><td>3</td><td>BirthDate</td><td>birth_date</td><td>Значение «21.07.1988» не прочитано "
+    assert ("<tr><td>3</td><td>BirthDate</td><td>birth_date</td><td>Значение «1988-21-07» не прочитано "
             "(Введите дату в формате ГГГГ-ММ-ДД.): сохранено как пропуск.</td></tr>") in flagged
     assert ("<tr><td>5</td><td>Loan_term</td><td>loan_term</td><td>Значения «7» нет среди вариантов анкеты: "
             "сохранено как новая категория.</td></tr>") in flagged
@@ -168,7 +168,7 @@ def test_the_page_speaks_english_on_request(admin_client, configured):
     admin_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     try:
         get = admin_client.get(UPLOAD_URL).content.decode()
-        flagged = upload(admin_client, csv_bytes([legacy_row(BirthDate="21.07.1988")])).content.decode()
+        flagged = upload(admin_client, csv_bytes([legacy_row(BirthDate="1988-21-07")])).content.decode()
     finally:
         translation.activate("ru")
     assert "Upload history (CSV)" in get and "Decision date" in get

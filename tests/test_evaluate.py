@@ -57,7 +57,7 @@ def edit_cells(path, changes: dict[int, dict[str, str]]) -> None:
 def test_rows_with_odd_answers_are_scored_and_only_rows_without_a_decision_skipped(models_ready, tmp_path):
     path = generated_file(tmp_path, rows=300)
     undecided = {f"Bank{letter}_decision": "error" for letter in "ABCDE"}
-    edit_cells(path, {1: {"BirthDate": "21.07.1988"}, 2: {"JobStartDate": "NULL", "Position": "NULL"},
+    edit_cells(path, {1: {"BirthDate": "1988-21-07"}, 2: {"JobStartDate": "NULL", "Position": "NULL"},
                       3: {"Goods_category": "Electronics", "MonthProfit": "много"}, 4: undecided})
 
     out, _err = run_evaluate(path)

@@ -86,14 +86,14 @@ def test_it_imports_a_file_with_the_legacy_quirks(configured, tmp_path):
 
 
 def test_bad_values_are_stored_as_missing_or_kept_and_every_row_is_listed(configured, tmp_path):
-    rows = [legacy_row(), legacy_row(BirthDate="21.07.1988"), legacy_row(),
+    rows = [legacy_row(), legacy_row(BirthDate="1988-21-07"), legacy_row(),
             legacy_row(Loan_term="7", BankB_decision="maybe"), legacy_row()]
     path = write_csv(tmp_path / "bad.csv", rows)
 
     output = run_import(path)
 
     assert "строк всего 5, загружено 5, с пометками 2, пропущено 0, пустых 0" in output
-    assert ("строка 3: birth_date: Значение «21.07.1988» не прочитано (Введите дату в формате ГГГГ-ММ-ДД.): "
+    assert ("строка 3: birth_date: Значение «1988-21-07» не прочитано (Введите дату в формате ГГГГ-ММ-ДД.): "
             "сохранено как пропуск.") in output
     assert "строка 5: loan_term: Значения «7» нет среди вариантов анкеты: сохранено как новая категория." in output
     assert "строка 5: bank_b: Решение «maybe» в колонке «BankB_decision»" in output

@@ -252,3 +252,15 @@ def test_the_default_mapping_reads_null_markers():
     mapping = validate_import_mapping(yaml.safe_load((ROOT / "configs" / "import.yaml").read_text(encoding="utf-8")))
     assert {"NULL", "null", "nan", ""} <= set(mapping["missing_values"])
     assert (mapping["delimiter"], mapping["decision_date_column"]) == (";", "")
+
+
+def test_day_first_dates_of_an_export_are_read_as_the_same_day(configured, tmp_path):
+    path = write_csv(tmp_path / "dates.csv", [
+        legacy_row(BirthDate="21.07.1988", JobStartDate="01/03/2015 00:00:00"),
+        legacy_row(BirthDate="1988-13-45"),  # not a date in any reading: missing and flagged
+    ])
+    import_decisions_csv(path=path)
+    dotted, broken = HistoricalApplication.objects.order_by("row_number")
+    assert dotted.answers["birth_date"] == "1988-07-21" and dotted.answers["job_start_date"] == "2015-03-01"
+    assert dotted.flags == {}
+    assert broken.answers["birth_date"] is None and "birth_date" in broken.flags

@@ -12,7 +12,7 @@ import math
 import re
 
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]*)?\s*$")
-_DOTTED_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T][\d:.]*)?\s*$")
+_DOTTED_DATE = re.compile(r"^\s*(\d{1,2})([./])(\d{1,2})\2(\d{4})(?:[ T][\d:.]*)?\s*$")
 
 
 def parse_date(value) -> dt.date:
@@ -28,12 +28,13 @@ def parse_date(value) -> dt.date:
 
 
 def parse_day(value) -> dt.date:
-    """A decision day as the sender's systems write it: parse_date's forms, or `01.05.2023` (day first,
-    the Russian order) with an optional time part; ValueError otherwise. Answers stay ISO only
-    (parse_date): this wider reading is for the history file's decision-date column."""
+    """A day as a lender's export writes it: parse_date's forms, or `01.05.2023` / `01/05/2023` (day
+    first, the Russian and European order) with an optional time part; ValueError otherwise. The
+    officer's form and the API take ISO only (parse_date); history files (answers and the
+    decision-date column) are read with this wider reading."""
     match = _DOTTED_DATE.match(str(value))
     if match:
-        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        return dt.date(int(match[4]), int(match[3]), int(match[1]))
     return parse_date(value)
 
 

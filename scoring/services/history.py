@@ -2,8 +2,8 @@
 
 A history is what it is: the banks decided on those rows. So, unlike the officer's form
 (questionnaire.validate_answers), nothing here refuses a row:
-- a value its field's type cannot read (`много` for a number, `21.07.1988` for a date) is stored
-  as missing (None) and flagged;
+- a value its field's type cannot read (`много` for a number, `1988-13-45` for a date) is stored
+  as missing (None) and flagged; dates may be ISO or day first (`21.07.1988`, `21/07/1988`);
 - an implausible value (a number outside min/max, an age outside min_age/max_age on the decision
   day, a date after the decision day, a text over max_length, a job started before the 16th
   birthday) is kept as read and flagged;
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from scoring.engine.dates import parse_date
+from scoring.engine.dates import parse_date, parse_day
 from scoring.models import Feature
 from scoring.services.questionnaire import _is_blank, check_value, job_start_problem, parse_value
 
@@ -67,6 +67,11 @@ def validate_history(raw: dict, features: list[Feature], *, decided_on: dt.date)
                 message = _("Обязательное поле пусто: сохранено как пропуск.")
                 result.flag(feature.key, message, message)
             continue
+        if feature.type == "date" and isinstance(value, str):
+            try:  # exports write dates day first too (21.07.1988): read as the same day
+                value = parse_day(value).isoformat()
+            except ValueError:
+                pass  # parse_value says why it is not a date
         try:
             stored = parse_value(feature, value)
         except ValueError as exc:
