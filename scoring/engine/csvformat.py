@@ -43,6 +43,7 @@ SEPARATOR_NAMES = {";": "«;»", ",": "«,»", "\t": "«табуляция»", "
 _INTEGRAL_FLOAT = re.compile(r"^\s*([+-]?\d+)\.0*\s*$")
 
 PathOrBuffer = str | Path | IO
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class CsvFormatError(ValueError):
@@ -176,14 +177,16 @@ def _read_text(path_or_buffer: PathOrBuffer) -> str:
             raise CsvFormatError(f"Файл {path_or_buffer} не прочитать: {exc.strerror or exc}.")
     else:
         content = path_or_buffer.read()
-    if isinstance(content, str):
-        return content
-    try:
-        # utf-8-sig: a file saved by Excel starts with a byte-order mark, which is not part of the header.
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CsvFormatError(
-            f"Файл не в кодировке UTF-8 (байт {exc.start + 1}). Сохраните его как CSV UTF-8.") from None
+    if not isinstance(content, str):
+        try:
+            # utf-8-sig: a file saved by Excel starts with a byte-order mark, which is not part of the header.
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CsvFormatError(
+                f"Файл не в кодировке UTF-8 (байт {exc.start + 1}). Сохраните его как CSV UTF-8.") from None
+    # NUL and the other control characters (but tab and line breaks) become U+FFFD: an export's stray
+    # bytes are kept visible in the flags and report, and PostgreSQL can store them (it refuses NUL).
+    return _CONTROL.sub("\ufffd", content)
 
 
 def _field_text(value, missing_values: frozenset[str] = frozenset()) -> str | None:

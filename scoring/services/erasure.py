@@ -64,7 +64,7 @@ def erase_clients(ids, *, actor=None, reason: str, details: dict | None = None) 
     with transaction.atomic():
         for start in range(0, len(wanted), CHUNK):
             chunk = list(Client.objects.select_for_update().filter(pk__in=wanted[start:start + CHUNK])
-                         .values_list("pk", flat=True))
+                         .order_by("pk").values_list("pk", flat=True))
             if not chunk:
                 continue
             applications = list(Application.objects.filter(client_id__in=chunk).values_list("pk", "officer_id"))

@@ -21,4 +21,4 @@ class Command(BaseCommand):
             raise CommandError(f"no such clients: {', '.join(map(str, missing))}; nothing erased")
         after = erasure.erase_clients(client_ids, actor=None, reason="request")
         counts = ", ".join(f"{table} {count}" for table, count in after["erased"].items())
-        self.stdout.write(f"erased clients {', '.join(map(str, after['clients']))}: {counts}")
+        self.stdout.write(f"erased clients {', '.join(map(str, sorted(after['clients'])))}: {counts}")
