@@ -1,5 +1,7 @@
 """Uploading a lender's history in the admin: the command's import from the browser, administrators only."""
+import csv
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -175,3 +177,22 @@ def test_the_page_speaks_english_on_request(admin_client, configured):
     assert "Загрузить" not in get
     assert "Rows in total: 1, imported: 1, rejected: 0, empty: 0." in flagged
     assert "Enter a date as YYYY-MM-DD." in flagged
+
+
+def test_the_whole_report_is_a_download_however_many_rows_the_page_shows(admin_client):
+    """The page lists the first rows; the CSV has every flagged row (issue 16: no 61 MB page)."""
+    rows = [legacy_row(MonthProfit="много") for _ in range(150)] + [legacy_row(MonthProfit="=1+1")]
+    page = upload(admin_client, csv_bytes(rows)).content.decode()
+    batch = ImportBatch.objects.get()
+    assert page.count("<tr><td>") < 150 and f"/admin/scoring/importbatch/{batch.pk}/report.csv" in page
+    response = admin_client.get(f"/admin/scoring/importbatch/{batch.pk}/report.csv")
+    assert response["Content-Disposition"].startswith("attachment")
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    flagged = [line for line in lines[1:] if line[1] == "flagged"]
+    assert [int(line[0]) for line in flagged] == list(range(2, 153))
+    assert all(line[2] == "month_profit" for line in flagged)
+    assert not any(cell.startswith("=") for line in lines for cell in line)
+
+
+def test_the_report_download_is_for_administrators(analyst_client, db):
+    assert analyst_client.get("/admin/scoring/importbatch/1/report.csv").status_code in (302, 403)

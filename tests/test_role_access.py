@@ -123,6 +123,7 @@ ACCESS = {
     "admin:scoring_trainingrun_progress": administrator_only(),
     "admin:scoring_modelversion_compare": administrator_only(),
     "admin:scoring_importbatch_upload": administrator_only(),
+    "admin:scoring_importbatch_report": administrator_only(),
 }
 for _model, _allowed in ADMIN_MODEL_PAGES.items():
     for _action in ADMIN_ACTIONS:
@@ -172,7 +173,8 @@ def world(officer, analyst, administrator, models_ready, answers, django_capture
         "scoring_webhookdelivery": delivery,
     }
     values = {
-        "application_id": str(application.pk), "batch_id": str(batch.pk), "version_id": str(version.pk),
+        "application_id": str(application.pk), "batch_id": str(batch.pk), "import_id": str(import_batch.pk),
+        "version_id": str(version.pk),
         "run_id": str(run.pk), "field_name": "month_profit", "code": "i0-p0-e0", "app_label": "scoring",
         "id": str(officer.pk), "content_type_id": str(ContentType.objects.get_for_model(Bank).pk),
         "object_id": str(bank.pk), "url": "no-such-page/",

@@ -3,10 +3,15 @@ fields, model versions (activate, roll back, compare, train now), training runs,
 
 The custom pages are the admin's (admin_view: staff only) inside roles.permission_required: a signed-in
 user without the role's permission, staff or not, gets 403; anonymous visitors are sent to sign in."""
+import csv
+import io
+
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -253,7 +258,24 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def get_urls(self):
         importers_only = roles.permission_required(roles.can_import_history)
         upload = importers_only(self.admin_site.admin_view(self.upload_view))
-        return [path("upload/", upload, name="scoring_importbatch_upload")] + super().get_urls()
+        report = self.admin_site.admin_view(self.report_view)
+        return [path("upload/", upload, name="scoring_importbatch_upload"),
+                path("<int:import_id>/report.csv", report, name="scoring_importbatch_report")] + super().get_urls()
+
+    def report_view(self, request, import_id: int):
+        """The whole report of a stored import as a CSV download (the pages show the first rows only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(ImportBatch, pk=import_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+        for row in importing.report_csv_rows(batch):
+            # A message quotes the file's values: one starting like a formula stays text in a spreadsheet.
+            writer.writerow(["'" + cell if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@")) else cell
+                             for cell in row])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-report.csv"'
+        return response
 
     def upload_view(self, request):
         """The command's import from the browser: the report's counts, unseen categories and the first

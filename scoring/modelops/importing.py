@@ -463,3 +463,27 @@ def shifted_date(value, days: int):
         return value
     day = to_date(value)
     return value if day is None else (day + dt.timedelta(days=days)).isoformat()
+
+
+def report_csv_rows(batch: ImportBatch):
+    """Every reason of a stored import as CSV rows (header first): the skipped rows the report kept
+    (REPORT_ROWS at most, a last line says how many more there were) and every flagged row, read from
+    the stored rows' own flags, so the flagged part is complete however long the file was."""
+    yield ["row", "status", "key", "column", "message"]
+    report = batch.report or {}
+    columns = report.get("columns", {})
+    skipped = report.get("skipped", [])
+    for entry in skipped:
+        for key, messages in entry["reasons"].items():
+            for message in messages:
+                yield [entry["row"], "skipped", key, columns.get(key, ""), message]
+    more = (report.get("rows", {}).get("skipped") or 0) - len(skipped)
+    if more > 0:
+        yield ["", "skipped", "", "", f"… and {more} more skipped rows (not kept: only the first {len(skipped)})"]
+    flagged = (HistoricalApplication.objects.filter(batch=batch).exclude(flags={}).order_by("row_number")
+               .values_list("row_number", "flags"))
+    for row_number, flags in flagged.iterator(chunk_size=2000):
+        for key, messages in flags.items():
+            for message in messages:
+                yield [row_number, "flagged", key, columns.get(key, ""), message]
+
