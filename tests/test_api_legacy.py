@@ -20,7 +20,7 @@ def upload(api, body, capture):
 
 def test_upload_features_takes_the_old_field_names(api, models_ready, django_capture_on_commit_callbacks):
     response = upload(api, OLD_BODY, django_capture_on_commit_callbacks)
-    assert response.status_code == 200
+    assert response.status_code == 201
     body = response.json()
     assert set(body) == {"task_id", "is_complete"} and body["is_complete"] is False
     application = Application.objects.get(pk=body["task_id"])
@@ -41,7 +41,7 @@ def test_the_task_can_be_checked_and_its_result_read(api, models_ready, django_c
 
 def test_missing_fields_are_allowed(api, models_ready, django_capture_on_commit_callbacks):
     response = upload(api, {"loan_amount": 50000, "loan_term": 6}, django_capture_on_commit_callbacks)
-    assert response.status_code == 200
+    assert response.status_code == 201
     task_id = response.json()["task_id"]
     assert api.get("/check_state", {"task_id": task_id}).json() is True
     assert Application.objects.get(pk=task_id).answers["birth_date"] is None
@@ -52,7 +52,7 @@ def test_a_task_still_queued_is_not_complete(api, models_ready):
     assert api.get("/check_task", {"task_id": task_id}).json() is False
     assert api.get("/check_state", {"task_id": task_id}).json() is False
     response = api.get("/get_result", {"task_id": task_id})
-    assert response.status_code == 409 and response.json()["code"] == "not_ready"
+    assert response.status_code == 404 and response.json()["code"] == "not_ready"
 
 
 @pytest.mark.parametrize("path", ["/check_task", "/check_state", "/get_result"])

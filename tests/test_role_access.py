@@ -104,6 +104,8 @@ ACCESS = {
     "schema": everyone(200),
     "api-docs": everyone(200),
     "legacy-upload-features": everyone(405),
+    # The old paths with a trailing slash: redirected (307, method and body kept) to those without.
+    **{f"{name}/": everyone(307) for name in ("upload_features", "check_task", "check_state", "get_result")},
     "legacy-check-task": everyone(200),
     "legacy-check-state": everyone(200),
     "legacy-get-result": everyone(200),

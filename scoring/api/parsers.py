@@ -37,3 +37,10 @@ def nesting_depth(data) -> int:
             return depth
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+class AnyContentJSONParser(LimitedJSONParser):
+    """The 2023 service parsed every body as JSON whatever its Content-Type (or none): its clients
+    send it so, and its legacy endpoints must take them unchanged."""
+
+    media_type = "*/*"

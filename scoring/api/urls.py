@@ -25,4 +25,8 @@ legacy_urlpatterns = [
     path("check_task", legacy.check_task, name="legacy-check-task"),
     path("check_state", legacy.check_state, name="legacy-check-state"),
     path("get_result", legacy.get_result, name="legacy-get-result"),
+    # The old service (FastAPI) redirected a trailing slash to the path without it, keeping the method
+    # and the body (307) and the query.
+    *(path(f"{name}/", legacy.without_trailing_slash, {"name": name})
+      for name in ("upload_features", "check_task", "check_state", "get_result")),
 ]
