@@ -10,3 +10,10 @@ docs/security.md, "Personal data"; tests/test_erasure.py checks a line.
 accesslog = "-"
 # %(U)s is the path alone (PATH_INFO); %(r)s, %(q)s and %(f)s, which carry query strings, are left out.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s" %({x-request-id}o)s'
+
+# gunicorn answers a request line over limit_request_line (414) or a header over
+# limit_request_field_size (431) itself, as an HTML page outside the API's error shape. Its limits
+# are set above the application's own (prescoring.middleware.RequestHeaderLimitMiddleware: 4 KiB of
+# query string, 8 KiB per header value), so that the application answers first, in its JSON shape.
+limit_request_line = 16384
+limit_request_field_size = 16384

@@ -81,3 +81,32 @@ def too_large(request, limit: int):
     if is_api_path(request):
         return _json(413, "payload_too_large", f"Тело запроса больше {megabytes} МБ; разбейте пакет на части.")
     return HttpResponse(f"Запрос больше {megabytes} МБ.", status=413, content_type="text/plain; charset=utf-8")
+
+
+# The longest query string and header value a request may carry; beyond them 414 / 431 in the
+# API's error shape (gunicorn's own, larger limits would answer in HTML: configs/gunicorn.conf.py).
+MAX_QUERY_STRING = 4096
+MAX_HEADER_VALUE = 8192
+
+
+class RequestHeaderLimitMiddleware:
+    """414 for an over-long query string and 431 for an over-long header, in the project's error shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+            return refused(request, 414, "uri_too_long", f"Строка запроса длиннее {MAX_QUERY_STRING} символов.")
+        for name, value in request.META.items():
+            if name.startswith("HTTP_") and isinstance(value, str) and len(value) > MAX_HEADER_VALUE:
+                header = name[5:].replace("_", "-").title()
+                return refused(request, 431, "header_too_large",
+                               f"Заголовок {header} длиннее {MAX_HEADER_VALUE} символов.")
+        return self.get_response(request)
+
+
+def refused(request, status: int, code: str, detail: str):
+    if is_api_path(request):
+        return _json(status, code, detail)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")

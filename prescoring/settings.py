@@ -123,6 +123,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "prescoring.middleware.RequestIdMiddleware",
     "prescoring.middleware.RequestBodyLimitMiddleware",
+    "prescoring.middleware.RequestHeaderLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "prescoring.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

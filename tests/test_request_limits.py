@@ -36,3 +36,26 @@ def test_the_history_upload_takes_files_up_to_its_own_limit(admin_client, size, 
     response = admin_client.post("/admin/scoring/importbatch/upload/",
                                  {"file": SimpleUploadedFile("history.csv", b"a;b\n" + b"1;2\n" * (size // 4))})
     assert (response.status_code != 413) is allowed
+
+
+def test_an_over_long_authorization_header_is_431_in_the_error_shape(client, db):
+    response = client.get("/api/v1/banks/", HTTP_AUTHORIZATION="Token " + "x" * 10_000)
+    assert response.status_code == 431
+    assert response.json()["code"] == "header_too_large" and "Authorization" in response.json()["detail"]
+
+
+def test_an_over_long_query_is_414_in_the_error_shape(api, db):
+    response = api.get("/api/v1/applications/?q=" + "x" * 5_000)
+    assert response.status_code == 414 and response.json()["code"] == "uri_too_long"
+
+
+def test_gunicorn_leaves_these_limits_to_the_application():
+    """Its own limits (which answer in HTML) are above the application's."""
+    import runpy
+
+    from prescoring.middleware import MAX_HEADER_VALUE, MAX_QUERY_STRING
+    from tests.helpers import ROOT
+
+    conf = runpy.run_path(str(ROOT / "configs" / "gunicorn.conf.py"))
+    assert conf["limit_request_line"] > MAX_QUERY_STRING + 100
+    assert conf["limit_request_field_size"] > MAX_HEADER_VALUE + 100
