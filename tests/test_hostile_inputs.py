@@ -97,3 +97,22 @@ def test_an_unknown_top_level_key_is_refused_as_in_a_batch(api, configured, answ
     assert single.status_code == 400 and batch.status_code == 400
     assert single.json()["errors"]["non_field_errors"] == ["Неизвестные поля: clients."]
     assert batch.json()["errors"]["applications"]["0"]["non_field_errors"] == ["Неизвестные поля: clients."]
+
+
+@pytest.mark.parametrize("query", ["verdict=", "bank=", "status=", "created_to="])
+def test_an_empty_filter_is_refused_as_the_schema_says(api, configured, query):
+    response = api.get(f"{URL}?{query}")
+    assert response.status_code == 400 and query.rstrip("=") in response.json()["errors"]
+
+
+def test_an_empty_outcome_filter_is_refused(api, configured):
+    response = api.get("/api/v1/outcomes/?result=")
+    assert response.status_code == 400 and "result" in response.json()["errors"]
+
+
+def test_the_schema_says_what_an_idempotency_key_may_be(api, configured):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parameters = [p for path in schema["paths"].values() for op in path.values() if isinstance(op, dict)
+                  for p in op.get("parameters", []) if p.get("name") == "Idempotency-Key"]
+    assert parameters and all(p["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+                              for p in parameters)

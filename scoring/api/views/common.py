@@ -14,8 +14,10 @@ READ_ERRORS = {**COMMON_ERRORS, 400: ERROR, 404: ERROR}
 WRITE_ERRORS = {**COMMON_ERRORS, 400: ERROR, 404: ERROR, 409: ERROR, 415: ERROR}
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Повтор запроса с тем же ключом и телом вернёт тот же ответ; с другим телом — 409.",
+    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 255}, OpenApiParameter.HEADER,
+    required=False,
+    description="Повтор запроса с тем же ключом и телом вернёт тот же ответ; с другим телом — 409. "
+                "От 1 до 255 символов.",
 )
 
 
@@ -33,7 +35,9 @@ def paginated(request, queryset, serializer_class, context=None):
 
 
 def query_params(serializer_class, request):
-    serializer = serializer_class(data=request.query_params)
+    """The validated query parameters. A plain dict, not the QueryDict: DRF reads an empty optional
+    parameter of a QueryDict as absent, and the schema's enums say `?verdict=` is not a value."""
+    serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
