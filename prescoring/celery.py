@@ -1,3 +1,4 @@
+import logging
 import os
 
 from celery import Celery
@@ -55,3 +56,21 @@ def _settle_worker(**kwargs) -> None:
     from prescoring.gc_tuning import settle
 
     settle()
+
+
+@worker_ready.connect
+def _finish_what_a_lost_worker_left(sender=None, **kwargs) -> None:
+    """A worker that starts (after a crash, a kill, a deploy) sends again the applications that have
+    been scoring for a few seconds or queued: a killed worker's unacknowledged message would return
+    only after the broker's visibility timeout (an hour). A duplicate of a live scoring is harmless:
+    scoring is idempotent. Queued as a task, so the check runs in a pool process, not here."""
+    from django.conf import settings
+
+    from scoring.tasks import requeue_stale_applications
+
+    seconds = settings.PRESCORING["WORKER_START_STUCK_SECONDS"]
+    try:
+        requeue_stale_applications.apply_async(
+            kwargs={"older_than_seconds": seconds, "stuck_after_seconds": seconds}, retry=False)
+    except Exception:  # noqa: BLE001 - the broker just went away again: beat will do it
+        logging.getLogger(__name__).exception("could not queue the start-up requeue")

@@ -327,7 +327,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-applications": {
         "task": "scoring.tasks.requeue_stale_applications",
-        "schedule": float(env("PRESCORING_REQUEUE_EVERY_SECONDS", "60")),
+        "schedule": float(env("PRESCORING_REQUEUE_EVERY_SECONDS", "10")),
     },
     "analytics-refresh": {
         "task": "scoring.analytics.tasks.refresh_analytics",
@@ -355,7 +355,12 @@ PRESCORING = {
     "UNCERTAIN_MARGIN": float(env("PRESCORING_UNCERTAIN_MARGIN", "0.15")),
     "TOP_REASONS": 5,
     # An application queued this long without being scored is sent to the broker again.
-    "REQUEUE_AFTER_SECONDS": int(env("PRESCORING_REQUEUE_AFTER_SECONDS", "60")),
+    "REQUEUE_AFTER_SECONDS": int(env("PRESCORING_REQUEUE_AFTER_SECONDS", "20")),
+    # An application scoring for this long has lost its worker (a scoring takes milliseconds) and is
+    # sent again. A worker that starts sends again everything scoring or queued when it started:
+    # what a killed worker left; a duplicate of a live scoring elsewhere is harmless (idempotent).
+    "STUCK_SCORING_SECONDS": int(env("PRESCORING_STUCK_SCORING_SECONDS", "20")),
+    "WORKER_START_STUCK_SECONDS": 0,
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
     "PERSONAL_DATA_RETENTION_DAYS": int(env("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(env("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),

@@ -30,7 +30,9 @@ def score_application(self, application_id: str) -> str:
         application = runtime.score_application(application_id=application_id)
     except TRANSIENT as exc:
         if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc)
+            # 1, 2, 4, then every RETRY_MAX_SECONDS: the application is finished within seconds of the
+            # database being back (a bare self.retry waited Celery's default 180 s).
+            raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
         runtime.mark_failed(application_id=application_id,
                             message="База данных недоступна; попробуйте отправить заявку ещё раз.")
         raise
@@ -47,6 +49,14 @@ def score_application(self, application_id: str) -> str:
     if application is not None:
         _announce(application_id, application)
     return application.status if application else "missing"
+
+
+# The longest wait between two attempts at a scoring the database refused (an outage).
+RETRY_MAX_SECONDS = 5
+
+
+def retry_countdown(retries: int) -> int:
+    return min(2 ** retries, RETRY_MAX_SECONDS)
 
 
 def _announce(application_id, application=None) -> None:
@@ -72,16 +82,19 @@ def enqueue_scoring(application_id) -> bool:
 
 
 @shared_task(name="scoring.tasks.requeue_stale_applications")
-def requeue_stale_applications(older_than_seconds: int | None = None) -> int:
-    """Run by Celery beat: send again every application still queued (or stuck scoring) after
-    older_than_seconds (PRESCORING["REQUEUE_AFTER_SECONDS"] by default).
+def requeue_stale_applications(older_than_seconds: int | None = None, stuck_after_seconds: int | None = None) -> int:
+    """Send again every application still queued after older_than_seconds (PRESCORING
+    ["REQUEUE_AFTER_SECONDS"]) or still scoring after stuck_after_seconds (PRESCORING
+    ["STUCK_SCORING_SECONDS"]). Run by Celery beat every few seconds, and by every worker as it starts.
 
-    Catches what the broker lost or never took (Redis down at submission, a message dropped);
-    scoring is idempotent, so one sent twice is scored once. Returns how many were sent.
+    Catches what the broker lost or never took (Redis down at submission, a message dropped) and what
+    a killed worker was scoring (its unacknowledged message would come back only after the broker's
+    visibility timeout, an hour). A scoring takes milliseconds, so one "scoring" for half a minute has
+    lost its worker; scoring is idempotent, so one sent twice is scored once. Returns how many were sent.
     """
     age = older_than_seconds if older_than_seconds is not None else settings.PRESCORING["REQUEUE_AFTER_SECONDS"]
-    # An application "scoring" for longer than the task's hard time limit has lost its worker.
-    stuck_after = max(age, int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) * 2)
+    stuck_after = (stuck_after_seconds if stuck_after_seconds is not None
+                   else settings.PRESCORING["STUCK_SCORING_SECONDS"])
     now = timezone.now()
     stale = selectors.stale_application_ids(queued_before=now - timedelta(seconds=age),
                                             scoring_before=now - timedelta(seconds=stuck_after))

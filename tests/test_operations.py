@@ -68,6 +68,24 @@ def test_it_requeues_an_application_left_queued(officer, models_ready, answers):
 
 
 @pytest.mark.django_db
+def test_it_requeues_an_application_whose_worker_was_lost_within_seconds(officer, models_ready, answers, settings):
+    """A worker killed mid-scoring leaves the application "scoring": sent again after
+    STUCK_SCORING_SECONDS (20 s), not after the broker's hour-long visibility timeout."""
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    Application.objects.filter(pk=application.pk).update(status="scoring")
+    _age(application, 5)
+    assert scoring_tasks.requeue_stale_applications() == 0  # a scoring may be running
+    _age(application, settings.PRESCORING["STUCK_SCORING_SECONDS"] + 1)
+    assert scoring_tasks.requeue_stale_applications() == 1
+    application.refresh_from_db()
+    assert application.status == "done" and application.scores.count() == 5
+
+
+def test_a_database_outage_is_retried_within_seconds():
+    assert [scoring_tasks.retry_countdown(n) for n in range(6)] == [1, 2, 4, 5, 5, 5]
+
+
+@pytest.mark.django_db
 def test_it_leaves_scored_applications_alone(officer, models_ready, answers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         application, _ = submission.submit_application(officer=officer, answers=answers)
