@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prescoring.settings")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/prescoring_analytics_bench"
 os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+# A server database is a deployment to the settings: it needs a secret key of its own.
+os.environ.setdefault("PRESCORING_SECRET_KEY", "bench-analytics-" + "x" * 40)
 os.environ.pop("CELERY_BROKER_URL", None)  # anything queued runs in-process
 
 

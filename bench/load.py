@@ -346,13 +346,14 @@ def main() -> None:
     flush_broker(args.broker_url)
     env = {**os.environ, "DATABASE_URL": args.database_url, "CELERY_BROKER_URL": args.broker_url,
            "REDIS_URL": args.broker_url, "PRESCORING_DEMO_PASSWORD": uuid.uuid4().hex,
+           "PRESCORING_SECRET_KEY": os.environ.get("PRESCORING_SECRET_KEY") or uuid.uuid4().hex * 2,
            "PRESCORING_LOG_LEVEL": "WARNING", "PRESCORING_DATABASE_CONN_MAX_AGE": "60",
            # Two single-process workers on two cores: OpenMP threads inside each would only contend.
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
            # Every client may hold a waiting request, whichever web process its connection reached.
            "PRESCORING_API_WAIT_MAX_REQUESTS": str(threads)}
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "bootstrap", "--rows", str(args.rows)], cwd=ROOT, env=env, check=True,
+    subprocess.run([*manage, "bootstrap", "--rows", str(args.rows), "--no-demo-users"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     tokens = subprocess.run([*manage, "shell", "-c", MAKE_CLIENTS.format(n=args.clients)], cwd=ROOT, env=env,
                             check=True, capture_output=True, text=True).stdout

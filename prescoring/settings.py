@@ -84,15 +84,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("PRESCORING_DEBUG", False)
 
 # The embedded default (the README's first command): SQLite and Celery in-process, on one machine.
-# Anything else (a database or broker URL) is a deployment and must bring its own secret key.
-EMBEDDED_DEFAULT = not env("DATABASE_URL") and not env("CELERY_BROKER_URL")
+# Anything else (a server database or a broker) is a deployment and must bring its own secret key.
+EMBEDDED_DEFAULT = (env("DATABASE_URL") or "sqlite").startswith("sqlite") and not env("CELERY_BROKER_URL")
 
 SECRET_KEY = env("PRESCORING_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and (env_bool("PRESCORING_REQUIRE_SECRET_KEY", False) or not EMBEDDED_DEFAULT):
         raise ImproperlyConfigured(
-            "PRESCORING_SECRET_KEY must be set in production (any process with DATABASE_URL or "
-            "CELERY_BROKER_URL that is not PRESCORING_DEBUG): a public key would let anyone forge "
+            "PRESCORING_SECRET_KEY must be set in production (any process with a server DATABASE_URL or "
+            "a CELERY_BROKER_URL that is not PRESCORING_DEBUG): a public key would let anyone forge "
             "sessions. Generate one: python -c \"import secrets; print(secrets.token_urlsafe(50))\"")
     # The embedded default or DEBUG only: a key that is obviously not a secret.
     SECRET_KEY = "insecure-local-development-key-set-PRESCORING_SECRET_KEY-in-production"

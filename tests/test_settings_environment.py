@@ -133,9 +133,11 @@ def test_a_deployment_without_a_key_refuses_to_start(deployment_variable):
 
 
 def test_the_embedded_default_and_debug_start_without_a_key():
-    embedded = settings_process({}, ["settings.SECRET_KEY", "settings.EMBEDDED_DEFAULT"], deployment=False)
-    assert values(embedded)["settings.EMBEDDED_DEFAULT"] is True
-    assert values(embedded)["settings.SECRET_KEY"].startswith("insecure-local")
+    for variables in ({}, {"DATABASE_URL": "sqlite:////tmp/elsewhere.sqlite3"}):  # SQLite anywhere: still local
+        embedded = settings_process(variables, ["settings.SECRET_KEY", "settings.EMBEDDED_DEFAULT"],
+                                    deployment=False)
+        assert values(embedded)["settings.EMBEDDED_DEFAULT"] is True
+        assert values(embedded)["settings.SECRET_KEY"].startswith("insecure-local")
     debug = settings_process({"DATABASE_URL": "postgres://prescoring@db.invalid:5432/prescoring",
                               "PRESCORING_DEBUG": "1"}, ["settings.SECRET_KEY"], deployment=False)
     assert values(debug)["settings.SECRET_KEY"].startswith("insecure-local")
