@@ -55,7 +55,8 @@ def test_bank_validation_refuses_bad_rules(configured):
 
 def test_the_offer_is_the_annuity_at_the_bank_rate():
     result = offer(terms(annual_rate=12.0), 100_000, 12)
-    assert result == {"annual_rate": 12.0, "amount": 100_000, "term": 12, "monthly_payment": 8884.88}
+    assert result == {"annual_rate": 12.0, "amount": 100_000, "term": 12, "monthly_payment": 8884.88,
+                      "total_repayment": 106618.56, "overpayment": 6618.56, "full_cost_percent": 12.683}
     assert offer(terms(), None, 12) == {}
 
 

@@ -80,7 +80,7 @@ def seeded(settings, officer, administrator, admin_user, models_ready, answers, 
                 format="json", headers={"Idempotency-Key": "erasure-batch"})
             legacy = api.post("/upload_features", {"loan_amount": 72000, "loan_term": 12}, format="json")
         assert created.status_code == 202 and created.json()["client"]["full_name"] == NAME
-        assert batch.status_code == 202 and legacy.status_code == 200
+        assert batch.status_code == 202 and legacy.status_code == 201
         assert listener.received.is_set(), "the webhooks were delivered to the listener"
     assert any(NAME in request["body"].decode() for request in listener.requests)
     # The same person's later applications came with their own Client rows: all of them are the person.

@@ -26,11 +26,11 @@ CYRILLIC = re.compile("[А-Яа-яЁё]")
 
 
 def known_reasons():
-    """A client with a 38 % payment-to-income, 36 years old, 45 000 ₽ income, a 12-month loan for travel."""
+    """A client with a 58 % payment-to-income (a high load), 36 years old, 45 000 ₽ income, a 12-month loan for travel."""
     contributions = {"payment_to_income": -0.9, "birth_date": 0.4, "goods_category": -0.2, "month_profit": 0.15,
                      "loan_term": -0.1}
     answers = {"goods_category": "Travel", "birth_date": "1990-01-01", "month_profit": 45000, "loan_term": "12"}
-    derived = {"payment_to_income": 0.383, "birth_date": 36.2}
+    derived = {"payment_to_income": 0.583, "birth_date": 36.2}
     return reasons_for(contributions, answers, derived, top_n=5, margin=-0.5,
                        labels={"goods_category": "Категория товара", "month_profit": "Ежемесячный доход, ₽"},
                        choice_labels={"goods_category": {"Travel": "Путешествия"}})
@@ -82,7 +82,7 @@ def phrases_on(page: str) -> list[str]:
 def test_every_stored_text_is_its_message_rendered_in_russian():
     for reason in known_reasons():
         assert render(reason["message"], RUSSIAN) == reason["text"]
-    assert known_reasons()[0]["message"] == {"id": "payment_to_income.down", "params": {"share": 0.383}}
+    assert known_reasons()[0]["message"] == {"id": "payment_to_income.high", "params": {"share": 0.583}}
 
 
 def test_the_engine_stays_free_of_django():
@@ -118,7 +118,7 @@ def test_the_result_is_russian_by_default_and_reads_as_stored(officer_client, kn
     page = page_text(officer_client, known_application)
     for reason in known_application.scores.get(bank__code="bank_a").reasons:
         assert reason["text"] in page
-    assert "Платёж 38\u00a0% дохода — высокая нагрузка" in page
+    assert "Платёж 58\u00a0% дохода — высокая нагрузка" in page
     assert "Сумма больше максимальной в банке (200\u00a0000\u00a0₽)" in page
     assert "Средняя оценка модели" in page and "Прочие факторы" in page
 
@@ -126,7 +126,7 @@ def test_the_result_is_russian_by_default_and_reads_as_stored(officer_client, kn
 def test_the_english_switch_shows_english_phrases_with_the_clients_numbers(officer_client, known_application):
     switch_to_english(officer_client)
     page = page_text(officer_client, known_application)
-    assert "Payment is 38% of income — a heavy burden" in page
+    assert "Payment is 58% of income — a heavy burden" in page
     assert "Age 36 years — suits the bank" in page
     assert "Goods category: Travel — lowers the chance" in page
     assert "Income of RUB\u00a045,000 a month — sufficient" in page
@@ -144,10 +144,10 @@ def test_a_knock_out_rule_reason_stays_as_the_administrator_wrote_it(officer_cli
 
 
 def test_the_do_not_send_reasons_follow_the_language(officer_client, known_application):
-    assert "Платёж 38\u00a0% дохода — высокая нагрузка" in known_application.recommendation["reasons"]
+    assert "Платёж 58\u00a0% дохода — высокая нагрузка" in known_application.recommendation["reasons"]
     switch_to_english(officer_client)
     stop = page_text(officer_client, known_application).split('class="advice advice-stop"', 1)[1].split("</div>", 1)[0]
-    assert "<li>Payment is 38% of income — a heavy burden</li>" in stop
+    assert "<li>Payment is 58% of income — a heavy burden</li>" in stop
 
 
 def test_an_old_result_without_messages_still_shows_its_text(officer_client, configured, officer):
@@ -187,11 +187,11 @@ def test_the_api_answers_in_the_language_asked_for(api, known_application):
     stored = known_application.scores.get(bank__code="bank_a").reasons
     assert [r["text"] for r in russian["scores"][0]["reasons"]] == [r["text"] for r in stored]
     reasons = english["scores"][0]["reasons"]
-    assert reasons[0]["text"] == "Payment is 38% of income — a heavy burden"
+    assert reasons[0]["text"] == "Payment is 58% of income — a heavy burden"
     assert {r["feature"]: r["label"] for r in reasons}["goods_category"] == "Goods category"
     assert set(reasons[0]) == {"feature", "label", "contribution", "direction", "effect_pp", "text"}
     assert english["recommendation"]["text"].startswith("Do not send the application")
-    assert "Payment is 38% of income — a heavy burden" in english["recommendation"]["reasons"]
+    assert "Payment is 58% of income — a heavy burden" in english["recommendation"]["reasons"]
     assert russian["recommendation"]["text"] == known_application.recommendation["text"]
     assert "reason_messages" not in english["recommendation"] and "message" not in english["recommendation"]
 
@@ -216,5 +216,5 @@ def test_webhook_bodies_are_russian_whoever_triggered_the_scoring(known_applicat
 
     with translation.override("en"):
         body = result_payload(known_application, "application.scored", 1)
-    assert body["application"]["scores"][0]["reasons"][0]["text"] == "Платёж 38\u00a0% дохода — высокая нагрузка"
+    assert body["application"]["scores"][0]["reasons"][0]["text"] == "Платёж 58\u00a0% дохода — высокая нагрузка"
     assert body["application"]["recommendation"]["text"].startswith("Не отправляйте")

@@ -33,8 +33,12 @@ DETAIL_EXAMPLE = OpenApiExample("Оценённая заявка", response_only
                 "verdict": "likely", "refused_by_rule": False,
                 "reasons": [{"feature": "month_profit", "label": "Ежемесячный доход, ₽", "contribution": 0.41,
                              "direction": "up", "effect_pp": 6.2, "text": "Доход 145 000 ₽ повышает шансы."}],
-                "offer": {"annual_rate": 24.9, "amount": 68000.0, "term": 12, "monthly_payment": 6455.0},
-                "suggestions": []}],
+                "offer": {"annual_rate": 24.9, "amount": 68000.0, "term": 12, "monthly_payment": 6459.71,
+                          "total_repayment": 77516.52, "overpayment": 9516.52, "full_cost_percent": 27.948},
+                "suggestions": [],
+                "decision": {"annual_rate": 24.9, "threshold": 0.5, "min_amount": 4000.0, "max_amount": 200000.0,
+                             "terms": [6, 12, 18, 24], "rules": [], "fired": [],
+                             "affordability": {"enabled": True, "min_remainder": 0.0, "remainder": 116040.29}}}],
     "outcomes": [],
 })
 BATCH_EXAMPLE = OpenApiExample("Пакет в работе", response_only=True, status_codes=["200"], value={

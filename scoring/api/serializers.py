@@ -116,6 +116,30 @@ class OfferSerializer(serializers.Serializer):
     amount = serializers.FloatField()
     term = serializers.IntegerField()
     monthly_payment = serializers.FloatField(help_text="Аннуитетный платёж, ₽")
+    total_repayment = serializers.FloatField(help_text="Всего выплатить за срок, ₽")
+    overpayment = serializers.FloatField(help_text="Переплата: всего выплатить минус сумма кредита, ₽")
+    full_cost_percent = serializers.FloatField(
+        help_text="Полная стоимость кредита (ПСК), % годовых, три знака после запятой")
+
+
+class DecisionRuleSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    operator = serializers.CharField()
+    value = serializers.JSONField()
+    reason = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    annual_rate = serializers.FloatField(help_text="Ставка банка при оценке, % годовых")
+    threshold = serializers.FloatField(help_text="Порог банка при оценке")
+    min_amount = serializers.FloatField()
+    max_amount = serializers.FloatField()
+    terms = serializers.ListField(child=serializers.IntegerField())
+    rules = DecisionRuleSerializer(many=True, help_text="Стоп-правила банка при оценке.")
+    fired = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Сработавшие правила (банка и продукта: платёжеспособность).")
+    affordability = serializers.DictField(required=False, help_text="Правило платёжеспособности продукта: "
+                                          "enabled, min_remainder и остаток клиента после платежа и расходов, ₽.")
 
 
 class SuggestionSerializer(serializers.Serializer):
@@ -128,21 +152,27 @@ class SuggestionSerializer(serializers.Serializer):
 class BankScoreSerializer(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank.code")
     bank_name = serializers.CharField(source="bank.name")
-    threshold = serializers.FloatField(source="bank.approval_threshold")
+    threshold = serializers.FloatField(source="threshold_used", help_text="Порог банка, с которым заявка оценена.")
     refused_by_rule = serializers.BooleanField(help_text="Банк откажет по своим условиям (стоп-правила, лимиты).")
     reasons = ReasonSerializer(many=True)
     offer = serializers.SerializerMethodField(help_text="Условия банка для этой суммы и срока; null, если их нет.")
     suggestions = SuggestionSerializer(many=True, help_text="До трёх ближайших сумм и сроков, при которых "
                                                             "банк скорее одобрит (только ниже порога).")
+    decision = serializers.SerializerMethodField(help_text="С чем заявка оценена, как решено тогда; "
+                                                           "null для оценок, сохранённых до этого.")
 
     class Meta:
         model = BankScore
         fields = ["bank", "bank_name", "rank", "probability", "threshold", "verdict", "refused_by_rule",
-                  "reasons", "offer", "suggestions"]
+                  "reasons", "offer", "suggestions", "decision"]
 
     @extend_schema_field(OfferSerializer(allow_null=True))
     def get_offer(self, obj):
-        return obj.offer or None
+        return obj.full_offer or None
+
+    @extend_schema_field(DecisionSerializer(allow_null=True))
+    def get_decision(self, obj):
+        return obj.decision or None
 
     def to_representation(self, instance):
         """The fields above, built directly: every result the API sends has five of these, and the
@@ -151,13 +181,14 @@ class BankScoreSerializer(serializers.ModelSerializer):
         words, bank = _words(self.context), instance.bank
         return {
             "bank": bank.code, "bank_name": bank.name, "rank": int(instance.rank),
-            "probability": float(instance.probability), "threshold": float(bank.approval_threshold),
+            "probability": float(instance.probability), "threshold": float(instance.threshold_used),
             "verdict": instance.verdict, "refused_by_rule": bool(instance.refused_by_rule),
             "reasons": self.reasons_of(instance, words),
-            "offer": instance.offer or None,
+            "offer": instance.full_offer or None,
             "suggestions": [{"amount": float(s["amount"]), "term": int(s["term"]),
                              "probability": float(s["probability"]), "monthly_payment": float(s["monthly_payment"])}
                             for s in instance.suggestions],
+            "decision": instance.decision or None,
         }
 
     @staticmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .offers import monthly_payment
+from .offers import full_cost_percent, monthly_payment
 from .phrases import Phrase
 from .rules import Rule
 
@@ -17,6 +17,64 @@ MAX_SUGGESTIONS = 3
 # How much a change of term "costs" against a lower amount when ranking alternatives: one step
 # of term (e.g. 12 -> 18 months) weighs like a 15 % smaller loan.
 TERM_STEP_WEIGHT = 0.15
+
+
+@dataclass(frozen=True)
+class Affordability:
+    """The product's affordability rule: the client must keep at least min_remainder (roubles a month)
+    of income after expenses and the bank's payment, or every bank refuses before its model.
+
+    income_key, expense_key: the answers holding monthly income and expenses (budget_keys); without an
+    income the rule cannot be applied and refuses nothing, like a rule whose fact is missing; without an
+    expense field the remainder is income minus the payment.
+    """
+
+    enabled: bool = True
+    min_remainder: float = 0.0
+    income_key: str | None = "month_profit"
+    expense_key: str | None = "month_expense"
+
+    def remainder(self, answers: dict, payment):
+        """Income − expenses − payment (scalar or array like payment); None when income or the
+        configured expense answer is missing."""
+        income = _number(answers.get(self.income_key)) if self.income_key else None
+        expense = _number(answers.get(self.expense_key)) if self.expense_key else 0.0
+        if income is None or expense is None:
+            return None
+        return income - expense - (np.asarray(payment, dtype=float) if np.ndim(payment) else float(payment))
+
+    def refuses(self, remainder):
+        """True where a remainder (scalar or array; None: unknown) is below the minimum."""
+        if not self.enabled or remainder is None:
+            return False
+        below = np.asarray(remainder) < self.min_remainder
+        return below if below.ndim else bool(below)
+
+    def refusal(self, remainder: float):
+        """The phrase the officer reads for a refused loan."""
+        if self.min_remainder > 0:
+            return Phrase("unaffordable.minimum", amount=round(remainder), minimum=self.min_remainder)
+        return Phrase("unaffordable", amount=round(remainder))
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(number) or isinstance(value, bool) else number
+
+
+def budget_keys(derived, default: tuple[str, str] = ("month_profit", "month_expense")) -> tuple:
+    """(income key, expense key) as the configuration's derived features name them: the free-income
+    feature's inputs, else the payment-to-income feature's income (no expense); default without either."""
+    for d in derived:
+        if "income" in d.inputs and "expense" in d.inputs:
+            return d.inputs["income"], d.inputs["expense"]
+    for d in derived:
+        if "income" in d.inputs:
+            return d.inputs["income"], None
+    return default
 
 
 @dataclass(frozen=True)
@@ -29,6 +87,7 @@ class BankTerms:
     terms: tuple[int, ...]
     threshold: float
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    affordability: Affordability | None = None  # the product's rule, the same for every bank
 
 
 def term_refusals(bank: BankTerms, amount: float | None, term: int | None) -> list[Phrase]:
@@ -48,12 +107,32 @@ def rule_refusals(bank: BankTerms, facts: dict) -> list[str]:
     return [rule.reason for rule in bank.rules if rule.fires(facts)]
 
 
+def affordability_refusals(bank: BankTerms, answers: dict, amount: float | None, term: int | None) -> list[Phrase]:
+    """The product's affordability refusal for this bank's payment (empty when affordable or unknown)."""
+    rule = bank.affordability
+    if rule is None or not rule.enabled or amount is None or term is None:
+        return []
+    remainder = rule.remainder(answers, monthly_payment(amount, bank.annual_rate, term))
+    return [rule.refusal(remainder)] if rule.refuses(remainder) else []
+
+
 def offer(bank: BankTerms, amount: float | None, term: int | None) -> dict:
-    """Rate and annuity payment for the requested amount and term ({} when either is missing)."""
+    """The offer for the requested amount and term ({} when either is missing): rate (% a year),
+    annuity payment, total repayment and overpayment (roubles), and the full cost of credit
+    (ПСК, % a year; offers.full_cost_percent)."""
     if amount is None or term is None:
         return {}
     return {"annual_rate": bank.annual_rate, "amount": amount, "term": int(term),
-            "monthly_payment": round(float(monthly_payment(amount, bank.annual_rate, term)), 2)}
+            **offer_cost(amount, bank.annual_rate, term)}
+
+
+def offer_cost(amount: float, annual_rate: float, term: int) -> dict:
+    """monthly_payment, total_repayment, overpayment and full_cost_percent of an annuity loan without
+    fees: the payment rounded to kopecks, as the schedule charges it, times the term."""
+    payment = round(float(monthly_payment(amount, annual_rate, term)), 2)
+    total = round(payment * int(term), 2)
+    return {"monthly_payment": payment, "total_repayment": total, "overpayment": round(total - float(amount), 2),
+            "full_cost_percent": full_cost_percent(annual_rate)}
 
 
 def candidate_grid(banks: list[BankTerms], amount: float, term: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +172,9 @@ def suggestions(banks: list[BankTerms], probabilities: np.ndarray, grid_amounts:
         )
         for rule in bank.rules:
             ok &= ~rule.fires(merged, size=len(grid_amounts))
+        if bank.affordability is not None:
+            payments = monthly_payment(grid_amounts, bank.annual_rate, grid_terms)
+            ok &= ~np.asarray(bank.affordability.refuses(bank.affordability.remainder(facts, payments)), dtype=bool)
         options = []
         for t in bank.terms:
             rows = np.flatnonzero(ok & (grid_terms == t))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .phrases import Phrase
+from .phrases import Phrase, load_grade
 
 UP, DOWN = "up", "down"
 MIN_CONTRIBUTION = 0.005  # log-odds; smaller effects are noise, not reasons
@@ -69,6 +69,10 @@ def _phrase(key: str, direction: str, answers: dict, derived: dict, label: str, 
     value = _present(derived.get(key, answers.get(key)))
     if key in OWN_PHRASES and value is not None:
         name, param = OWN_PHRASES[key]
+        if param == "share":  # a load is graded by its size, on one scale (phrases.load_grade)
+            return Phrase(f"{name}.{load_grade(float(value))}", **{param: value})
+        if key == "free_income" and value < 0:  # nothing left: never "a small margin"
+            return Phrase("free_income.short", **{param: value})
         return Phrase(f"{name}.{direction}", **{param: value})
     if key == "job_start_date":
         if value is None:

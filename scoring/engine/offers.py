@@ -1,4 +1,4 @@
-"""Loan offers: the annuity payment a client would pay each month."""
+"""Loan offers: the annuity payment a client would pay each month, and the full cost of credit."""
 from __future__ import annotations
 
 import numpy as np
@@ -18,3 +18,11 @@ def monthly_payment(amount, annual_rate_percent, term_months):
         annuity = amount * rate / (1.0 - np.power(1.0 + rate, -term))
     payment = np.where(rate > 0, annuity, amount / term)
     return payment if payment.ndim else float(payment)
+
+
+def full_cost_percent(annual_rate_percent: float) -> float:
+    """The full cost of credit (ПСК), % a year, of an annuity loan with no fees: the nominal rate
+    compounded monthly, ((1 + r/12)^12 − 1) · 100, rounded to three decimals as Russian law
+    (353-ФЗ, ст. 6) requires: 19.9 -> 21.809."""
+    rate = float(annual_rate_percent) / 1200.0
+    return round(((1.0 + rate) ** 12 - 1.0) * 100.0, 3)

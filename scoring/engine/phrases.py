@@ -31,6 +31,15 @@ def gettext_noop(text: str) -> str:
 # not read "\u00a0" escapes, and the catalogue must hold the very strings the code looks up.
 PHRASES = {
     # One factor of an estimate, in the client's numbers (explanations.reasons_for).
+    # A share of income is graded by its size (load_grade), on one scale for payments and expenses,
+    # whichever way the model took it; .up and .down are the wordings stored before the grades.
+    "payment_to_income.low": gettext_noop("Платёж {share} % дохода — небольшая нагрузка"),
+    "payment_to_income.moderate": gettext_noop("Платёж {share} % дохода — заметная нагрузка"),
+    "payment_to_income.high": gettext_noop("Платёж {share} % дохода — высокая нагрузка"),
+    "expense_to_income.low": gettext_noop("Расходы {share} % дохода — небольшая нагрузка"),
+    "expense_to_income.moderate": gettext_noop("Расходы {share} % дохода — заметная нагрузка"),
+    "expense_to_income.high": gettext_noop("Расходы {share} % дохода — высокая нагрузка"),
+    "free_income.short": gettext_noop("После платежа и расходов остаётся {amount} — денег не хватает"),
     "payment_to_income.up": gettext_noop("Платёж {share} % дохода — посильная нагрузка"),
     "payment_to_income.down": gettext_noop("Платёж {share} % дохода — высокая нагрузка"),
     "expense_to_income.up": gettext_noop("Расходы {share} % дохода — небольшие"),
@@ -71,6 +80,10 @@ PHRASES = {
     "amount_above_max": gettext_noop("Сумма больше максимальной в банке ({amount})"),
     "amount_below_min": gettext_noop("Сумма меньше минимальной в банке ({amount})"),
     "term_not_offered": gettext_noop("Банк не выдаёт на {term} мес.: доступно {terms}"),
+    # The product's affordability rule refuses the loan (advice.affordability_refusals).
+    "unaffordable": gettext_noop("После платежа и расходов остаётся {amount}: клиент не сможет платить"),
+    "unaffordable.minimum": gettext_noop(
+        "После платежа и расходов остаётся {amount}, меньше необходимых {minimum}: клиент не сможет платить"),
     # The recommendation (advice.recommendation).
     "send": gettext_noop("Отправьте заявку в: {banks}. Лучший шанс — {best} ({chance} %)."),
     "do_not_send": gettext_noop("Не отправляйте заявку в таком виде: ни один банк, скорее всего, её не одобрит."),
@@ -78,10 +91,20 @@ PHRASES = {
 
 # How a parameter is written, by its name; any other parameter is written as it is. The field's
 # label and value are written knowing the message's other parameters (Words.label, Words.value).
-FORMATS = {"share": "percent", "chance": "percent", "amount": "money", "years": "duration",
+FORMATS = {"share": "percent", "chance": "percent", "amount": "money", "minimum": "money", "years": "duration",
            "terms": "listing", "banks": "listing", "label": "label", "value": "value"}
 # The parameters that only inform how "label" and "value" are written: not written themselves.
 CONTEXT_PARAMS = ("label_en", "value_en", "format", "unit", "unit_en")
+
+# The grades of a share of income (payment or expenses): below 30 % low, below 50 % noticeable, else
+# high; one scale, so that a 25 % payment never reads heavier than 87 % expenses.
+LOAD_GRADES = ((0.30, "low"), (0.50, "moderate"))
+
+
+def load_grade(share: float) -> str:
+    """'low', 'moderate' or 'high' for a share of income (0..1)."""
+    return next((grade for limit, grade in LOAD_GRADES if share < limit), "high")
+
 
 # The product's currency when none is configured (services.product_config.currency gives the configured one).
 DEFAULT_CURRENCY = {"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}

@@ -53,7 +53,7 @@ DERIVED_KEYS = tuple(f.name for f in dataclasses.fields(DerivedSpec))
 # Field types a derived feature may read: it computes with numbers (a choice such as the term: its value).
 DERIVED_INPUT_TYPES = ("number", "integer", "choice")
 FEATURES_FILE_KEYS = ("features", "derived")
-BANKS_FILE_KEYS = ("currency", "banks")
+BANKS_FILE_KEYS = ("currency", "affordability", "banks")
 
 # The option that lets a load switch off fields that active models read, named in the refusal.
 DEACTIVATE_MODELS_OPTION = "--deactivate-models"
@@ -275,9 +275,11 @@ def deactivate_missing(*, feature_keys: list[str], bank_codes: list[str],
 
 
 def _product_settings(banks_file: dict) -> dict:
-    """The "product" document from banks.yaml's top level: {"currency": {code, symbol, symbol_en}}."""
+    """The "product" document from banks.yaml's top level: {"currency": {code, symbol, symbol_en},
+    "affordability": {enabled, min_remainder}}."""
     try:
-        return {"currency": product_config.normalise_currency(banks_file.get("currency"))}
+        return {"currency": product_config.normalise_currency(banks_file.get("currency")),
+                "affordability": product_config.normalise_affordability(banks_file.get("affordability"))}
     except ValueError as exc:
         raise ValidationError(f"banks.yaml: {exc}")
 
@@ -379,11 +381,12 @@ def export_config(config_dir: Path | None = None) -> list[Path]:
     derived = product_config.derived_entries()
     if derived:
         features["derived"] = derived
-    banks = {"currency": product_config.currency(), "banks": bank_entries()}
+    banks = {"currency": product_config.currency(), "affordability": product_config.affordability(),
+             "banks": bank_entries()}
     written = [config_dir / "features.yaml", config_dir / "banks.yaml", config_dir / "import.yaml"]
     _dump(features, written[0], "# Exported by manage.py export_config: the questionnaire and derived features "
                                 "(docs/configuration.md).\n")
-    _dump(banks, written[1], "# Exported by manage.py export_config: the currency and the partner banks.\n")
+    _dump(banks, written[1], "# Exported by manage.py export_config: the currency, the affordability rule and the partner banks.\n")
     _dump(import_mapping(), written[2],
           "# Exported by manage.py export_config: the import mapping beyond the columns.\n")
     return written

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from scoring.engine.advice import offer_cost
 from scoring.engine.explanations import waterfall
 from scoring.models.catalogue import Bank
 from scoring.models.modelops import ModelVersion
@@ -144,6 +145,11 @@ class BankScore(models.Model):
     base_value = models.FloatField(null=True, blank=True,
                                    help_text=_("Средняя оценка модели, логарифм шансов: начало объяснения."))
     rank = models.PositiveSmallIntegerField(default=0, help_text=_("Место банка в рекомендации, с 0."))
+    # What produced the verdict, kept as decided: a later change of the bank changes neither.
+    threshold = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+                                  help_text=_("Порог банка, с которым заявка оценена."))
+    decision = models.JSONField(default=dict, blank=True,
+                                help_text=_("С чем заявка оценена: ставка, порог, лимиты, правила банка и сработавшие."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -156,6 +162,21 @@ class BankScore(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.bank.code}: {self.probability:.2f}"
+
+    @property
+    def threshold_used(self) -> float:
+        """The threshold the verdict was decided with; the bank's current one only for scores stored
+        before thresholds were kept (the migration that added them filled them in)."""
+        return self.threshold if self.threshold is not None else self.bank.approval_threshold
+
+    @property
+    def full_offer(self) -> dict:
+        """The offer with its full cost (payment, total repayment, overpayment, ПСК), computed from the
+        stored amount, rate and term for offers stored before the cost was ({} without an offer)."""
+        offer = self.offer or {}
+        if offer and "full_cost_percent" not in offer:
+            offer = {**offer, **offer_cost(offer["amount"], offer["annual_rate"], offer["term"])}
+        return offer
 
     @property
     def refused_by_rule(self) -> bool:

@@ -103,6 +103,23 @@ def _application_or_404(request, application_id):
     return application
 
 
+def _sort(request) -> str:
+    """How the officer orders the banks: "chance" (the recommendation's order) or "payment"."""
+    return "payment" if request.GET.get("sort") == "payment" else "chance"
+
+
+def _sorted_scores(scores: list, sort: str) -> list:
+    """The banks by the lower monthly payment (banks without an offer, or refusing, last; then the
+    recommendation's order), or as the recommendation ranks them."""
+    if sort != "payment":
+        return scores
+    def payment(score):
+        offer = score.offer or {}
+        missing = score.refused_by_rule or offer.get("monthly_payment") is None
+        return (missing, offer.get("monthly_payment") or 0, score.rank)
+    return sorted(scores, key=payment)
+
+
 @login_required
 @require_GET
 def application_detail(request, application_id):
@@ -111,9 +128,11 @@ def application_detail(request, application_id):
     if show_personal_data and application.client_id:
         audit.record(actor=request.user, action="view_personal_data", obj=application,
                      after={"where": "officer detail", "clients": [application.client_id]})
+    sort = _sort(request)
     return render(request, "officer/application_detail.html", {
         "application": application,
-        "scores": list(application.scores.all()),  # in selectors.bank_scores_in_order()
+        "scores": _sorted_scores(list(application.scores.all()), sort),  # selectors.bank_scores_in_order()
+        "sort": sort,
         "answer_rows": _answer_rows(application),
         "show_personal_data": show_personal_data,
         "words": phrases.words(),
@@ -125,9 +144,11 @@ def application_detail(request, application_id):
 def application_result(request, application_id):
     """The result block: polled by htmx until the scoring is finished."""
     application = _application_or_404(request, application_id)
+    sort = _sort(request)
     context = {
         "application": application,
-        "scores": list(application.scores.all()),  # in selectors.bank_scores_in_order()
+        "scores": _sorted_scores(list(application.scores.all()), sort),  # selectors.bank_scores_in_order()
+        "sort": sort,
         "words": phrases.words(),
     }
     if application.is_finished and request.htmx:

@@ -136,6 +136,22 @@ def money(amount, language_words: Words | None = None) -> str:
     return (language_words or words()).money(amount)
 
 
-def percent(probability) -> str:
-    """0.734 → '73 %' in Russian, '73%' in English (no currency involved: nothing to read)."""
+def percent(probability, decimals: int = 0) -> str:
+    """0.734 → '73 %' in Russian, '73%' in English (no currency involved: nothing to read);
+    decimals > 0: 0.4973 → '49,7 %' ('49.7%')."""
+    if decimals:
+        share = number_format(round(float(probability) * 100, decimals), decimal_pos=decimals, use_l10n=True)
+        return gettext(PERCENT).format(share=share)
     return gettext(PERCENT).format(share=words().percent(probability))
+
+
+def chance(probability, threshold) -> str:
+    """A probability shown beside its threshold: whole per cent, or with as many decimals (up to two)
+    as it takes not to read as the threshold itself when it is on the other side of it (49,7 % under
+    a 50 % threshold, never "50 %" with «под вопросом»)."""
+    probability, threshold = float(probability), float(threshold)
+    decimals = 0
+    while decimals < 2 and probability != threshold and \
+            round(probability * 100, decimals) == round(threshold * 100, decimals):
+        decimals += 1
+    return percent(probability, decimals)

@@ -96,9 +96,43 @@ def normalise_currency(configured) -> dict:
     return {"code": code, "symbol": symbol, "symbol_en": str(configured.get("symbol_en") or code).strip()}
 
 
-def currency() -> dict:
-    """{"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}: the currency offers and amounts are shown in."""
-    configured = product().get("currency") or {}
+def currency(settings_document: dict | None = None) -> dict:
+    """{"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}: the currency offers and amounts are shown in.
+    settings_document: product() when the caller has read it already."""
+    configured = (product() if settings_document is None else settings_document).get("currency") or {}
     if isinstance(configured, str):
         configured = {"code": configured, "symbol": configured, "symbol_en": configured}
     return {**DEFAULT_CURRENCY, **configured} if configured else dict(DEFAULT_CURRENCY)
+
+
+# The product's affordability rule when the configuration names none: on, nothing may be left short.
+DEFAULT_AFFORDABILITY = {"enabled": True, "min_remainder": 0}
+
+
+def normalise_affordability(configured) -> dict:
+    """banks.yaml's `affordability:` ({enabled, min_remainder}, both optional) as the full block;
+    ValueError says what is wrong."""
+    if configured in (None, {}):
+        return dict(DEFAULT_AFFORDABILITY)
+    if not isinstance(configured, dict):
+        raise ValueError("affordability: {enabled: true|false, min_remainder: amount a month}")
+    unknown = sorted(set(configured) - set(DEFAULT_AFFORDABILITY))
+    if unknown:
+        raise ValueError(f"affordability: unknown keys {', '.join(unknown)} (enabled, min_remainder)")
+    enabled = configured.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ValueError("affordability: enabled must be true or false")
+    minimum = configured.get("min_remainder", 0)
+    if isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or minimum < 0:
+        raise ValueError("affordability: min_remainder must be a number ≥ 0 (amount a month)")
+    return {"enabled": enabled, "min_remainder": minimum}
+
+
+def affordability(settings_document: dict | None = None) -> dict:
+    """{"enabled": bool, "min_remainder": amount}: the product's affordability rule (on by default).
+    settings_document: product() when the caller has read it already."""
+    configured = (product() if settings_document is None else settings_document).get("affordability")
+    try:
+        return normalise_affordability(configured)
+    except ValueError:  # stored by hand and wrong: the safe default, which refuses unaffordable loans
+        return dict(DEFAULT_AFFORDABILITY)

@@ -12,7 +12,10 @@ from django.utils.translation import gettext_noop
 
 from scoring import selectors
 from scoring.engine.advice import (
+    Affordability,
     BankTerms,
+    affordability_refusals,
+    budget_keys,
     candidate_grid,
     offer,
     recommendation,
@@ -100,7 +103,8 @@ def verdict_for(probability: float, threshold: float) -> str:
     return BankScore.Verdict.UNLIKELY
 
 
-def bank_terms(bank: Bank) -> BankTerms:
+def bank_terms(bank: Bank, affordability: Affordability | None = None) -> BankTerms:
+    """The bank's product as the engine reads it; affordability: the product's rule, applied to every bank."""
     try:
         rules = tuple(parse_rules(bank.rules))
     except ValueError as exc:
@@ -108,7 +112,23 @@ def bank_terms(bank: Bank) -> BankTerms:
     return BankTerms(code=bank.code, name=bank.name, annual_rate=float(bank.annual_rate),
                      min_amount=float(bank.min_amount), max_amount=float(bank.max_amount),
                      terms=tuple(int(t) for t in bank.terms), threshold=float(bank.approval_threshold),
-                     rules=rules)
+                     rules=rules, affordability=affordability)
+
+
+def decision_record(bank: BankTerms, fired: list, affordability: Affordability | None, remainder) -> dict:
+    """What produced a bank's verdict, stored with its score (BankScore.decision) so that the result
+    reads as decided whatever the bank's settings become: the rate, the threshold, the product's
+    limits, the rules in force and those that fired, the affordability rule and the remainder."""
+    record = {"annual_rate": bank.annual_rate, "threshold": bank.threshold, "min_amount": bank.min_amount,
+              "max_amount": bank.max_amount, "terms": list(bank.terms),
+              "rules": [{"field": r.field, "operator": r.operator,
+                         "value": list(r.value) if isinstance(r.value, tuple) else r.value, "reason": r.reason}
+                        for r in bank.rules],
+              "fired": [str(text) for text in fired]}
+    if affordability is not None:
+        record["affordability"] = {"enabled": affordability.enabled, "min_remainder": affordability.min_remainder,
+                                   "remainder": None if remainder is None else round(float(remainder), 2)}
+    return record
 
 
 def loan_keys(loaded: LoadedModels) -> tuple[str, str]:
@@ -133,18 +153,23 @@ def rule_reason(text: str) -> dict:
 
 def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],
                          labels: dict, choice_labels: dict, labels_en: dict | None = None,
-                         choice_labels_en: dict | None = None, formats: dict | None = None
-                         ) -> tuple[list[dict], dict]:
+                         choice_labels_en: dict | None = None, formats: dict | None = None,
+                         affordability: dict | None = None) -> tuple[list[dict], dict]:
     """Everything the officer sees for one application, computed without touching the database.
 
     labels ... formats: how the reasons name and write the fields (explanations.wording); the
     derived features' come from each model's encoder. Each bank's model sees, and its reasons quote,
     the payment features at the bank's own rate when its encoder was trained so (FeatureEncoder.bank_rate).
-    Returns (scores, recommendation): per bank its probability (0 when the bank's rules or
-    product refuse), verdict, reasons, offer, suggestions and explanation base value.
+    affordability: the product's rule ({enabled, min_remainder}; product_config.affordability(), on by
+    default): a loan that leaves less than the minimum after expenses and a bank's payment is refused by
+    that bank like a knock-out rule, before its model.
+    Returns (scores, recommendation): per bank its probability (0 when the bank's rules, the product or
+    affordability refuse), verdict, reasons, offer, suggestions, explanation base value and the decision
+    record (decision_record).
     """
     codes = [c for c in loaded.scorer.bank_codes if c in banks]
-    terms = {code: bank_terms(banks[code]) for code in codes}
+    rule = _affordability(affordability, loaded)
+    terms = {code: bank_terms(banks[code], rule) for code in codes}
     rates = {code: bank.annual_rate for code, bank in terms.items()}
     batch = loaded.scorer.score([answers], as_of=as_of, rates=rates)
     amount, term = _loan(answers, loan_keys(loaded))
@@ -166,7 +191,10 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
         reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
                               margin=margin, **worded[id(encoder)])
         facts[code] = facts_for(answers, derived)
-        refusals = term_refusals(bank, amount, term) + rule_refusals(bank, facts[code])
+        fired = rule_refusals(bank, facts[code]) + affordability_refusals(bank, answers, amount, term)
+        limits = term_refusals(bank, amount, term)
+        refusals = limits + fired
+        reasons = _without_contradictions(reasons, limits, loan_keys(loaded))
         probability = 0.0 if refusals else float(batch.probabilities[0, column])
         scores.append({
             "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
@@ -176,12 +204,40 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
             "base_value": base_value,
             "offer": offer(bank, amount, term),
             "suggestions": [],
+            "decision": decision_record(bank, fired, rule, _remainder(rule, answers, bank, amount, term)),
         })
     _add_suggestions(scores, answers, as_of=as_of, loaded=loaded, terms=terms, facts=facts, amount=amount,
                      term=term)
     for score in scores:
         score["monthly_payment"] = score["offer"].get("monthly_payment")
     return scores, recommendation(scores)
+
+
+# The product limits that refuse the amount or the term, by the answer they are about (0: amount, 1: term).
+LIMIT_ANSWER = {"amount_above_max": 0, "amount_below_min": 0, "term_not_offered": 1}
+
+
+def _without_contradictions(reasons: list[dict], limits: list, keys: tuple[str, str]) -> list[dict]:
+    """The model's reasons less those saying that an amount or a term the bank's product refuses suits
+    the bank («Сумма кредита 250 000 ₽ — банку подходит» next to «Сумма больше максимальной»)."""
+    refused = {keys[LIMIT_ANSWER[phrase.message["id"]]] for phrase in limits if phrase.message["id"] in LIMIT_ANSWER}
+    return [r for r in reasons if not (r["feature"] in refused and r["direction"] == "up")]
+
+
+def _affordability(configured: dict | None, loaded: LoadedModels) -> Affordability:
+    """The engine's affordability rule from the product's settings, reading the answers the active
+    models' configuration names as income and expenses."""
+    configured = {**product_config.DEFAULT_AFFORDABILITY, **(configured or {})}
+    encoder = next(iter(loaded.encoders.values()), None)
+    income, expense = budget_keys(encoder.derived if encoder is not None else ())
+    return Affordability(enabled=bool(configured["enabled"]), min_remainder=float(configured["min_remainder"]),
+                         income_key=income, expense_key=expense)
+
+
+def _remainder(rule: Affordability, answers: dict, bank: BankTerms, amount, term):
+    if amount is None or term is None:
+        return None
+    return rule.remainder(answers, offer(bank, amount, term)["monthly_payment"])
 
 
 def _add_suggestions(scores, answers, *, as_of, loaded, terms, facts, amount, term) -> None:
@@ -232,6 +288,10 @@ def reword(scores: list[dict], advice: dict, words: Words) -> None:
         for reason in score["reasons"]:
             if reason.get("message"):
                 reason["text"] = render(reason["message"], words)
+        fired = (score.get("decision") or {}).get("fired")
+        if fired:  # the refusals that fired are the last rule reasons (limits first): the same texts
+            refusals = [r["text"] for r in score["reasons"] if r.get("kind") == "rule"]
+            score["decision"]["fired"] = refusals[len(refusals) - len(fired):]
     if advice.get("message"):
         advice["text"] = render(advice["message"], words)
     messages = advice.get("reason_messages") or []
@@ -259,10 +319,12 @@ def score_application(*, application_id) -> Application | None:
         return application
 
     loaded, banks = load_models_and_banks()
+    settings_document = product_config.product()  # the affordability rule and the currency: one read
     scores, advice = evaluate_application(
         application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
+        affordability=product_config.affordability(settings_document),
         **config_cache.cached("field_wording", field_wording))
-    currency = product_config.currency()
+    currency = product_config.currency(settings_document)
     if currency != RUSSIAN.currency:  # the stored texts name the configured currency, as pages do
         reword(scores, advice, Words(currency))
     rank = {code: i for i, code in enumerate(advice["ranking"])}
@@ -270,7 +332,8 @@ def score_application(*, application_id) -> Application | None:
         BankScore(
             application=application, bank=banks[s["bank"]], model_version_id=loaded.versions[s["bank"]],
             probability=s["probability"], verdict=s["verdict"], reasons=s["reasons"], offer=s["offer"],
-            suggestions=s["suggestions"], base_value=s["base_value"],
+            suggestions=s["suggestions"], base_value=s["base_value"], threshold=s["threshold"],
+            decision=s["decision"],
             # An expression among the values makes Django insert the rows as one multi-row VALUES:
             # its PostgreSQL default for many rows (UNNEST of arrays) quotes the reasons' JSON as array
             # literals in Python, which cost twice as much (a profile of the worker showed it).

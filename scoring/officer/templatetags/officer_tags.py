@@ -15,6 +15,16 @@ def percent(probability) -> str:
 
 
 @register.filter
+def chance(score) -> str:
+    """A bank score's probability beside its stored threshold, never rounded onto the threshold from
+    the other side: '49,7 %' under 50 % (phrases.chance)."""
+    try:
+        return phrases.chance(score.probability, score.threshold_used)
+    except (AttributeError, TypeError, ValueError):
+        return "—"
+
+
+@register.filter
 def money(amount, words=None) -> str:
     """8884.88 → '8 885 ₽' in the configured currency (no-break spaces as thousands separators; 'RUB 8,885'
     in English); words: phrases.words() of the view, so that a page reads the currency once."""
