@@ -196,7 +196,7 @@ class BankScoreSerializer(serializers.ModelSerializer):
         return [{"feature": r["feature"], "label": phrases.label_of(r, words),
                  "contribution": r["contribution"], "direction": r.get("direction"),
                  "effect_pp": r.get("effect_pp"), "text": phrases.text_of(r, words)}
-                for r in instance.reasons]
+                for r in instance.explained_reasons]
 
 
 class RecommendationSerializer(serializers.Serializer):

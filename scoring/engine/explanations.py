@@ -164,6 +164,35 @@ def reasons_for(contributions: dict, answers: dict, derived: dict, *, top_n: int
     return reasons
 
 
+def sequential_effects(base_value: float, reasons: list[dict], probability: float | None = None) -> None:
+    """Set each model reason's effect_pp to its step from the model's average estimate, in the
+    reasons' order: the numbers the waterfall draws, so that the list, the waterfall, the API and
+    the print say the same. The average plus these steps plus "other factors" (the rest of the
+    contributions) is the shown probability. When the shown probability is not the model's (a bank
+    refusing by rule shows 0 %), the model's steps explain nothing shown: effect_pp is None.
+    """
+    running = base_value
+    refused = any(reason.get("kind") == "rule" for reason in reasons)
+    for reason in reasons:
+        if reason.get("kind") == "rule":
+            continue
+        if refused or (probability is not None and not 0 < probability < 1):
+            reason["effect_pp"] = None
+            continue
+        after = running + reason["contribution"]
+        reason["effect_pp"] = round((_sigmoid(after) - _sigmoid(running)) * 100, 1)
+        running = after
+
+
+def other_factors_pp(base_value: float, reasons: list[dict], probability: float) -> float | None:
+    """What the factors outside the listed reasons add, in percentage points (None when the shown
+    probability is not the model's): average + listed steps + this = the shown probability."""
+    if not 0 < probability < 1 or any(reason.get("kind") == "rule" for reason in reasons):
+        return None
+    running = base_value + sum(reason["contribution"] for reason in reasons if reason.get("kind") != "rule")
+    return round((probability - _sigmoid(running)) * 100, 1)
+
+
 def waterfall(base_value: float, reasons: list[dict], probability: float) -> list[dict]:
     """Steps from the model's average estimate to this application's, for a waterfall chart.
 

@@ -1,5 +1,6 @@
 """A client's applications: the person, the questionnaire as submitted, each bank's score, the
 banks' real answers, and batches of applications submitted together."""
+import math
 import uuid
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.advice import offer_cost
-from scoring.engine.explanations import waterfall
+from scoring.engine.explanations import other_factors_pp, sequential_effects, waterfall
 from scoring.models.catalogue import Bank
 from scoring.models.modelops import ModelVersion
 
@@ -186,6 +187,28 @@ class BankScore(models.Model):
         if self.base_value is None or self.refused_by_rule:
             return []
         return waterfall(self.base_value, self.reasons, self.probability)
+
+    @property
+    def explained_reasons(self) -> list[dict]:
+        """The stored reasons with effect_pp as the waterfall's steps (explanations.sequential_effects):
+        scores stored before that rule carry another measure, so it is recomputed from the stored
+        contributions whenever they are shown, on the page and in the API alike."""
+        reasons = [dict(reason) for reason in self.reasons]
+        if self.base_value is not None:
+            sequential_effects(self.base_value, reasons, self.probability)
+        return reasons
+
+    @property
+    def average_probability(self) -> float | None:
+        """The model's average estimate for this bank (where the waterfall starts)."""
+        return None if self.base_value is None else float(1 / (1 + math.exp(-self.base_value)))
+
+    @property
+    def other_factors_pp(self) -> float | None:
+        """Percentage points the factors outside the listed reasons add (None when refused by rule)."""
+        if self.base_value is None:
+            return None
+        return other_factors_pp(self.base_value, self.reasons, self.probability)
 
 
 class Outcome(models.Model):

@@ -24,7 +24,7 @@ from scoring.engine.advice import (
     term_refusals,
 )
 from scoring.engine.estimators import load_model
-from scoring.engine.explanations import reasons_for, wording
+from scoring.engine.explanations import reasons_for, sequential_effects, wording
 from scoring.engine.features import FeatureSpec
 from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.prediction import Scorer
@@ -196,6 +196,8 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
         refusals = limits + fired
         reasons = _without_contradictions(reasons, limits, loan_keys(loaded))
         probability = 0.0 if refusals else float(batch.probabilities[0, column])
+        # One set of numbers: each listed factor's effect is its waterfall step from the average.
+        sequential_effects(base_value, [rule_reason(text) for text in refusals] + reasons, probability)
         scores.append({
             "bank": code, "bank_name": bank.name, "threshold": bank.threshold, "refused": bool(refusals),
             "probability": probability,
