@@ -291,3 +291,36 @@ def test_an_analyst_sees_names_and_phones_masked_and_cannot_search_by_phone(page
     page.get_by_label("Клиент", exact=True).fill("123-45")
     expect(page.locator(".found")).to_have_text("Найдено заявок: 0")
     assert_accessible(page, "list for an analyst")
+
+
+def test_a_select_changed_faster_than_its_check_keeps_the_last_value(page, live_server, models_ready, officer):
+    """Arrows faster than the field check: the check's answer for an older value is not swapped in
+    (issue 15, finding 8)."""
+    log_in(page, live_server, "officer1")
+    page.goto(f"{live_server.url}/applications/new/")
+    education = page.get_by_label("Образование")
+    education.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")  # no pause: each change starts a check
+    wanted = education.evaluate("select => select.options[5].value")
+    page.wait_for_load_state("networkidle")  # every check has answered
+    expect(page.get_by_label("Образование")).to_have_value(wanted)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_field_check_moves_nothing_on_the_page(browser, live_server, models_ready, officer, width):
+    """The check's "…" beside a label never wraps it: the button below stays where the mouse is
+    (issue 15, finding 7)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="ru-RU")
+    try:
+        page = context.new_page()
+        log_in(page, live_server, "officer1")
+        page.goto(f"{live_server.url}/applications/new/")
+        button = page.get_by_role("button", name="Оценить", exact=True)
+        before = button.bounding_box()
+        for key in ("month_expense", "month_profit"):
+            page.evaluate(f"document.getElementById('field_{key}').classList.add('htmx-request')")
+        during = button.bounding_box()
+        assert (during["x"], during["y"]) == (before["x"], before["y"])
+    finally:
+        context.close()
