@@ -69,3 +69,20 @@ def test_no_input_breaks_the_api_contract(api_schema):
             except Unsatisfiable:
                 # An operation without parameters or body has no invalid request to generate.
                 assert mode == GenerationMode.NEGATIVE, operation.label
+
+
+def test_the_schema_links_each_submission_to_what_comes_next(api, configured):
+    """OpenAPI links (issue 19, finding 7): from upload_features to the legacy checks, from a new
+    application to its detail, with the id taken from the answer."""
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    legacy = schema["paths"]["/upload_features"]["post"]["responses"]["201"]["links"]
+    assert legacy["GetResult"] == {"operationId": "legacy_get_result",
+                                   "parameters": {"task_id": "$response.body#/task_id"}}
+    assert {"CheckTask", "CheckState"} <= set(legacy)
+    created = schema["paths"]["/api/v1/applications/"]["post"]["responses"]
+    links = [response["links"] for code, response in created.items() if "links" in response]
+    assert links and all(link["GetApplication"]["operationId"] == "applications_retrieve" for link in links)
+    operation_ids = {op.get("operationId") for path in schema["paths"].values() for op in path.values()
+                     if isinstance(op, dict)}
+    for link in [*legacy.values(), *links[0].values()]:
+        assert link["operationId"] in operation_ids  # every link names a real operation

@@ -97,4 +97,25 @@ def add_questionnaire_to_schema(result, generator, request, public):
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
             if path == "/get_result" and "200" in operation["responses"]:
                 operation["responses"]["200"]["content"]["application/json"]["schema"] = LEGACY_RESULT_SCHEMA
+            for code, links in LINKS.get(operation.get("operationId"), {}).items():
+                if code in operation["responses"]:
+                    operation["responses"][code]["links"] = links
     return result
+
+
+def _follow(operation_id: str, parameter: str, source: str) -> dict:
+    return {"operationId": operation_id, "parameters": {parameter: f"$response.body#/{source}"}}
+
+
+# OpenAPI links: what a client (and schemathesis's stateful phase) calls next with an answer's id.
+LINKS = {
+    "legacy_upload_features": {"201": {
+        "CheckTask": _follow("legacy_check_task", "task_id", "task_id"),
+        "CheckState": _follow("legacy_check_state", "task_id", "task_id"),
+        "GetResult": _follow("legacy_get_result", "task_id", "task_id"),
+    }},
+    "applications_create": {code: {
+        "GetApplication": _follow("applications_retrieve", "application_id", "id"),
+        "ProposeAlternative": _follow("applications_alternative", "application_id", "id"),
+    } for code in ("200", "201", "202")},
+}

@@ -321,7 +321,8 @@ class ApplicationPageSerializer(PageSerializer):
 class ApplicationFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Application.Status.choices, required=False)
     created_from = serializers.DateField(required=False, help_text="Создана не раньше (ГГГГ-ММ-ДД).")
-    created_to = serializers.DateField(required=False, help_text="Создана не позже (ГГГГ-ММ-ДД), включительно.")
+    created_to = serializers.DateField(required=False, help_text="Создана не позже (ГГГГ-ММ-ДД), включительно; "
+                                                                 "не раньше created_from, иначе 400.")
     bank = serializers.SlugField(required=False, help_text="Код банка (с verdict: вердикт этого банка).")
     verdict = serializers.ChoiceField(choices=BankScore.Verdict.choices, required=False,
                                       help_text="Вердикт банка bank (или любого банка, если bank не задан).")
