@@ -324,3 +324,25 @@ def test_a_field_check_moves_nothing_on_the_page(browser, live_server, models_re
         assert (during["x"], during["y"]) == (before["x"], before["y"])
     finally:
         context.close()
+
+
+def test_the_client_summary_prints_on_one_page_without_internal_wording(page, live_server, models_ready, officer,
+                                                                           answers):
+    """Print: one A4 page, banks, chances, offers and their cost, next steps; none of the officer's
+    working words (issue 15, finding 9)."""
+    from scoring.services import runtime
+
+    client = Client.objects.create(full_name="Петрова Анна Сергеевна", phone="+7 900 555-44-33")
+    application, _ = submission.submit_application(officer=officer, answers=answers, client=client)
+    runtime.score_application(application_id=application.pk)
+    log_in(page, live_server, "officer1")
+    page.goto(f"{live_server.url}/applications/{application.pk}/")
+    expect(page.locator(".bank").first).to_be_visible()
+    page.emulate_media(media="print")
+    printed = page.locator("main").inner_text()
+    for internal in ("Порог банка", "п.п.", "Что повлияло", "Порядок банков"):
+        assert internal not in printed, internal
+    for wanted in ("Вероятность одобрения", "ПСК", "Что дальше", "не решение банка"):
+        assert wanted in printed, wanted
+    pdf = page.pdf(format="A4", print_background=False)
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
