@@ -189,3 +189,19 @@ def test_retraining_on_the_same_history_holds_out_the_same_rows(configured, tmp_
     # Without stable ids the seed decides, and the two splits differ.
     anonymous = frame.drop(columns=[ROW_KEY])
     assert held_out_ids(anonymous, seed=1) != held_out_ids(anonymous, seed=2)
+
+
+def test_the_choice_says_why_a_lower_cv_auc_won():
+    from scoring.modelops.training import describe_choice
+
+    selection = [{"algorithm": "logreg", "cv_auc": 0.693}, {"algorithm": "xgboost", "cv_auc": 0.702}]
+    tied = {"algorithm": "logreg", "params": {}, "selection": selection, "final_round": [
+        {"algorithm": "logreg", "params": {}, "cv_auc": 0.693, "behind": 0.009, "se": 0.011, "tie": True},
+        {"algorithm": "xgboost", "params": {}, "cv_auc": 0.702, "behind": 0.0, "se": 0.0, "tie": True}]}
+    assert describe_choice(tied) == ("logreg (cv AUC 0.693; xgboost 0.702), tied with xgboost (0.702) within one "
+                                     "standard error: the simpler model wins")
+    tuned = {"algorithm": "logreg", "params": {"C": 0.3}, "selection": selection, "final_round": [
+        {"algorithm": "logreg", "params": {"C": 0.3}, "cv_auc": 0.705, "behind": 0.0, "se": 0.0, "tie": True},
+        {"algorithm": "xgboost", "params": {}, "cv_auc": 0.702, "behind": 0.003, "se": 0.01, "tie": True}]}
+    assert describe_choice(tuned).endswith(", the best after tuning its settings (cv AUC 0.705)")
+    assert describe_choice({**tied, "algorithm": "xgboost"}) == "xgboost (cv AUC 0.702; logreg 0.693)"

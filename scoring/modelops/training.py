@@ -171,7 +171,21 @@ def describe_choice(metrics: dict) -> str:
         return algorithm
     scores = {r["algorithm"]: r["cv_auc"] for r in selection}
     others = ", ".join(f"{name} {auc:.3f}" for name, auc in scores.items() if name != algorithm)
-    return f"{algorithm} (cv AUC {scores.get(algorithm, float('nan')):.3f}{'; ' + others if others else ''})"
+    text = f"{algorithm} (cv AUC {scores.get(algorithm, float('nan')):.3f}{'; ' + others if others else ''})"
+    if algorithm not in scores or max(scores.values()) <= scores[algorithm]:
+        return text
+    # A reader sees a higher AUC beside the choice: say why, from the final comparison (tuned settings
+    # included; engine/training.py tie_table).
+    final = metrics.get("final_round") or []
+    chosen = next((r for r in final if r.get("algorithm") == algorithm
+                   and (r.get("params") or {}) == (metrics.get("params") or {})), None)
+    leader = max(final, key=lambda r: r.get("cv_auc", 0.0)) if final else None
+    if chosen is not None and chosen.get("behind", 0) <= 0:
+        return text + f", the best after tuning its settings (cv AUC {chosen['cv_auc']:.3f})"
+    if chosen is not None and chosen.get("tie") and leader is not None:
+        return text + (f", tied with {leader['algorithm']} ({leader['cv_auc']:.3f}) within one standard error: "
+                       "the simpler model wins")
+    return text
 
 
 def _champion_metrics(champion: ModelVersion, frame: pd.DataFrame, held_out: HeldOut, as_of: dt.date) -> dict:
