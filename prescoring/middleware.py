@@ -78,9 +78,8 @@ def body_limit(path: str) -> int:
 
 def too_large(request, limit: int):
     megabytes = f"{limit / (1024 * 1024):.0f}"
-    if is_api_path(request):
-        return _json(413, "payload_too_large", f"Тело запроса больше {megabytes} МБ; разбейте пакет на части.")
-    return HttpResponse(f"Запрос больше {megabytes} МБ.", status=413, content_type="text/plain; charset=utf-8")
+    return refused(request, 413, "payload_too_large", f"Тело запроса больше {megabytes} МБ; разбейте пакет на части.",
+                   page_detail=f"Запрос больше {megabytes} МБ.")
 
 
 # The longest query string and header value a request may carry; beyond them 414 / 431 in the
@@ -106,7 +105,8 @@ class RequestHeaderLimitMiddleware:
         return self.get_response(request)
 
 
-def refused(request, status: int, code: str, detail: str):
+def refused(request, status: int, code: str, detail: str, *, page_detail: str | None = None):
+    """A request refused before any view: the API's error shape on API paths, plain text elsewhere."""
     if is_api_path(request):
         return _json(status, code, detail)
-    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    return HttpResponse(page_detail or detail, status=status, content_type="text/plain; charset=utf-8")

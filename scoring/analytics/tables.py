@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 
-from scoring.engine.formatting import NARROW_NBSP, format_number, format_percent
+from scoring.engine.formatting import NARROW_NBSP, csv_text_cell, format_number, format_percent
 
 # How a column's values are shown: text as is, counts with thin spaces, shares and probabilities as %.
 KINDS = ("text", "count", "share", "number", "ratio")
@@ -59,31 +59,19 @@ def format_value(value, kind: str) -> str:
     return str(value)
 
 
-# A cell starting with one of these is a formula to a spreadsheet program (CSV injection): an
-# administrator's label "=HYPERLINK(...)" must come out as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_value(value, kind: str):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind in ("share", "ratio") or isinstance(value, float):
         return f"{float(value):.4f}"
-    return text_cell(value)
-
-
-def text_cell(value):
-    """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; numbers as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return csv_text_cell(value)  # an administrator's label "=HYPERLINK(...)" comes out as text
 
 
 def csv_response(table: Table) -> HttpResponse:
     """The table as a UTF-8 CSV attachment (with a BOM so spreadsheet programs read Cyrillic)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([text_cell(str(c.label)) for c in table.columns])
+    writer.writerow([csv_text_cell(str(c.label)) for c in table.columns])
     for row in table.rows:
         writer.writerow([csv_value(v, c.kind) for v, c in zip(row, table.columns)])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

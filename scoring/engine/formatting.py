@@ -53,3 +53,15 @@ def format_quantity(value, *, decimal: str = ",", separator: str = NBSP) -> str:
 def format_percent(share, decimals: int = 0) -> str:
     """A share 0..1 in per cent, without the sign: 0.734 -> '73'; with decimals=1, '73.4'."""
     return f"{float(share) * 100:.{decimals}f}"
+
+
+# A cell starting with one of these is a formula to a spreadsheet program (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(value):
+    """Text a spreadsheet would run as a formula, prefixed with an apostrophe; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+

@@ -22,6 +22,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from scoring.accounts import roles
 from scoring.admin import AuditedAdmin
+from scoring.engine.formatting import csv_text_cell
 from scoring.modelops import activation, importing, versions
 from scoring.modelops.forms import BankAdminForm, CompareForm, FeatureAdminForm, ImportHistoryForm, TrainNowForm
 from scoring.modelops.selectors import active_models_using, describe_versions
@@ -271,8 +272,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
         for row in importing.report_csv_rows(batch):
             # A message quotes the file's values: one starting like a formula stays text in a spreadsheet.
-            writer.writerow(["'" + cell if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@")) else cell
-                             for cell in row])
+            writer.writerow([csv_text_cell(cell) for cell in row])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-report.csv"'
         return response
