@@ -90,6 +90,15 @@ def models_ready(configured, trained_artifacts):
 
 
 @pytest.fixture
+def scored(models_ready, officer, answers):
+    """One application of the officer's, scored by every bank (read back from the database)."""
+    application, _ = submission.submit_application(officer=officer, answers=answers)
+    runtime.score_application(application_id=application.pk)
+    application.refresh_from_db()
+    return application
+
+
+@pytest.fixture
 def copy_of(db):
     """copy_of(version, metrics=..., training_data="tests", active=False): a new version of the same
     bank with the same model and other metrics (what the quality gate judges)."""

@@ -1,6 +1,6 @@
 """Plain helpers shared by the test modules (the fixtures are in conftest.py): the example questionnaire,
 history CSV files, management commands run for their output, the settings in a fresh interpreter,
-and the URL tree walked. (Polling and real processes: faultproc.py.)"""
+the URL tree walked, and an HTTP receiver for webhooks. (Polling and real processes: faultproc.py.)"""
 from __future__ import annotations
 
 import io
@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from django.core.management import call_command
@@ -143,3 +145,43 @@ def walk_urls(patterns, prefix: str = "", namespace: str = ""):
             yield from walk_urls(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else None, entry.callback
+
+
+class Listener:
+    """A real HTTP receiver on 127.0.0.1 (webhook tests): records every POST (headers as sent, body),
+    answers the next status of `statuses` (the last one again and again), with a Location header
+    when given, and, when `hold` is given, does not answer until the test sets it."""
+
+    def __init__(self, statuses=(200,), *, location: str | None = None, hold: threading.Event | None = None):
+        self.statuses, self.requests, self.received = list(statuses), [], threading.Event()
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                listener.requests.append({"headers": dict(self.headers), "body": body})
+                listener.received.set()
+                if hold is not None:
+                    hold.wait(30)
+                status = listener.statuses.pop(0) if len(listener.statuses) > 1 else listener.statuses[0]
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+

@@ -141,14 +141,6 @@ def test_the_waterfall_walks_from_the_average_to_the_estimate():
 
 # --- through the service, the pages and the API -----------------------------------------------
 
-@pytest.fixture
-def scored(models_ready, officer, answers):
-    application, _ = submission.submit_application(officer=officer, answers=answers)
-    runtime.score_application(application_id=application.pk)
-    application.refresh_from_db()
-    return application
-
-
 def test_scores_carry_offers_ranks_and_a_recommendation(scored):
     scores = list(scored.scores.select_related("bank"))
     assert [s.rank for s in scores] == [0, 1, 2, 3, 4]

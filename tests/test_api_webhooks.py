@@ -2,8 +2,6 @@
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -11,6 +9,7 @@ from scoring.services import runtime, submission
 from scoring.api import webhooks
 from scoring.models import ApiClient, WebhookDelivery
 from scoring.api.tasks import deliver_webhook
+from tests.helpers import Listener
 
 
 @pytest.fixture(autouse=True)
@@ -18,38 +17,6 @@ def local_receivers_allowed(settings):
     """The receivers here listen on 127.0.0.1 over http: allowed only by these two settings."""
     settings.PRESCORING_API = {**settings.PRESCORING_API, "WEBHOOK_ALLOW_HTTP": True,
                                "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.0/8"]}
-
-
-class Receiver:
-    """A callback endpoint: records every request and answers with the next status in `statuses`."""
-
-    def __init__(self, statuses=(200,)):
-        self.statuses = list(statuses)
-        self.requests = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/prescoring"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def verify(secret: str, body: bytes, header: str) -> bool:
@@ -69,7 +36,7 @@ def scored_delivery(officer, answers, callback_url):
 
 def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready, officer, answers,
                                                                     django_capture_on_commit_callbacks):
-    with Receiver() as receiver:
+    with Listener() as receiver:
         api_client = ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             application, _ = submission.submit_application(officer=officer, answers=answers)
@@ -90,7 +57,7 @@ def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready,
 
 def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, officer, answers,
                                                                 django_capture_on_commit_callbacks):
-    with Receiver(statuses=(500, 503, 200)) as receiver:
+    with Listener((500, 503, 200)) as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             submission.submit_application(officer=officer, answers=answers)
@@ -101,7 +68,7 @@ def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, o
 
 
 def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, officer, answers, settings):
-    with Receiver(statuses=(500,)) as receiver:
+    with Listener((500,)) as receiver:
         delivery = scored_delivery(officer, answers, receiver.url)
         deliver_webhook.apply(args=[delivery.pk])
     delivery.refresh_from_db()
@@ -112,7 +79,7 @@ def test_a_delivery_that_never_succeeds_is_logged_as_failed(models_ready, office
 
 
 def test_an_unreachable_receiver_is_a_failed_attempt_not_an_error(models_ready, officer, answers):
-    with Receiver() as receiver:
+    with Listener() as receiver:
         url = receiver.url
     delivery = scored_delivery(officer, answers, url)  # the server is closed now
     assert webhooks.attempt_delivery(delivery_id=delivery.pk, final=False) is False
@@ -134,7 +101,7 @@ def test_no_callback_url_means_no_delivery(models_ready, officer, answers, djang
 
 
 def test_a_redelivered_scoring_task_does_not_notify_twice(models_ready, officer, answers):
-    with Receiver() as receiver:
+    with Listener() as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
         application, _ = submission.submit_application(officer=officer, answers=answers)
         runtime.score_application(application_id=application.pk)
@@ -144,7 +111,7 @@ def test_a_redelivered_scoring_task_does_not_notify_twice(models_ready, officer,
 
 
 def test_a_failed_scoring_is_notified_too(configured, officer, answers, django_capture_on_commit_callbacks):
-    with Receiver() as receiver:
+    with Listener() as receiver:
         ApiClient.objects.create(user=officer, callback_url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             submission.submit_application(officer=officer, answers=answers)  # no trained models: fails
@@ -154,7 +121,7 @@ def test_a_failed_scoring_is_notified_too(configured, officer, answers, django_c
 
 
 def test_administrators_read_the_delivery_log_but_cannot_edit_it(admin_client, models_ready, officer, answers):
-    with Receiver() as receiver:
+    with Listener() as receiver:
         delivery = scored_delivery(officer, answers, receiver.url)
         webhooks.attempt_delivery(delivery_id=delivery.pk, final=True)
     listing = admin_client.get("/admin/scoring/webhookdelivery/")

@@ -26,7 +26,8 @@ from django.utils import timezone
 from scoring.models import ApiClient, Application, AuditEntry, Client, WebhookDelivery
 from scoring.services import audit, erasure
 from tests.helpers import ROOT, legacy_row, write_csv
-from tests.test_webhook_security import Listener, allow_local
+from tests.helpers import Listener
+from tests.test_webhook_security import allow_local
 
 NAME, PHONE = "Сидоренко Аглая Фёдоровна", "+7 912 765-43-21"
 # What must not survive: the surname, the first name, the phone's last seven digits in any spelling.

@@ -14,14 +14,6 @@ from scoring.models import BankScore
 from scoring.services import runtime, submission
 
 
-@pytest.fixture
-def scored(models_ready, officer, answers):
-    application, _ = submission.submit_application(officer=officer, answers=answers)
-    runtime.score_application(application_id=application.pk)
-    application.refresh_from_db()
-    return application
-
-
 def page_of(client, application, query="") -> str:
     url = reverse("scoring:application_detail", args=[application.pk]) + query
     return html.unescape(client.get(url).content.decode())

@@ -3,14 +3,12 @@ probability (issue 15, finding 1)."""
 import pytest
 
 from scoring.models import BankScore
-from scoring.services import runtime, submission
+from scoring.services import runtime
 
 
 @pytest.fixture
-def scores(models_ready, officer, answers):
-    application, _ = submission.submit_application(officer=officer, answers=answers)
-    runtime.score_application(application_id=application.pk)
-    return list(BankScore.objects.filter(application=application))
+def scores(scored):
+    return list(BankScore.objects.filter(application=scored))
 
 
 def test_each_reason_is_its_waterfall_step_and_they_add_up(scores):

@@ -6,56 +6,18 @@ import hmac
 import json
 import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from scoring.api import callbacks, webhooks
 from scoring.models import ApiClient, ApiToken, WebhookDelivery
 from scoring.services import runtime, submission
-from tests.helpers import EXAMPLE_ANSWERS
+from tests.helpers import EXAMPLE_ANSWERS, Listener
 
 
 def allow_local(settings, *, http=True, networks=("127.0.0.0/8",)):
     settings.PRESCORING_API = {**settings.PRESCORING_API, "WEBHOOK_ALLOW_HTTP": http,
                                "WEBHOOK_ALLOWED_NETWORKS": list(networks)}
-
-
-class Listener:
-    """A receiver on 127.0.0.1: records requests, answers `status` (with `location`), and, when
-    `hold` is given, does not answer until the test sets it."""
-
-    def __init__(self, status=200, location=None, hold: threading.Event | None = None):
-        self.requests, self.received = [], threading.Event()
-        listener = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                listener.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                listener.received.set()
-                if hold is not None:
-                    hold.wait(30)
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.mark.parametrize("url, reason", [
@@ -120,7 +82,7 @@ def test_every_delivery_checks_the_address_again(models_ready, officer, settings
 
 def test_redirects_are_not_followed(models_ready, officer, settings):
     allow_local(settings)
-    with Listener() as target, Listener(status=307, location=target.url) as redirecting:
+    with Listener() as target, Listener((307,), location=target.url) as redirecting:
         delivery = scored_delivery(officer, redirecting.url)
         assert webhooks.attempt_delivery(delivery_id=delivery.pk, final=False) is False
     delivery.refresh_from_db()
