@@ -30,7 +30,7 @@ class ConfiguredWords(Words):
 
     @cached_property
     def currency(self) -> dict:
-        return {**DEFAULT_CURRENCY, **product_config.currency()}
+        return product_config.currency()
 
 
 class CatalogueWords(ConfiguredWords):

@@ -99,10 +99,11 @@ def normalise_currency(configured) -> dict:
 def currency(settings_document: dict | None = None) -> dict:
     """{"code": "RUB", "symbol": "₽", "symbol_en": "RUB"}: the currency offers and amounts are shown in.
     settings_document: product() when the caller has read it already."""
-    configured = (product() if settings_document is None else settings_document).get("currency") or {}
-    if isinstance(configured, str):
-        configured = {"code": configured, "symbol": configured, "symbol_en": configured}
-    return {**DEFAULT_CURRENCY, **configured} if configured else dict(DEFAULT_CURRENCY)
+    configured = (product() if settings_document is None else settings_document).get("currency")
+    try:
+        return normalise_currency(configured)  # what load_config stores: the same full block
+    except ValueError:  # stored by hand and wrong: the default questionnaire's roubles
+        return dict(DEFAULT_CURRENCY)
 
 
 # The product's affordability rule when the configuration names none: on, nothing may be left short.
