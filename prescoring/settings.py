@@ -292,6 +292,9 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without a broker, long work started from a page runs in a thread of the web process
+# (scoring/services/background.py), so the page shows progress instead of waiting.
+PRESCORING_BACKGROUND_THREADS = env_bool("PRESCORING_BACKGROUND_THREADS", True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,3 +1,4 @@
+import os
 from datetime import timedelta
 
 import pytest
@@ -7,14 +8,17 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from prescoring.celery import app as celery_app
-from scoring.services import config_cache
 from scoring.accounts import roles
-from scoring.services import runtime, submission
-from scoring.modelops.configuration import load_config
-from scoring.engine.config import default_bank_codes, default_derived_specs, default_feature_specs
+from scoring.engine.config import (
+    default_bank_codes,
+    default_derived_specs,
+    default_feature_specs,
+)
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import train_all_banks
+from scoring.modelops.configuration import load_config
 from scoring.models import ApiToken, Application, Bank, ModelVersion
+from scoring.services import config_cache, runtime, submission
 from tests.helpers import EXAMPLE_ANSWERS
 
 
@@ -206,3 +210,31 @@ def old_and_recent_clients(officer, answers):
                                               client={"full_name": "Новый Клиент", "phone": "+7 900 000-00-02"})
     Application.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
     return old, recent
+
+
+# --- browser tests (tests/browser.py has what they share) ---
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
+    # are still plain synchronous code, so Django's async-safety guard does not apply here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright import sync_api as playwright_api
+
+    from tests.browser import CHROMIUM
+
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--lang=ru-RU"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -4,91 +4,26 @@ Scoring runs eagerly inside the live server (tests/conftest.py forces eager mode
 behave the same on SQLite and on PostgreSQL. Every page is checked with axe-core from node_modules
 (package.json; `npm ci`). Screenshots of the key pages go to docs/screenshots/ for the README.
 """
-import functools
 import json
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from scoring.models import Client
 from scoring.services import submission
-from scoring.services.application_columns import columns_for
-from scoring.models import Application, Client
-
-from playwright import sync_api as playwright_api
-
-expect = playwright_api.expect
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-TIMINGS = SCREENSHOTS / "timings.json"
+from tests.browser import (
+    SCREENSHOTS,
+    TIMINGS,
+    assert_accessible,
+    expect,
+    log_in,
+    queued_application,
+    shoot,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
-    # are still plain synchronous code, so Django's async-safety guard does not apply here.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                          "--lang=ru-RU"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def queued_application(officer, number, full_name, phone):
-    """An application waiting in the queue, stored directly: the list is what these tests look at."""
-    client = Client.objects.create(full_name=full_name, phone=phone)
-    answers = {"loan_amount": 10_000 + number, "loan_term": "12"}
-    return Application.objects.create(officer=officer, client=client, answers_hash=f"list-{number}",
-                                      answers=answers, **columns_for(answers=answers, client=client))
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Имя пользователя").fill(username)
-    page.get_by_label("Пароль").fill(f"pw-{username}")
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("heading", name="Заявки", level=1)).to_be_visible()
-
-
-@functools.cache
-def AXE_SOURCE() -> str:
-    return AXE.read_text(encoding="utf-8")
-
-
-def assert_accessible(page, name):
-    """axe-core finds no serious or critical violation on the page as it is now."""
-    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (package.json pins axe-core)"
-    # Evaluated through the DevTools protocol, which the page's CSP (script-src 'self') does not
-    # govern; a <script> tag with axe's source would be refused by it, as any inline script is.
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(f"() => {{ {AXE_SOURCE()}\n window.axe = axe; }}")
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-           for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{name}: {json.dumps(bad, ensure_ascii=False)}"
-
-
-def shoot(page, name, full_page=True):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def fill_overreaching_client(page):
