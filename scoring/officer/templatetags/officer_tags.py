@@ -6,10 +6,10 @@ register = template.Library()
 
 
 @register.filter
-def percent(probability) -> str:
-    """0.734 → '73 %' ('73%' in English)."""
+def percent(probability, decimals=0) -> str:
+    """0.734 → '73 %' ('73%' in English); `|percent:1` → '73,4 %'."""
     try:
-        return phrases.percent(float(probability))
+        return phrases.percent(float(probability), int(decimals))
     except (TypeError, ValueError):
         return "—"
 
