@@ -217,6 +217,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; keep Django's default
+CSRF_FAILURE_VIEW = "prescoring.errors.csrf_failure"  # the refusal page in the site's layout, with a way back
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env("PRESCORING_SESSION_SECONDS", str(8 * 3600)))  # one working day
 # Scripts only from our origin: no inline <script>, no on*= handlers (templates keep JS in static/js).
@@ -295,6 +296,8 @@ CELERY_TASK_EAGER_PROPAGATES = False
 # Without a broker, long work started from a page runs in a thread of the web process
 # (scoring/services/background.py), so the page shows progress instead of waiting.
 PRESCORING_BACKGROUND_THREADS = env_bool("PRESCORING_BACKGROUND_THREADS", True)
+# Fairness pages compare approval rates only between groups of at least this many applications.
+PRESCORING_FAIRNESS_MIN_GROUP = int(env("PRESCORING_FAIRNESS_MIN_GROUP", "30"))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -420,6 +423,7 @@ CELERY_TASK_ANNOTATIONS = {
     "scoring.tasks.deliver_webhook": {"max_retries": PRESCORING_API["WEBHOOK_MAX_RETRIES"]},
     "scoring.tasks.train_models": LONG_TASK_LIMITS,
     "scoring.analytics.tasks.compute_drift": LONG_TASK_LIMITS,
+    "scoring.analytics.tasks.profile_data": LONG_TASK_LIMITS,
     "scoring.analytics.tasks.train_without_protected_attributes": LONG_TASK_LIMITS,
     "scoring.analytics.tasks.refresh_analytics": LONG_TASK_LIMITS,
 }

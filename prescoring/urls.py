@@ -25,9 +25,10 @@ urlpatterns = [
     path("", include("scoring.officer.urls")),
 ]
 
-# API paths answer errors in the API's JSON shape; pages as usual (scoring/api/errors.py).
+# API paths answer errors in the API's JSON shape; pages as usual (scoring/api/errors.py), a refusal in
+# the site's layout with a way back (prescoring/errors.py).
 handler400 = "scoring.api.errors.handler400"
-handler403 = "scoring.api.errors.handler403"
+handler403 = "prescoring.errors.permission_denied"
 handler404 = "scoring.api.errors.handler404"
 # A database that is down is a retryable 503 (JSON under the API); other errors go to the API's
 # JSON handler or Django's page.

@@ -5,23 +5,165 @@ Every change made through an AuditedAdmin is written to the audit log with the s
 after; the log itself is read-only. Banks, fields and models: scoring/modelops/admin.py; API clients
 and webhook deliveries: scoring/api/admin.py.
 """
+from dataclasses import dataclass
+
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from scoring.accounts import roles
 from scoring.models import Application, AuditEntry, BankScore, Client
 from scoring.services import application_columns, audit, erasure
 
+admin.site.site_header = admin.site.site_title = gettext_lazy("Прескоринг")
+admin.site.index_title = gettext_lazy("Настройки и журналы")
 
-class AuditedAdmin(admin.ModelAdmin):
+
+def count_of(count: int, forms) -> str:
+    """«1 банк», «3 банка», «12 034 банка». forms: ngettext_lazy("%(count)s банк", "%(count)s банков", "n");
+    the catalogue of each language holds its plural forms (locale/ru: the three Russian ones)."""
+    return str(forms % {"n": count, "count": formats.number_format(count, force_grouping=True)})
+
+
+@dataclass(frozen=True)
+class Noun:
+    """A model's name in the forms the admin's Russian sentences need. Django's admin puts the nominative
+    verbose_name everywhere («Выберите версия модели», «Группа … был успешно добавлен», «5 банки»)."""
+
+    gender: str  # "m", "f" or "n": «добавлен», «добавлена», «добавлено»
+    accusative: str  # выберите, добавить, изменить, удалить …: «версию модели», «клиента»
+    genitive: str  # просмотр, удаление …: «версии модели»
+    counted: object  # ngettext_lazy("%(count)s банк", "%(count)s банков", "n"): see count_of
+
+    def count(self, count: int) -> str:
+        return count_of(count, self.counted)
+
+
+ADDED = {"m": gettext_lazy("%(name)s «%(obj)s» добавлен."), "f": gettext_lazy("%(name)s «%(obj)s» добавлена."),
+         "n": gettext_lazy("%(name)s «%(obj)s» добавлено.")}
+CHANGED = {"m": gettext_lazy("%(name)s «%(obj)s» изменён."), "f": gettext_lazy("%(name)s «%(obj)s» изменена."),
+           "n": gettext_lazy("%(name)s «%(obj)s» изменено.")}
+DELETED = {"m": gettext_lazy("%(name)s «%(obj)s» удалён."), "f": gettext_lazy("%(name)s «%(obj)s» удалена."),
+           "n": gettext_lazy("%(name)s «%(obj)s» удалено.")}
+
+
+class PhrasedAdmin(admin.ModelAdmin):
+    """The admin's titles, counts and messages in grammatical Russian, from the model's Noun: every
+    registered model's admin derives from this class."""
+
+    noun: Noun
+
+    # --- titles and counts ---
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        name = self.noun.accusative
+        if changelist.is_popup:
+            changelist.title = _("Выберите %(name)s") % {"name": name}
+        elif self.has_change_permission(request):
+            changelist.title = _("Выберите %(name)s для изменения") % {"name": name}
+        else:
+            changelist.title = _("Выберите %(name)s для просмотра") % {"name": name}
+        changelist.count_text = self.noun.count(changelist.result_count)  # pagination.html, actions.html
+        return changelist
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "_save" in request.POST:  # the list's editable columns
+            request.admin_changed = 0
+            request.admin_phrase = lambda: _("Изменено: %(things)s.") % {
+                "things": self.noun.count(request.admin_changed)}
+        extra_context = {"add_title": _("Добавить %(name)s") % {"name": self.noun.accusative},
+                         **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "title": self._form_title(request, object_id)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _form_title(self, request, object_id) -> str:
+        if object_id is None or "_saveasnew" in request.POST:
+            return _("Добавить %(name)s") % {"name": self.noun.accusative}
+        obj = self.get_object(request, unquote(object_id))
+        if self.has_change_permission(request, obj):
+            return _("Изменить %(name)s") % {"name": self.noun.accusative}
+        return _("Просмотр %(name)s") % {"name": self.noun.genitive}
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # templates/admin/delete_confirmation.html: «удалить клиента …», «удаление версии модели …».
+        extra_context = {**(extra_context or {}), "object_name": self.noun.accusative,
+                         "object_name_genitive": self.noun.genitive}
+        return super().delete_view(request, object_id, extra_context)
+
+    # --- messages ---
+
+    def message_user(self, request, message, level=messages.INFO, extra_tags="", fail_silently=False):
+        """Django's success message for an add, change or deletion replaced with this model's sentence."""
+        phrase = getattr(request, "admin_phrase", None)
+        if phrase is not None and level == messages.SUCCESS:
+            request.admin_phrase = None
+            message = phrase()
+        super().message_user(request, message, level, extra_tags, fail_silently)
+
+    def _saved(self, request, obj, sentences) -> str:
+        text = sentences[self.noun.gender] % {"name": capfirst(self.opts.verbose_name), "obj": obj}
+        if "_continue" in request.POST:
+            text += " " + _("Ниже можно продолжить правку.")
+        elif "_addanother" in request.POST:
+            text += " " + _("Ниже можно добавить ещё %(name)s.") % {"name": self.noun.accusative}
+        return format_html("{}", text)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        request.admin_phrase = lambda: self._saved(request, obj, ADDED)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        saved_as_new = "_saveasnew" in request.POST
+        request.admin_phrase = lambda: self._saved(request, obj, ADDED if saved_as_new else CHANGED)
+        return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        request.admin_phrase = lambda: DELETED[self.noun.gender] % {"name": capfirst(self.opts.verbose_name),
+                                                                    "obj": obj_display}
+        return super().response_delete(request, obj_display, obj_id)
+
+    def log_change(self, request, obj, message):
+        if hasattr(request, "admin_changed"):
+            request.admin_changed += 1
+        return super().log_change(request, obj, message)
+
+    # --- deleting the selected ---
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = (PhrasedAdmin.delete_selected_counted, "delete_selected",
+                                          _("Удалить выбранное"))
+        return actions
+
+    def delete_selected_counted(self, request, queryset):
+        """Django's action, with the count in words on its confirmation page and in its message."""
+        count = queryset.count()
+        request.admin_phrase = lambda: _("Удалено: %(things)s.") % {"things": self.noun.count(count)}
+        response = delete_selected(self, request, queryset)
+        if isinstance(response, TemplateResponse):
+            response.context_data["objects_name"] = self.noun.count(count)
+        return response
+
+
+class AuditedAdmin(PhrasedAdmin):
     """Writes an audit entry (who, before, after) for every add, change and delete made in the admin."""
 
     def save_model(self, request, obj, form, change):
@@ -49,7 +191,7 @@ class AuditedAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
 
-class PersonalDataAdmin(admin.ModelAdmin):
+class PersonalDataAdmin(PhrasedAdmin):
     """Pages that show clients' names and phones unmasked: only for roles that see personal data,
     whatever model permissions a user was given (an analyst made staff still gets 403).
 
@@ -106,15 +248,75 @@ class PersonalDataAdmin(admin.ModelAdmin):
         return roles.sees_personal_data(request.user) and super().has_add_permission(request)
 
 
+# What the audit log's action codes mean (scoring/services/audit.py and its callers).
+AUDIT_ACTIONS = {
+    "create": gettext_lazy("создание"), "update": gettext_lazy("изменение"), "delete": gettext_lazy("удаление"),
+    "activate": gettext_lazy("активация модели"), "deactivate": gettext_lazy("отключение модели"),
+    "rollback": gettext_lazy("откат модели"), "load_config": gettext_lazy("загрузка настроек"),
+    "import_history": gettext_lazy("загрузка истории решений"), "issue_token": gettext_lazy("выпуск токена API"),
+    "revoke_token": gettext_lazy("отзыв токена API"),
+    "view_personal_data": gettext_lazy("просмотр персональных данных"),
+    "erase_personal_data": gettext_lazy("стирание персональных данных"),
+}
+
+
+def audit_action_label(code: str) -> str:
+    return str(AUDIT_ACTIONS.get(code, code))
+
+
+def object_type_label(label: str) -> str:
+    """«Банк» for "scoring.bank": the model's name; the code itself for a model that no longer exists."""
+    try:
+        return capfirst(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    title = gettext_lazy("действие")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        codes = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((code, audit_action_label(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class AuditObjectTypeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("тип объекта")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        labels = AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
+        return sorted(((label, object_type_label(label)) for label in labels if label), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(PhrasedAdmin):
     """Read-only for everyone: the log is evidence, so it is never edited or deleted here."""
 
-    list_display = ("at", "actor", "action", "object_type", "object_repr")
-    list_filter = ("action", "object_type")
+    noun = Noun("f", gettext_lazy("запись журнала"), gettext_lazy("записи журнала"),
+                ngettext_lazy("%(count)s запись журнала", "%(count)s записей журнала", "n"))
+
+    list_display = ("at", "actor", "action_display", "object_type_display", "object_repr")
+    list_filter = (AuditActionFilter, AuditObjectTypeFilter)
     search_fields = ("object_repr", "object_id", "actor__username")
     date_hierarchy = "at"
-    readonly_fields = ("at", "actor", "action", "object_type", "object_id", "object_repr", "before", "after")
+    fields = ("at", "actor", "action_display", "object_type_display", "object_id", "object_repr", "before", "after")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("действие"), ordering="action")
+    def action_display(self, entry):
+        return audit_action_label(entry.action)
+
+    @admin.display(description=gettext_lazy("тип объекта"), ordering="object_type")
+    def object_type_display(self, entry):
+        return object_type_label(entry.object_type)
 
     def has_add_permission(self, request):
         return False
@@ -130,8 +332,12 @@ class BankScoreInline(admin.TabularInline):
     model = BankScore
     extra = 0
     can_delete = False
-    fields = ("bank", "probability", "verdict", "model_version")
+    fields = ("bank", "probability_display", "verdict", "model_version")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("вероятность одобрения"))
+    def probability_display(self, score):
+        return "—" if score.probability is None else f"{formats.number_format(score.probability * 100, 1)} %"
 
     def get_queryset(self, request):
         # The model version is shown by name ("bank_a v3 (xgboost)"): not with its model and encoding.
@@ -141,6 +347,8 @@ class BankScoreInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(PersonalDataAdmin):
+    noun = Noun("f", gettext_lazy("заявку"), gettext_lazy("заявки"),
+                ngettext_lazy("%(count)s заявка", "%(count)s заявок", "n"))
     list_display = ("id", "officer", "status", "created_at", "scored_at")
     list_filter = ("status",)
     readonly_fields = ("id", "officer", "client", "answers", "answers_hash", "status", "error", "parent",
@@ -162,6 +370,8 @@ class ClientAdmin(PersonalDataAdmin):
     is an erasure: every copy of the name and phone goes too.
     """
 
+    noun = Noun("m", gettext_lazy("клиента"), gettext_lazy("клиента"),
+                ngettext_lazy("%(count)s клиент", "%(count)s клиентов", "n"))
     list_display = ("id", "masked_name", "masked_phone", "created_at")
     search_fields = ("=id", "full_name", "phone")
     actions = ("erase_personal_data",)
@@ -208,3 +418,20 @@ class ClientAdmin(PersonalDataAdmin):
         return TemplateResponse(request, "admin/scoring/client/erase_confirmation.html", context)
 
 
+
+
+# django.contrib.auth's pages (registered before this module is read), with the same wording.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(PhrasedAdmin, auth_admin.UserAdmin):
+    noun = Noun("m", gettext_lazy("пользователя"), gettext_lazy("пользователя"),
+                ngettext_lazy("%(count)s пользователь", "%(count)s пользователей", "n"))
+
+
+@admin.register(Group)
+class GroupAdmin(PhrasedAdmin, auth_admin.GroupAdmin):
+    noun = Noun("f", gettext_lazy("группу"), gettext_lazy("группы"),
+                ngettext_lazy("%(count)s группа", "%(count)s групп", "n"))

@@ -43,6 +43,15 @@ def eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def page_work_inline(request, settings):
+    """Long work a page starts (scoring/services/background.py) runs inside the request, so a test sees
+    its result when the request returns; a thread could not see rows the test has not committed.
+    Browser tests (live_server) keep the embedded default's thread; a test about the thread turns it on."""
+    if "live_server" not in request.fixturenames:
+        settings.PRESCORING_BACKGROUND_THREADS = False
+
+
+@pytest.fixture(autouse=True)
 def training_algorithms(request, settings):
     """XGBoost alone keeps the many tests that train fast; tests marked model_selection compare all four."""
     if not request.node.get_closest_marker("model_selection"):

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,8 +157,9 @@ def celery_worker(*, broker_url: str, database_url: str, queue: str, name: str, 
     """A real `celery -A prescoring worker` process, via tests/fault_worker.py (which can pause scoring)."""
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url,
            "PRESCORING_CELERY_VISIBILITY_TIMEOUT": "3",
-           "PRESCORING_CELERY_UNACKED_MUTEX_EXPIRE": "5", **(extra_env or {})}
-    env.pop("REDIS_URL", None)
+           "PRESCORING_CELERY_UNACKED_MUTEX_EXPIRE": "5"}
+    env.pop("REDIS_URL", None)  # no cache on the machine's Redis, unless extra_env names one
+    env.update(extra_env or {})
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
     return Logged([sys.executable, str(ROOT / "tests" / "fault_worker.py"), "worker", *pool, "--loglevel=INFO",
                    "-Q", queue, "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat"], env=env)
@@ -170,3 +172,52 @@ def wait_for_worker(app, worker: Logged, name: str, timeout: float = 90):
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{worker.output[-3000:]}") from None
     assert worker.alive(), worker.output
+
+
+def gunicorn(env: dict) -> tuple[Logged, str]:
+    """The web process as the image runs it (Dockerfile's CMD: gunicorn with configs/gunicorn.conf.py,
+    2 gthread workers of 24 threads) on a free loopback port: (process, base URL)."""
+    port = free_port()
+    web = Logged([sys.executable, "-m", "gunicorn", "prescoring.wsgi:application", "--config",
+                  "configs/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                  "--worker-class", "gthread", "--threads", "24"], env={"PRESCORING_API_WAIT_MAX_REQUESTS": "16", **env})
+    wait_for(lambda: port_open(port) or not web.alive(), 60, "gunicorn to listen")
+    assert web.alive(), web.output
+    return web, f"http://127.0.0.1:{port}"
+
+
+def celery_beat(env: dict, schedule_dir: Path) -> Logged:
+    """`celery -A prescoring beat` with the production schedule (the re-enqueue of stale applications
+    every 10 s, queued or scoring for 20 s): any PRESCORING_REQUEUE_* override is removed."""
+    env = {key: value for key, value in env.items() if not key.startswith("PRESCORING_REQUEUE_")}
+    env.pop("PRESCORING_STUCK_SCORING_SECONDS", None)
+    return Logged([sys.executable, "-m", "celery", "-A", "prescoring", "beat", "--loglevel=INFO",
+                   "-s", str(schedule_dir / "beat-schedule")], env=env)
+
+
+def database_url() -> str:
+    """The URL of the test database this process uses (for the processes a test starts)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def publishing_to(broker_url: str):
+    """This test process sends its tasks to broker_url (and not in-process) for the duration."""
+    from prescoring.celery import app
+
+    conf = app.conf
+    # Celery's broker_url prefers the CELERY_BROKER_URL variable; the read/write URLs win over both.
+    previous = (conf.get("broker_read_url"), conf.get("broker_write_url"), conf.task_always_eager)
+    conf.broker_read_url = conf.broker_write_url = broker_url
+    conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.broker_read_url, conf.broker_write_url, conf.task_always_eager = previous
+        app._pool = None
+        app.amqp._producer_pool = None

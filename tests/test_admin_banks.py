@@ -10,7 +10,7 @@ ADD_URL = "/admin/scoring/bank/add/"
 def bank_form(**overrides):
     data = {
         "code": "bank_f", "name": "Банк Е", "active": "on", "annual_rate": "18.50", "min_amount": "5000",
-        "max_amount": "150000", "terms": "6, 12, 24", "approval_threshold": "0.5",
+        "max_amount": "150000", "terms": "6, 12, 24", "approval_threshold": "50",
         "csv_decision_column": "BankF_decision",
     }
     data.update(rules_post(overrides.pop("rules", [])))
@@ -38,12 +38,19 @@ def test_it_refuses_min_amount_above_max(admin_client):
     assert not Bank.objects.filter(code="bank_f").exists()
 
 
-@pytest.mark.parametrize("threshold", ["0", "1", "1.5"])
-def test_it_refuses_a_threshold_outside_zero_one(admin_client, threshold):
+@pytest.mark.parametrize("threshold", ["0", "100", "150", "-5"])
+def test_it_refuses_a_threshold_outside_zero_to_a_hundred_percent(admin_client, threshold):
     response = admin_client.post(ADD_URL, bank_form(approval_threshold=threshold))
     assert response.status_code == 200
-    assert "строго между 0 и 1" in response.content.decode()
+    errors = response.context["adminform"].form.errors
+    assert "от 0 до 100 %" in str(errors["approval_threshold"])
     assert not Bank.objects.filter(code="bank_f").exists()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("52,5", 0.525), ("45 %", 0.45), ("60.5", 0.605)])
+def test_it_takes_the_threshold_as_a_percentage(admin_client, typed, stored):
+    assert admin_client.post(ADD_URL, bank_form(approval_threshold=typed)).status_code == 302
+    assert Bank.objects.get(code="bank_f").approval_threshold == stored
 
 
 def test_it_refuses_empty_terms(admin_client):
@@ -65,7 +72,7 @@ def test_it_refuses_a_numeric_rule_without_a_number_on_its_row(admin_client):
     formset = response.context["adminform"].form.rules_formset
     assert response.status_code == 200
     assert not formset.forms[0].errors
-    assert "для оператора gt нужно число" in str(formset.forms[1].errors)
+    assert "Для условия «больше (&gt;)» нужно число" in str(formset.forms[1].errors["value"])
     assert "Исправьте стоп-правила" in response.content.decode()
     assert not Bank.objects.filter(code="bank_f").exists()
 

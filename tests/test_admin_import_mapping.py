@@ -13,7 +13,7 @@ def test_a_sixth_bank_added_in_the_admin_is_imported_and_trained(admin_client, t
                                                                    django_capture_on_commit_callbacks):
     response = admin_client.post("/admin/scoring/bank/add/", {
         "code": "bank_f", "name": "Банк Е", "active": "on", "annual_rate": "18.00", "min_amount": "4000",
-        "max_amount": "200000", "terms": "6, 12, 18, 24", "approval_threshold": "0.5",
+        "max_amount": "200000", "terms": "6, 12, 18, 24", "approval_threshold": "50",
         "csv_decision_column": "BankF_decision", **rules_post([])})
     assert response.status_code == 302
     path = generated_history(tmp_path / "history.csv", rows=3000, seed=11)

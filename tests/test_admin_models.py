@@ -1,7 +1,12 @@
 """Model versions in the admin: list with metrics, train now with progress, activate through the gate,
 roll back, champion against challenger on the same rows."""
+import threading
+import time
+
+import pytest
 from admin_post import list_action
 
+from scoring.modelops import runs
 from scoring.models import AuditEntry, Bank, ModelVersion, TrainingRun
 
 LIST_URL = "/admin/scoring/modelversion/"
@@ -21,7 +26,7 @@ def test_the_list_shows_each_versions_auc_and_gate(admin_client, models_ready):
     version = ModelVersion.objects.filter(bank__code="bank_a").first()
     ModelVersion.objects.filter(pk=version.pk).update(metrics={**PASSING, "quality_gate": "AUC 0.800 — activated"})
     text = admin_client.get(LIST_URL).content.decode()
-    assert "0.800" in text and "0.770–0.830" in text and "AUC 0.800 — activated" in text
+    assert "0,800" in text and "0,770–0,830" in text and "AUC 0,800 — активирована" in text
 
 
 def test_it_activates_a_version_that_passes_the_gate_and_logs_it(admin_client, models_ready, copy_of):
@@ -50,7 +55,7 @@ def test_it_refuses_a_version_worse_than_the_active_one_on_the_same_rows(admin_c
     current = Bank.objects.get(code="bank_a").active_model
     worse = copy_of(current, metrics={**PASSING, "champion_version": current.pk, "champion_auc_same_rows": 0.9})
     response = action(admin_client, "activate_selected", [worse])
-    assert "worse than the active model" in response.content.decode()
+    assert "хуже активной модели" in response.content.decode()
     assert Bank.objects.get(code="bank_a").active_model == current
 
 
@@ -140,3 +145,33 @@ def test_an_officer_cannot_train_or_compare(client_as, officer, configured):
     assert client.post(TRAIN_URL, {"source": "synthetic", "rows": "1500"}).status_code == 403
     assert client.get(COMPARE_URL).status_code == 403
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_train_now_answers_at_once_on_the_embedded_default_and_the_run_finishes(admin_client, configured, settings,
+                                                                                monkeypatch):
+    # The embedded default: no broker, so Celery is eager and the run goes to a thread (conftest turns it off).
+    settings.CELERY_TASK_ALWAYS_EAGER = settings.PRESCORING_BACKGROUND_THREADS = True
+    release, real_run_training = threading.Event(), runs.run_training
+
+    def held_until_released(*, run_id):
+        assert release.wait(timeout=60), "the test never released the run"
+        return real_run_training(run_id=run_id)
+
+    monkeypatch.setattr(runs, "run_training", held_until_released)
+    bank = Bank.objects.get(code="bank_a")
+    response = admin_client.post(TRAIN_URL, {"source": "synthetic", "banks": [bank.pk], "rows": "1500"})
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/train/{run.pk}/")
+    assert run.status == TrainingRun.Status.QUEUED  # answered while the run waits in its thread
+    polling = admin_client.get(f"{TRAIN_URL}{run.pk}/", HTTP_HX_REQUEST="true")
+    assert polling.status_code == 200 and 'hx-trigger="every 2s"' in polling.content.decode()
+
+    release.set()
+    deadline = time.monotonic() + 120
+    while not TrainingRun.objects.get(pk=run.pk).is_finished:
+        assert time.monotonic() < deadline, "the training run did not finish"
+        time.sleep(0.2)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.DONE and run.progress == 100
+    assert ModelVersion.objects.filter(pk=run.outcomes[0]["version"], bank=bank).exists()

@@ -11,7 +11,7 @@ LOG_URL = "/admin/scoring/auditentry/"
 def test_a_bank_change_is_logged_with_before_and_after(admin_client, administrator):
     bank = Bank.objects.get(code="bank_d")
     data = change_page_post(admin_client, f"/admin/scoring/bank/{bank.pk}/change/")
-    data.update({"terms": "6, 12", "approval_threshold": "0.6", "rules-0-value": "0.5"})
+    data.update({"terms": "6, 12", "approval_threshold": "60", "rules-0-value": "0.5"})
     assert admin_client.post(f"/admin/scoring/bank/{bank.pk}/change/", data).status_code == 302
     entry = AuditEntry.objects.exclude(action="load_config").get(object_type="scoring.bank", object_id=str(bank.pk))
     assert entry.action == "update" and entry.actor == administrator and entry.at is not None

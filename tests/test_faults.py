@@ -1,10 +1,8 @@
 """Fault tests on real services: a private Redis and PostgreSQL that the tests stop and restart, and
 real Celery worker processes (run by .ci/run's second pass, which has a server database)."""
 import os
-import sys
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -12,7 +10,7 @@ from django.db import connection
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
 from tests.faultproc import (
-    Logged, PrivateRedis, celery_worker, wait_for, wait_for_worker,
+    PrivateRedis, celery_beat, celery_worker, database_url, publishing_to, wait_for, wait_for_worker,
 )
 
 pytestmark = [
@@ -21,29 +19,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite",
                        reason="workers share the test database: needs PostgreSQL (.ci/run's second pass)"),
 ]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextmanager
-def publishing_to(broker_url: str):
-    """This test process sends its tasks to broker_url (and not in-process) for the duration."""
-    conf = celery_app.conf
-    # Celery's broker_url prefers the CELERY_BROKER_URL variable; the read/write URLs win over both.
-    previous = (conf.get("broker_read_url"), conf.get("broker_write_url"), conf.task_always_eager)
-    conf.broker_read_url = conf.broker_write_url = broker_url
-    conf.task_always_eager = False
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        conf.broker_read_url, conf.broker_write_url, conf.task_always_eager = previous
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -133,11 +108,7 @@ def test_applications_submitted_while_redis_is_down_are_scored_after_it_returns(
 
     redis_server.start()  # the same port: the worker reconnects by itself
     # Beat with the production defaults (every 10 s, queued for 20 s): finished within 30 s (issue 19).
-    beat_env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": redis_server.url}
-    for name in ("PRESCORING_REQUEUE_EVERY_SECONDS", "PRESCORING_REQUEUE_AFTER_SECONDS"):
-        beat_env.pop(name, None)
-    beat = Logged([sys.executable, "-m", "celery", "-A", "prescoring", "beat", "--loglevel=INFO",
-                   "-s", str(tmp_path / "beat-schedule")], env=beat_env)
+    beat = celery_beat({**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": redis_server.url}, tmp_path)
     try:
         wait_for(lambda: all(status_of(i) == "done" for i in ids), 30,
                  "the periodic re-enqueue to get every queued application scored")

@@ -116,3 +116,17 @@ def test_the_schema_says_what_an_idempotency_key_may_be(api, configured):
                   for p in op.get("parameters", []) if p.get("name") == "Idempotency-Key"]
     assert parameters and all(p["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
                               for p in parameters)
+
+
+@pytest.mark.parametrize("income", [1e-45, 1e-300, 5e-324])
+def test_a_vanishing_income_is_scored_not_failed(models_ready, officer, answers, income):
+    """The schema allows any positive income; a ratio over 1e-45 ₽ passed float32's range and XGBoost
+    refused the infinity, failing the application (found by schemathesis)."""
+    from scoring.services import runtime, submission
+
+    application, _ = submission.submit_application(officer=officer, answers={**answers, "month_profit": income})
+    runtime.score_application(application_id=application.pk)
+    application.refresh_from_db()
+    assert application.status == "done", application.error
+    probabilities = [score.probability for score in application.scores.all()]
+    assert probabilities and all(0.0 <= p <= 1.0 for p in probabilities)

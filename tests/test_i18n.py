@@ -32,7 +32,7 @@ def officer_entries():
 
 
 def catalogue_entries():
-    """(msgid, msgstr or the first plural form, fuzzy) for every active entry of the .po file."""
+    """(msgid, msgstr or the first plural form, fuzzy, context or None) for every active entry of the .po file."""
     entries = []
     for block in PO.read_text(encoding="utf-8").split("\n\n"):
         if block.lstrip().startswith("#~"):
@@ -45,15 +45,17 @@ def catalogue_entries():
         def unquote(text):
             return "".join(line[1:-1] for line in text.strip().split("\n")).replace('\\"', '"')
 
+        context = re.search(r'^msgctxt ((?:".*"\n)+)', block + "\n", re.M)
         if unquote(msgid.group(1)):
-            entries.append((unquote(msgid.group(1)), unquote(msgstr.group(1)), "#, fuzzy" in block))
+            entries.append((unquote(msgid.group(1)), unquote(msgstr.group(1)), "#, fuzzy" in block,
+                            unquote(context.group(1)) if context else None))
     return entries
 
 
 def test_every_message_on_the_officer_pages_has_an_english_translation():
     entries = officer_entries()
     assert len(entries) > 200
-    untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
+    untranslated = [msgid for msgid, msgstr, fuzzy, _context in entries if not msgstr or fuzzy]
     assert untranslated == []
 
 
@@ -79,15 +81,16 @@ def test_no_entry_of_the_catalogue_is_fuzzy():
 
 def test_every_translation_keeps_the_placeholders_of_its_russian_text():
     placeholder = re.compile(r"%\([a-z_]+\)[-+ #0-9.]*[sdfr]|\{[a-z_]+\}")
-    wrong = [msgid for msgid, msgstr, _fuzzy in catalogue_entries()
+    wrong = [msgid for msgid, msgstr, _fuzzy, _context in catalogue_entries()
              if msgstr and sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(msgstr))]
     assert wrong == []
 
 
 def test_the_compiled_catalogue_matches_the_po_file():
     with translation.override("en"):
-        stale = [msgid for msgid, msgstr, _fuzzy in catalogue_entries() if msgstr
-                 if "%(" not in msgid and "\\" not in msgid and translation.gettext(msgid) != msgstr]
+        stale = [msgid for msgid, msgstr, _fuzzy, context in catalogue_entries() if msgstr
+                 if "%(" not in msgid and "\\" not in msgid
+                 and (translation.pgettext(context, msgid) if context else translation.gettext(msgid)) != msgstr]
     assert stale == []
 
 
@@ -112,3 +115,22 @@ def test_the_questionnaire_is_russian_by_default_and_english_on_request(officer_
     assert "Client questionnaire" in english and "Date of birth" in english
     assert "Mobile devices" in english and "Income after tax that the client can prove." in english
     assert "Анкета клиента" not in english
+
+
+RU_PO = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+
+
+def test_russian_counts_take_all_three_plural_forms():
+    """Russian is the source language, but a count needs three forms (1 год, 2 года, 5 лет) where a
+    source string has two: the ru catalogue carries the forms of every plural entry, and only those."""
+    plural_blocks = [block for block in RU_PO.read_text(encoding="utf-8").split("\n\n")[1:]
+                     if "msgid_plural" in block and not block.lstrip().startswith("#~")]
+    assert len(plural_blocks) >= 10
+    for block in plural_blocks:
+        forms = re.findall(r'^msgstr\[(\d)\] ((?:".*"\n?)+)', block + "\n", re.M)
+        texts = ["".join(line[1:-1] for line in text.strip().split("\n")) for _index, text in forms]
+        assert [index for index, _text in forms] == ["0", "1", "2", "3"] and all(texts), block
+        assert "fuzzy" not in block, block
+    with translation.override("ru"):
+        years = [translation.ngettext("%(count)d год", "%(count)d лет", n) % {"count": n} for n in (1, 2, 5, 11, 21, 22)]
+    assert years == ["1 год", "2 года", "5 лет", "11 лет", "21 год", "22 года"]

@@ -78,6 +78,9 @@ ACCESS = {
     "scoring:application_detail": everyone(200),
     "scoring:application_result": everyone(200),
     "scoring:application_apply_suggestion": only("officer", "administrator", status=405),  # POST only
+    "scoring:application_case": everyone(200),
+    "scoring:application_send": only("officer", "administrator", status=405),  # POST only
+    "scoring:application_answer": only("officer", "administrator", status=405),  # POST only
 
     # Analytics: analysts and administrators.
     "analytics:dashboard": only("analyst", "administrator"),
@@ -88,6 +91,8 @@ ACCESS = {
     "analytics:fairness": only("analyst", "administrator"),
     "analytics:fairness_train": only("analyst", "administrator", status=405),  # POST only
     "analytics:drift": only("analyst", "administrator"),
+    "analytics:drift_compute": only("analyst", "administrator", status=405),  # POST only
+    "analytics:exploration_compute": only("analyst", "administrator", status=405),  # POST only
 
     # The API (session-authenticated here, as the browser is): reading is for every role, each sees
     # what applications_for lets it; submitting is POST (405 to a GET, the role is checked on POST).

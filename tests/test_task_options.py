@@ -18,7 +18,7 @@ def test_the_scoring_task_has_the_shared_options_and_its_own():
 
 def test_the_long_tasks_get_the_long_limits():
     for task in (train_models, analytics_tasks.compute_drift, analytics_tasks.refresh_analytics,
-                 analytics_tasks.train_without_protected_attributes):
+                 analytics_tasks.train_without_protected_attributes, analytics_tasks.profile_data):
         bound = app.tasks[task.name]
         assert (bound.soft_time_limit, bound.time_limit) == (3540, 3600), task.name
 

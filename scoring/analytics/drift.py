@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext, gettext_noop
 
 from scoring.engine.dates import to_date, years_between
 from scoring.engine.features import FeatureSpec
-from scoring.engine.formatting import format_number
+from scoring.engine.formatting import format_quantity
 from scoring.engine.preprocessing import FeatureEncoder, is_missing, normalise_text
 from scoring.engine.synthetic import generate_applications
 from scoring.modelops.importing import historical_frame
@@ -42,6 +43,10 @@ TEXT_TOP = 20
 MISSING = gettext_noop("нет ответа")
 OTHER = gettext_noop("другое")
 ALL_VALUES = gettext_noop("все значения")
+
+# A bin of numbers as interval_labels writes it, and its numbers in English ('1 000,5' -> '1,000.5').
+INTERVAL = re.compile(r"^[<≥]?\s?[\d\s\u00a0,–-]+$")
+ENGLISH_NUMBERS = str.maketrans({"\u00a0": ",", ",": "."})
 
 SYNTHETIC = re.compile(r"synthetic\b.*?rows=(\d+).*?seed=(\d+)")
 BATCHES = re.compile(r"batches ([\d,\-]+)")
@@ -146,16 +151,25 @@ def binned_shares(reference: np.ndarray, live: np.ndarray, numeric: bool) -> tup
 
 
 def interval_labels(edges) -> list[str]:
-    """Bin names for sorted inner edges: ['< 1 000', '1 000 – 2 500', '≥ 2 500'] (4 significant digits)."""
+    """Bin names for sorted inner edges, written in Russian: ['< 1 000', '1 000 – 2 500,5', '≥ 2 500,5']
+    (4 significant digits, never an exponent)."""
     if len(edges) == 0:
         return [ALL_VALUES]
-    bounds = [format_number(e, ".4g", separator=" ") for e in edges]
+    bounds = [format_quantity(float(f"{e:.4g}")) for e in edges]
     return [f"< {bounds[0]}"] + [f"{a} – {b}" for a, b in zip(bounds, bounds[1:])] + [f"≥ {bounds[-1]}"]
 
 
 def shown_label(label) -> str:
-    """A bin's label for the page: the bins without a value of their own in the active language."""
-    return gettext(label) if label in (MISSING, OTHER, ALL_VALUES) else str(label)
+    """A bin's label for the page: the missing answer «не указано» and the other bins without a value
+    of their own in the active language; an interval's numbers in its number format."""
+    if label == MISSING:
+        return gettext("не указано")
+    if label in (OTHER, ALL_VALUES):
+        return gettext(label)
+    label = str(label)
+    if INTERVAL.match(label) and get_format("DECIMAL_SEPARATOR") == ".":
+        return label.translate(ENGLISH_NUMBERS)
+    return label
 
 
 def latest_applications(last: int) -> tuple[list[dict], list[dt.date]]:

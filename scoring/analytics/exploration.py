@@ -8,13 +8,14 @@ data changes (new import) or for a day, so the page reads a stored result.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import decision_labels
@@ -22,7 +23,7 @@ from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, Feature, HistoricalApplication
 
 from . import charts
-from .drift import MISSING, OTHER, field_values, interval_labels, shown_label
+from .drift import INTERVAL, MISSING, OTHER, field_values, interval_labels, shown_label
 from .tables import Column, Table
 
 SOURCES = {"imported": _("загруженная история"), "synthetic": _("синтетические данные")}
@@ -66,6 +67,18 @@ def bin_labels(values: np.ndarray, numeric: bool, *, bins: int = NUMBER_BINS, to
     return [str(k) for k in kept] + [OTHER, MISSING], labels
 
 
+def cached_profile(source: str) -> dict | None:
+    """The data set's profile if it is computed for the data as it is now, else None (the page
+    offers to compute it: tasks.request_profile)."""
+    banks, features = _inputs()
+    return cache.get(_signature(source, banks, [f.key for f in features]))
+
+
+def _inputs() -> tuple[list[str], list[Feature]]:
+    banks = list(Bank.objects.filter(active=True).order_by("code").values_list("code", flat=True))
+    return banks, list(Feature.objects.filter(active=True).order_by("order", "id"))
+
+
 def profile(source: str) -> dict:
     """{"rows", "banks", "fields": [...], "correlation": {...}} of the data set, cached until it changes.
 
@@ -74,8 +87,7 @@ def profile(source: str) -> dict:
     Labels are stored in Russian whatever the language of the request that filled the cache;
     exploration_tables shows them in the reader's language.
     """
-    banks = list(Bank.objects.filter(active=True).order_by("code").values_list("code", flat=True))
-    features = list(Feature.objects.filter(active=True).order_by("order", "id"))
+    banks, features = _inputs()
     key = _signature(source, banks, [f.key for f in features])
     cached = cache.get(key)
     if cached is not None:
@@ -151,7 +163,12 @@ def exploration_tables(result: dict) -> tuple[dict, dict]:
 
     def value(field, label):
         # Choice labels are in the catalogue, as on the questionnaire; other values are data.
-        return gettext(label) if field["type"] == "choice" and isinstance(label, str) else shown_label(label)
+        if field["type"] == "choice" and isinstance(label, str) and label not in (MISSING, OTHER):
+            return gettext(label)
+        if field["type"] == "date" and INTERVAL.match(str(label)):  # years since the date: its unit
+            last = int(re.findall(r"\d+", str(label))[-1])
+            return f"{shown_label(label)} {ngettext('год', 'лет', last)}"
+        return shown_label(label)
 
     tables, chart = {}, {}
     tables["missing"] = Table("missing", _("Пропуски по полям"),
@@ -168,7 +185,7 @@ def exploration_tables(result: dict) -> tuple[dict, dict]:
             [[b["label"], b["count"], b["share"], *[b["approval"].get(code) for code in result["banks"]]]
              for b in bins],
         )
-        chart[key] = charts.bar_chart([(str(b["label"])[:32], b["share"]) for b in bins],
+        chart[key] = charts.bar_chart([(str(b["label"]), b["share"]) for b in bins],
                                       title=str(_("Распределение: %(f)s") % {"f": name(field["key"], field["label"])}))
     corr = result["correlation"]
     labels = [_axis_label(features[key]) if key in features else stored

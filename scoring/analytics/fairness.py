@@ -12,21 +12,22 @@ import logging
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from scoring.engine.dates import to_date, years_between
-from scoring.engine.formatting import format_percent
 from scoring.engine.synthetic import generate_applications
 from scoring.engine.training import KINDS, decision_labels, train_all_banks
 from scoring.models import Bank, Feature
-from scoring.services import product_config
+from scoring.services import phrases, product_config
 
 from . import rollup, selectors
-from .groups import ATTRIBUTES, age_band, gender_labels, group_metrics, live_group_quality, ratio
+from .groups import ATTRIBUTES, age_band, gender_labels, group_label, group_metrics, live_group_quality, ratio
 from .drift import ReferenceUnavailable, reference_frame
 from .models import AttributeFreeTraining
 from .tables import Column, Table
+from .wording import data_source
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,19 @@ PROTECTED = ("gender", "birth_date")
 FALLBACK_SYNTHETIC = {"rows": 20_000, "seed": 42}
 
 
+def min_group() -> int:
+    """Groups with fewer applications (or held-out rows) than this are shown but not compared."""
+    return settings.PRESCORING_FAIRNESS_MIN_GROUP
+
+
+def compared_ratio(groups: list[tuple[str, int, float]]) -> float | None:
+    """ratio() over the groups (name, size, approval rate) of at least min_group() rows."""
+    return ratio([rate for _g, n, rate in groups if n >= min_group()])
+
+
 def live_fairness(filters: selectors.Filters) -> dict:
-    """Tables: predicted approval rate by group and its ratio per bank; live AUC by group."""
+    """Tables: predicted approval rate by group and its ratio per bank (groups of min_group() or more
+    applications; the missing answer is shown as «не указано» and not compared); live AUC by group."""
     genders = gender_labels()
     banks = {b.code: b for b in Bank.objects.order_by("code")}
     if filters.bank:
@@ -48,19 +60,24 @@ def live_fairness(filters: selectors.Filters) -> dict:
         per_bank: dict[str, list] = {}
         source = rollup if rollup.usable(filters, attribute) else selectors
         for row in source.predicted_approval_by_group(filters, attribute):
-            if row["bank__code"] not in banks or row["group"] in (None, "", selectors.UNKNOWN):
+            if row["bank__code"] not in banks:
                 continue
-            group = genders.get(str(row["group"]), str(row["group"])) if attribute == "gender" else row["group"]
-            per_bank.setdefault(row["bank__code"], []).append((group, row["n"], row["likely"] / row["n"]))
+            known = row["group"] not in (None, "", selectors.UNKNOWN)
+            per_bank.setdefault(row["bank__code"], []).append(
+                (group_label(attribute, row["group"], genders), row["n"], row["likely"] / row["n"], known))
         rows, flags = [], []
         for code, groups in per_bank.items():
-            value = ratio([rate for _g, _n, rate in groups])
-            details = "; ".join(f"{g}: {format_percent(rate, 1)} % ({n})" for g, n, rate in groups)
+            value = compared_ratio([(g, n, rate) for g, n, rate, known in groups if known])
+            details = "; ".join(
+                f"{g}: {phrases.percent(rate, 1)} ("
+                + ngettext("%(n)s заявка", "%(n)s заявок", n) % {"n": n}
+                + (", " + gettext("не сравнивается") if not known or n < min_group() else "") + ")"
+                for g, n, rate, known in groups)
             rows.append([banks[code].name, details, value])
             flags.append(value is not None and value < DISPARATE_IMPACT_FLOOR)
         tables[f"impact_{attribute}"] = Table(
             f"impact_{attribute}", _("Доля «скорее одобрит» по группам: %(a)s") % {"a": title},
-            [Column(_("Банк")), Column(_("Группы: доля (заявок)")), Column(_("Отношение мин./макс."), "ratio")],
+            [Column(_("Банк")), Column(_("Группы: доля (заявок)")), Column(_("Отношение мин./макс."), "share")],
             rows, flags=flags)
 
     snapshot = rollup.live_group_quality_snapshot() if rollup.usable(filters) else None
@@ -70,7 +87,8 @@ def live_fairness(filters: selectors.Filters) -> dict:
         "live_auc", _("Качество по группам на реальных ответах банков"),
         [Column(_("Банк")), Column(_("Признак")), Column(_("Группа")), Column(_("Ответов"), "count"),
          Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio")],
-        [[banks[r[0]].name if r[0] in banks else r[0], ATTRIBUTES.get(r[1], r[1]), *r[2:]] for r in rows])
+        [[banks[r[0]].name if r[0] in banks else r[0], ATTRIBUTES.get(r[1], r[1]), group_label(r[1], r[2], genders),
+          *r[3:]] for r in rows])
     return tables
 
 
@@ -159,25 +177,26 @@ def attribute_free_tables(runs: list[AttributeFreeTraining]) -> dict:
     summary, groups = [], []
     for run in runs:
         summary.append([run.bank.name, run.auc_with, run.auc_without, run.auc_cost, run.metrics.get("rows"),
-                        run.training_data, run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""])
+                        data_source(run.training_data), run.finished_at])
         for name, label in (("with", _("со всеми полями")), ("without", _("без пола и даты рождения"))):
             for attribute in ATTRIBUTES:
                 entries = run.metrics.get(name, {}).get(attribute, [])
-                value = ratio([e["approval_rate"] for e in entries])
+                value = compared_ratio([(e["group"], e["n"], e["approval_rate"]) for e in entries])
                 for entry in entries:
-                    group = genders.get(entry["group"], entry["group"]) if attribute == "gender" else entry["group"]
-                    groups.append([run.bank.name, label, ATTRIBUTES[attribute], group, entry["n"],
-                                   entry["approval_rate"], entry["auc"], value])
+                    groups.append([run.bank.name, label, ATTRIBUTES[attribute],
+                                   group_label(attribute, entry["group"], genders), entry["n"],
+                                   entry["approval_rate"], entry["auc"],
+                                   value if entry["n"] >= min_group() else None])
     return {
         "attribute_free": Table(
             "attribute_free", _("Обучение без защищённых полей: цена в AUC"),
             [Column(_("Банк")), Column(_("AUC со всеми полями"), "ratio"), Column(_("AUC без пола и возраста"), "ratio"),
              Column(_("Потеря AUC"), "ratio"), Column(_("Строк с ответом"), "count"), Column(_("Данные")),
-             Column(_("Рассчитано"))], summary),
+             Column(_("Рассчитано"), "datetime")], summary),
         "attribute_free_groups": Table(
             "attribute_free_groups", _("Группы на отложенной выборке: с защищёнными полями и без"),
             [Column(_("Банк")), Column(_("Модель")), Column(_("Признак")), Column(_("Группа")),
              Column(_("Строк"), "count"), Column(_("Доля прогноза «одобрит»"), "share"), Column(_("ROC AUC"), "ratio"),
-             Column(_("Отношение мин./макс."), "ratio")], groups,
+             Column(_("Отношение мин./макс."), "share")], groups,
             flags=[row[-1] is not None and row[-1] < DISPARATE_IMPACT_FLOOR for row in groups]),
     }

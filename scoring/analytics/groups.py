@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 from fairlearn.metrics import MetricFrame, selection_rate
 
 from scoring.engine.metrics import fast_auc
@@ -31,6 +31,26 @@ def age_band(ages) -> np.ndarray:
             inside &= ages < high
         out[inside] = label
     return out
+
+
+def age_band_label(band) -> str:
+    """An age band with its unit: '18–24 года', '65+ лет'; no band is «не указано»."""
+    if band in (None, "", selectors.UNKNOWN):
+        return str(_("не указано"))
+    band = str(band)
+    last = int("".join(ch if ch.isdigit() else " " for ch in band).split()[-1])
+    return ngettext("%(band)s год", "%(band)s лет", last) % {"band": band}
+
+
+def group_label(attribute: str, group, genders: dict | None = None) -> str:
+    """A group's name on the page: the gender's label, the age band with its unit, «не указано»."""
+    if group in (None, "", selectors.UNKNOWN, "null", "None"):
+        return str(_("не указано"))
+    if attribute == "gender":
+        return (genders if genders is not None else gender_labels()).get(str(group), str(group))
+    if attribute == "age_band":
+        return age_band_label(group)
+    return str(group)
 
 
 def group_metrics(y, p, groups, threshold: float) -> list[dict]:

@@ -80,8 +80,9 @@ class DailyFigure(models.Model):
     Rebuilt from the applications by rollup.refresh (Celery beat, every few minutes); the pages read
     these rows when no store or category filter is set, and query the applications themselves
     otherwise. Score rows (bank set): n scores, probability_sum, likely (at or above the threshold),
-    answered/approved/errors (the bank's recorded answers), answered_probability_sum. Application
-    rows (bank empty): n applications, scored, recommended, sent (any answer), approved (by any bank).
+    answered/approved/errors (the bank's recorded answers), answered_probability_sum, sent (marked sent
+    to the bank or answered; "all" rows only). Application rows (bank empty): n applications, scored,
+    recommended, sent (to any bank), approved (by any bank).
     """
 
     day = models.DateField(_("день"))

@@ -8,12 +8,14 @@ and held_out_predictions {y, p}. A missing key is shown as "нет данных"
 from __future__ import annotations
 
 import numpy as np
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
-from scoring.models import Feature, ModelVersion
+from scoring.models import ModelVersion
+from scoring.services import phrases
 
 from . import charts, rollup, selectors
 from .tables import Column, Table
+from .wording import decimal, field_labels
 
 HELD_OUT_FIGURES = [
     ("auc", _("ROC AUC"), "ratio"),
@@ -48,22 +50,24 @@ def confusion_at(y, p, threshold: float) -> dict:
 def model_quality(version: ModelVersion) -> dict:
     """Tables and charts of one model version; a table is None when its data is not stored."""
     metrics = version.metrics or {}
-    labels = dict(Feature.objects.values_list("key", "label"))
+    labels = field_labels()
     tables, chart = {}, {}
 
     tables["held_out"] = Table("held_out", _("Метрики на отложенной выборке"),
-                               [Column(_("Показатель")), Column(_("Значение"))],
-                               [[label, metrics[key]] for key, label, _kind in HELD_OUT_FIGURES
+                               [Column(_("Показатель")), Column(_("Значение"), "mixed")],
+                               [[label, (metrics[key], kind)] for key, label, kind in HELD_OUT_FIGURES
                                 if metrics.get(key) is not None])
 
     roc = metrics.get("roc_curve")
     if roc and roc.get("fpr") and roc.get("tpr"):
         thresholds = roc.get("thresholds") or [None] * len(roc["fpr"])
         tables["roc"] = Table("roc", _("ROC-кривая"),
-                              [Column(_("Доля ложных одобрений (FPR)"), "ratio"),
-                               Column(_("Доля верных одобрений (TPR)"), "ratio"), Column(_("Порог"), "ratio")],
+                              [Column(_("Доля ложных одобрений (FPR)"), "share"),
+                               Column(_("Доля верных одобрений (TPR)"), "share"), Column(_("Порог"), "share")],
                               [[f, t, _finite(h)] for f, t, h in zip(roc["fpr"], roc["tpr"], thresholds)])
-        chart["roc"] = charts.unit_square_chart([(f"AUC {metrics.get('auc', float('nan')):.3f}", roc["fpr"], roc["tpr"])],
+        auc = metrics.get("auc")
+        chart["roc"] = charts.unit_square_chart([("AUC " + (decimal(auc) if auc is not None else "—"), roc["fpr"],
+                                                  roc["tpr"])],
                                                 title=str(_("ROC-кривая")), x_label="FPR", y_label="TPR")
     else:
         tables["roc"] = None
@@ -73,7 +77,7 @@ def model_quality(version: ModelVersion) -> dict:
         "calibration", _("Калибровка на отложенной выборке"),
         [Column(_("Интервал вероятности")), Column(_("Заявок"), "count"), Column(_("Средний прогноз"), "share"),
          Column(_("Фактическая доля одобрений"), "share")],
-        [[f"{b['low']:.1f}–{b['high']:.1f}", b["n"], b.get("mean_predicted"), b.get("observed_rate")]
+        [[band(b["low"], b["high"]), b["n"], b.get("mean_predicted"), b.get("observed_rate")]
          for b in calibration],
     ) if calibration else None
     if calibration:
@@ -87,8 +91,9 @@ def model_quality(version: ModelVersion) -> dict:
     if held_out and held_out.get("y") and held_out.get("p"):
         counts = confusion_at(held_out["y"], held_out["p"], threshold)
         tables["confusion"] = Table(
-            "confusion", _("Матрица ошибок при пороге банка %(t).2f (%(n)s строк)") % {"t": threshold,
-                                                                                     "n": len(held_out["y"])},
+            "confusion", _("Матрица ошибок при пороге банка %(t)s (%(rows)s)") % {
+                "t": phrases.percent(threshold), "rows": ngettext("%(n)s строка", "%(n)s строк", len(held_out["y"]))
+                % {"n": len(held_out["y"])}},
             [Column(_("Факт \\ прогноз")), Column(_("Прогноз: одобрит"), "count"), Column(_("Прогноз: откажет"), "count")],
             [[_("Одобрено"), counts["tp"], counts["fn"]], [_("Отказ"), counts["fp"], counts["tn"]]],
         )
@@ -116,7 +121,7 @@ def model_quality(version: ModelVersion) -> dict:
         "live_calibration", _("Калибровка на реальных ответах банка"),
         [Column(_("Интервал вероятности")), Column(_("Ответов"), "count"), Column(_("Средний прогноз"), "share"),
          Column(_("Фактическая доля одобрений"), "share")],
-        [[f"{int(r['band']) / 10:.1f}–{(int(r['band']) + 1) / 10:.1f}", r["n"], r["mean_predicted"],
+        [[band(int(r["band"]) / 10, (int(r["band"]) + 1) / 10), r["n"], r["mean_predicted"],
           r["approved"] / r["n"] if r["n"] else None] for r in live],
     )
     if live:
@@ -126,6 +131,11 @@ def model_quality(version: ModelVersion) -> dict:
             title=str(_("Калибровка на реальных ответах")), x_label=str(_("прогноз")), y_label=str(_("факт")),
             markers=True)
     return {"tables": tables, "charts": chart}
+
+
+def band(low: float, high: float) -> str:
+    """A probability interval in per cent: '10–20 %'."""
+    return gettext("%(low)s–%(high)s %%") % {"low": round(low * 100), "high": round(high * 100)}
 
 
 def _finite(value):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -10,14 +9,16 @@ from scoring.models import Bank, Feature
 
 from . import charts, rollup, selectors
 from scoring.services import traits
+from .groups import age_band_label
 from .models import PSI_ALERT
-from .tables import Column, Table
+from .tables import Column, Table, format_value
+from .wording import field_labels
 
 STAGES = [
     ("submitted", _("Подано")),
     ("scored", _("Оценено")),
     ("recommended", _("Рекомендовано отправить")),
-    ("sent", _("Отправлено (есть ответ банка)")),
+    ("sent", _("Отправлено в банки")),
     ("approved", _("Одобрено хотя бы одним банком")),
 ]
 
@@ -60,12 +61,12 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
     period_name = {"day": _("по дням"), "week": _("по неделям"), "month": _("по месяцам")}[period]
     tables["over_time"] = Table(
         "over_time", _("Заявки по времени, %(period)s") % {"period": period_name},
-        [Column(_("Период")), Column(_("Подано"), "count"), Column(_("Рекомендовано отправить"), "count")],
-        [[row["period"].isoformat() if row["period"] else "", row["submitted"], row["recommended"]] for row in over_time],
+        [Column(_("Период"), "date"), Column(_("Подано"), "count"), Column(_("Рекомендовано отправить"), "count")],
+        [[row["period"], row["submitted"], row["recommended"]] for row in over_time],
     )
     if over_time:
         chart["over_time"] = charts.line_chart(
-            [r[0] for r in tables["over_time"].rows],
+            [format_value(r[0], "date") for r in tables["over_time"].rows],
             [(str(_("Подано")), [r[1] for r in tables["over_time"].rows]),
              (str(_("Рекомендовано")), [r[2] for r in tables["over_time"].rows])],
             title=str(tables["over_time"].title))
@@ -108,6 +109,9 @@ def dashboard(filters: selectors.Filters, *, stores: bool = True) -> dict:
           _rate(r["approved"], r["approved"] + r["refused"]), r["mean_predicted"]] for r in outcomes],
     )
     drift = [m for m in selectors.latest_drift() if m.psi > PSI_ALERT]
+    names = field_labels() if drift else {}
+    for m in drift:
+        m.label = names.get(m.feature, m.feature)
     return {"tables": tables, "charts": chart, "drift_alerts": drift,
             "refreshed_at": rollup.refreshed_at() if source("all") is rollup else None}
 
@@ -117,9 +121,12 @@ def approval_table(filters: selectors.Filters, dimension: str, banks: list[tuple
     title = selectors.DIMENSIONS[dimension]
     label_keys = {"employment": traits.EMPLOYMENT_KEY, "category": traits.CATEGORY_KEY}
     source = rollup if rollup.usable(filters, dimension) else selectors
+    labels = _choice_labels(label_keys[dimension]) if dimension in label_keys else {}
+    if dimension == "age_band":
+        labels = {band: age_band_label(band) for *_bounds, band in selectors.AGE_BANDS}
     return pivot_by_bank(f"by_{dimension}", _("Прогноз одобрения: %(what)s") % {"what": title},
                          source.approval_by(filters, dimension), banks, value_label=title,
-                         labels=_choice_labels(label_keys[dimension]) if dimension in label_keys else {},
+                         labels=labels,
                          numeric=dimension == "store")
 
 
@@ -223,14 +230,13 @@ def cohort_applications_table(page, banks: list[tuple[str, str]]) -> Table:
     for application in page.object_list:
         answers = application.answers
         by_bank = {s.bank.code: s.probability for s in application.scores.all()}
-        created = timezone.localtime(application.created_at).strftime("%Y-%m-%d %H:%M")
-        rows.append([created, answers.get(traits.AMOUNT_KEY), answers.get(traits.TERM_KEY), answers.get(traits.INCOME_KEY),
+        rows.append([application.created_at, answers.get(traits.AMOUNT_KEY), answers.get(traits.TERM_KEY), answers.get(traits.INCOME_KEY),
                      categories.get(application.goods_category, application.goods_category),
                      application.store, *[by_bank.get(code) for code, _n in banks]])
         links.append(reverse("scoring:application_detail", args=[application.pk]))
     return Table("cohort_applications", _("Заявки когорты"),
-                 [Column(_("Создана")), Column(_("Сумма, ₽"), "number"), Column(_("Срок, мес.")),
-                  Column(_("Доход, ₽"), "number"), Column(_("Категория")), Column(_("Магазин")),
+                 [Column(_("Создана"), "datetime"), Column(_("Сумма"), "money"), Column(_("Срок"), "months"),
+                  Column(_("Доход"), "money"), Column(_("Категория")), Column(_("Магазин")),
                   *[Column(name, "share") for _c, name in banks]], rows, links=links)
 
 

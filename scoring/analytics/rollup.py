@@ -17,7 +17,7 @@ from django.db.models import (Case, CharField, Count, Exists, F, FloatField, Max
 from django.db.models.functions import Coalesce, Concat, Floor, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from scoring.models import Application, Bank, BankScore, Outcome
+from scoring.models import Application, Bank, BankScore, Dispatch, Outcome
 
 from . import selectors
 from scoring.services import traits
@@ -78,34 +78,39 @@ def build_rows() -> list[DailyFigure]:
     """Every daily figure, from the applications as they are now."""
     rows = []
     outcome = Outcome.objects.filter(application=OuterRef("application"), bank=OuterRef("bank"))
+    dispatch = Dispatch.objects.filter(application=OuterRef("application"), bank=OuterRef("bank"))
     base = (BankScore.objects.filter(application__status=Application.Status.DONE)
             .annotate(day=TruncDate("application__created_at"), result=Subquery(outcome.values("result")[:1])))
     answered = Q(result__in=[Outcome.Result.APPROVED, Outcome.Result.REFUSED])
+    sent_to_bank = Q(Exists(dispatch)) | Q(result__isnull=False)  # marked sent, or answered (as the funnel)
     category = Coalesce("application__goods_category", Value(""), output_field=CharField())
     plans = [(d, _score_value(base, d)) for d in SCORE_DIMENSIONS]
     plans += [(f"{d}@category", _score_value(base, d).annotate(
         crossed=Concat(category, Value("|"), "value", output_field=CharField())).annotate(value=F("crossed")))
               for d in CATEGORY_CROSSED if d != "applications"]
     for dimension, queryset in plans:
+        # Only the funnel reads "sent to this bank", from the "all" rows: the other plans skip its subquery.
+        sent_count = {"sent": Count("pk", filter=sent_to_bank)} if dimension in ("all", "all@category") else {}
         for row in (queryset.values("day", "bank_id", "value")
                     .annotate(n=Count("pk"), probability_sum=Sum("probability"),
                               likely=Count("pk", filter=Q(verdict=BankScore.Verdict.LIKELY)),
                               answered=Count("pk", filter=answered),
                               approved=Count("pk", filter=Q(result=Outcome.Result.APPROVED)),
                               errors=Count("pk", filter=Q(result=Outcome.Result.ERROR)),
-                              answered_probability_sum=Sum("probability", filter=answered))
+                              **sent_count, answered_probability_sum=Sum("probability", filter=answered))
                     .order_by()):
             rows.append(DailyFigure(
                 day=row["day"], bank_id=row["bank_id"], dimension=dimension, value=_text(row["value"]), n=row["n"],
                 probability_sum=row["probability_sum"] or 0.0, likely=row["likely"], answered=row["answered"],
-                approved=row["approved"], errors=row["errors"],
+                approved=row["approved"], errors=row["errors"], sent=row.get("sent", 0),
                 answered_probability_sum=row["answered_probability_sum"] or 0.0))
     any_outcome = Outcome.objects.filter(application=OuterRef("pk"))
+    sent = Q(Exists(Dispatch.objects.filter(application=OuterRef("pk")))) | Q(Exists(any_outcome))
     applications = Application.objects.annotate(day=TruncDate("created_at"))
     for row in (applications.values("day")
                 .annotate(n=Count("pk"), scored=Count("pk", filter=Q(status=Application.Status.DONE)),
                           recommended=Count("pk", filter=Q(recommendation__action="send")),
-                          sent=Count("pk", filter=Q(Exists(any_outcome))),
+                          sent=Count("pk", filter=sent),
                           approved=Count("pk", filter=Q(Exists(any_outcome.filter(result=Outcome.Result.APPROVED)))))
                 .order_by()):
         rows.append(DailyFigure(day=row["day"], dimension="applications", value="", n=row["n"], scored=row["scored"],
@@ -114,7 +119,7 @@ def build_rows() -> list[DailyFigure]:
     for row in (applications.annotate(value=app_category).values("day", "value")
                 .annotate(n=Count("pk"), scored=Count("pk", filter=Q(status=Application.Status.DONE)),
                           recommended=Count("pk", filter=Q(recommendation__action="send")),
-                          sent=Count("pk", filter=Q(Exists(any_outcome))),
+                          sent=Count("pk", filter=sent),
                           approved=Count("pk", filter=Q(Exists(any_outcome.filter(result=Outcome.Result.APPROVED)))))
                 .order_by()):
         rows.append(DailyFigure(day=row["day"], dimension="applications@category", value=f"{row['value']}|",
@@ -207,8 +212,8 @@ def funnel(filters: selectors.Filters) -> dict:
         approved=Sum("approved"))
     totals = {k: v or 0 for k, v in totals.items()}
     if filters.bank:
-        # Sent to and approved by this bank: each application has at most one answer per bank.
-        bank = _figures(filters, "all").aggregate(sent=Sum(F("answered") + F("errors")), approved=Sum("approved"))
+        # Sent to and approved by this bank: each application has at most one score per bank.
+        bank = _figures(filters, "all").aggregate(sent=Sum("sent"), approved=Sum("approved"))
         totals.update({k: v or 0 for k, v in bank.items()})
     return totals
 

@@ -16,7 +16,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, ExtractYear, Floor, Substr, TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
-from scoring.models import Application, Bank, BankScore, ModelVersion, Outcome
+from scoring.models import Application, Bank, BankScore, Dispatch, ModelVersion, Outcome
 
 
 from scoring.services import traits
@@ -158,16 +158,19 @@ def approval_by(filters: Filters, dimension: str) -> list[dict]:
 
 
 def funnel(filters: Filters) -> dict:
-    """Submitted → scored → advised to send → sent (a bank's answer recorded) → approved by at least one."""
+    """Submitted → scored → advised to send → sent (marked sent to a bank, or a bank's answer recorded)
+    → approved by at least one."""
+    dispatches = Dispatch.objects.filter(application=OuterRef("pk"))
     outcomes = Outcome.objects.filter(application=OuterRef("pk"))
     if filters.bank:
+        dispatches = dispatches.filter(bank__code=filters.bank)
         outcomes = outcomes.filter(bank__code=filters.bank)
     approved = outcomes.filter(result=Outcome.Result.APPROVED)
     return applications(filters).aggregate(
         submitted=Count("pk"),
         scored=Count("pk", filter=Q(status=Application.Status.DONE)),
         recommended=Count("pk", filter=Q(recommendation__action="send")),
-        sent=Count("pk", filter=Q(Exists(outcomes))),
+        sent=Count("pk", filter=Q(Exists(dispatches)) | Q(Exists(outcomes))),
         approved=Count("pk", filter=Q(Exists(approved))),
     )
 

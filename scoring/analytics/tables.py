@@ -1,20 +1,29 @@
 """Tables: every figure on an analytics page is one, shown as HTML and downloadable as CSV.
 
-A Table keeps raw values (shares as 0..1 floats) so the CSV holds numbers, not formatted text.
+A Table keeps raw values (shares as 0..1 floats, aware datetimes) so the CSV holds numbers, not
+formatted text; the page writes them in the active language (decimal comma in Russian) with their
+unit, and dates and times in the configured time zone.
 """
 from __future__ import annotations
 
 import csv
 import io
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
 
-from scoring.engine.formatting import NARROW_NBSP, csv_text_cell, format_number, format_percent
+from scoring.engine.formatting import csv_text_cell
+from scoring.services import phrases
 
-# How a column's values are shown: text as is, counts with thin spaces, shares and probabilities as %.
-KINDS = ("text", "count", "share", "number", "ratio")
+# How a column's values are shown: text as is, counts grouped by thousands, shares and probabilities
+# as %, AUC-like ratios with three decimals, amounts in the currency, dates and times.
+# "mixed": each value is a (value, kind) pair.
+KINDS = ("text", "count", "share", "number", "ratio", "money", "months", "date", "datetime", "mixed")
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     links: list[str | None] | None = None  # per row, where its first cell leads (click-through)
     flags: list[bool] | None = None  # per row, highlighted (e.g. below the 0.8 ratio)
+    flag_text: str = ""  # what a highlighted row is told with (the page's default: «ниже порога»)
 
     @property
     def empty(self) -> bool:
@@ -45,25 +55,47 @@ class Table:
             yield cells, link, flagged
 
 
+def _number(value, places: int) -> str:
+    return number_format(round(float(value), places), decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
 def format_value(value, kind: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+    """A cell as the page shows it in the active language; a missing figure is "—", a missing text «не указано»."""
+    if kind == "mixed":
+        return format_value(*value)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return gettext("не указано") if kind == "text" else "—"
     if kind == "count":
-        return format_number(int(value), "d", separator=NARROW_NBSP)
+        return _number(int(value), 0)
     if kind == "share":
-        return f"{format_percent(value, 1)} %"
+        return phrases.percent(value, 1)
     if kind == "number":
-        return format_number(float(value), separator=NARROW_NBSP)
+        return _number(value, 0)
     if kind == "ratio":
-        return f"{float(value):.3f}"
+        return _number(value, 3)
+    if kind == "money":
+        return phrases.money(value)
+    if kind == "months":
+        months = int(float(value))
+        return ngettext("%(n)s месяц", "%(n)s месяцев", months) % {"n": months}
+    if kind == "datetime":
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if kind == "date":
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
 
 
 def csv_value(value, kind: str):
+    if kind == "mixed":
+        return csv_value(*value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind in ("share", "ratio") or isinstance(value, float):
         return f"{float(value):.4f}"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the configured time zone
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return csv_text_cell(value)  # an administrator's label "=HYPERLINK(...)" comes out as text
 
 

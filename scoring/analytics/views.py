@@ -8,13 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from scoring.accounts import roles
-from scoring.models import Bank
+from scoring.modelops.activation import gate_in_words
+from scoring.models import Bank, HistoricalApplication
 
-from . import exploration, fairness, quality, reports, rollup, selectors, tasks
+from . import exploration, fairness, jobs, quality, reports, rollup, selectors, tasks, wording
 from .forms import FilterForm
 from .models import PSI_ALERT, AttributeFreeTraining
 from .tables import Column, Table, csv_response
@@ -87,19 +91,34 @@ def cohort_detail(request, code):
     })
 
 
+def _source(value) -> str:
+    return value if value in exploration.SOURCES else "imported"
+
+
 @login_required
 @roles.permission_required(roles.can_see_analytics)
 @require_GET
 def data_exploration(request):
-    source = request.GET.get("source", "imported")
-    if source not in exploration.SOURCES:
-        source = "imported"
-    result = exploration.profile(source)
-    tables, charts = exploration.exploration_tables(result)
+    source = _source(request.GET.get("source"))
+    result = exploration.cached_profile(source)
+    tables, charts = exploration.exploration_tables(result) if result else ({}, {})
     return _page(request, "analytics/exploration.html", {
-        "source": source, "sources": exploration.SOURCES, "rows": result["rows"], "tables": tables, "charts": charts,
-        "fields": result["fields"], "query": request.GET.urlencode(),
+        "source": source, "sources": exploration.SOURCES, "result": result, "rows": result["rows"] if result else 0,
+        "tables": tables, "charts": charts, "fields": result["fields"] if result else [],
+        "computing": result is None and jobs.running(tasks.profile_job(source)),
+        "no_history": source == "imported" and not HistoricalApplication.objects.exists(),
+        "can_import": roles.can_import_history(request.user), "query": request.GET.urlencode(),
     })
+
+
+@login_required
+@roles.permission_required(roles.can_see_analytics)
+@require_POST
+def exploration_compute(request):
+    source = _source(request.POST.get("source"))
+    if not tasks.request_profile(source):
+        messages.info(request, _("Этот набор данных уже обрабатывается; результат появится на этой странице."))
+    return redirect(f"{reverse('analytics:exploration')}?{urlencode({'source': source})}")
 
 
 @login_required
@@ -115,8 +134,11 @@ def model_quality(request):
     elif versions:
         chosen = next((v for v in versions if v.active), versions[0])
     data = quality.model_quality(chosen) if chosen else {"tables": {}, "charts": {}}
-    return _page(request, "analytics/models.html", {**data, "versions": versions, "chosen": chosen,
-                                                    "query": request.GET.urlencode()})
+    return _page(request, "analytics/models.html", {
+        **data, "versions": versions, "chosen": chosen, "query": request.GET.urlencode(),
+        "source_text": wording.data_source(chosen.training_data) if chosen else "",
+        "gate": gate_in_words(chosen.metrics["quality_gate"]) if chosen and (chosen.metrics or {}).get("quality_gate")
+        else ""})
 
 
 @login_required
@@ -126,10 +148,15 @@ def fairness_page(request):
     form, filters = _filters(request)
     tables = fairness.live_fairness(filters)
     runs = latest_runs()
+    since = timezone.now() - tasks.STALE_RUN
+    for run in runs:  # a queued run older than STALE_RUN is lost: no progress to wait for
+        run.running = run.status == AttributeFreeTraining.Status.QUEUED and run.created_at >= since
     tables.update(fairness.attribute_free_tables([r for r in runs if r.status == AttributeFreeTraining.Status.DONE]))
     return _page(request, "analytics/fairness.html", {
         "tables": tables, "form": form, "runs": runs, "banks": Bank.objects.filter(active=True).order_by("code"),
-        "floor": fairness.DISPARATE_IMPACT_FLOOR, "query": request.GET.urlencode(),
+        "floor": fairness.DISPARATE_IMPACT_FLOOR, "min_group": fairness.min_group(),
+        "training": any(r.running for r in runs),
+        "query": request.GET.urlencode(),
     })
 
 
@@ -161,12 +188,27 @@ def fairness_train(request):
 @require_GET
 def drift(request):
     measurements = selectors.latest_drift()
+    labels = wording.field_labels()
+    for m in measurements:
+        m.label = labels.get(m.feature, m.feature)
     table = Table("drift", _("Сдвиг распределений (PSI): обучающие данные против последних заявок"),
                   [Column(_("Банк")), Column(_("Модель")), Column(_("Поле")), Column(_("PSI"), "ratio"),
-                   Column(_("Последних заявок"), "count"), Column(_("Строк обучения"), "count"), Column(_("Рассчитан"))],
-                  [[m.model_version.bank.name, m.model_version_id, m.feature, m.psi, m.live_rows, m.reference_rows,
-                    m.computed_at.strftime("%Y-%m-%d %H:%M")] for m in measurements],
-                  flags=[m.psi > PSI_ALERT for m in measurements])
-    return _page(request, "analytics/drift.html", {"tables": {"drift": table}, "table": table,
-                                                   "measurements": measurements, "psi_alert": PSI_ALERT,
-                                                   "query": request.GET.urlencode()})
+                   Column(_("Последних заявок"), "count"), Column(_("Строк обучения"), "count"),
+                   Column(_("Рассчитан"), "datetime")],
+                  [[m.model_version.bank.name, f"v{m.model_version_id}", m.label, m.psi, m.live_rows,
+                    m.reference_rows, m.computed_at] for m in measurements],
+                  flags=[m.psi > PSI_ALERT for m in measurements],
+                  flag_text=_("выше %(limit)s") % {"limit": wording.decimal(PSI_ALERT, 2)})
+    return _page(request, "analytics/drift.html", {
+        "tables": {"drift": table}, "table": table, "measurements": measurements, "psi_alert": PSI_ALERT,
+        "computing": jobs.running(tasks.DRIFT_JOB), "computed_before": jobs.finished_once(tasks.DRIFT_JOB),
+        "query": request.GET.urlencode()})
+
+
+@login_required
+@roles.permission_required(roles.can_see_analytics)
+@require_POST
+def drift_compute(request):
+    if not tasks.request_drift():
+        messages.info(request, _("Сдвиг уже считается; результат появится на этой странице."))
+    return redirect("analytics:drift")

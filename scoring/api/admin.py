@@ -3,9 +3,11 @@ delivery log."""
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from rest_framework.authtoken.admin import TokenProxy
 
-from scoring.admin import AuditedAdmin, PersonalDataAdmin
+from scoring.admin import AuditedAdmin, Noun, PersonalDataAdmin
 from scoring.api.callbacks import CallbackRefused, check_url
 from scoring.models import ApiClient, ApiToken, WebhookDelivery, new_token_key
 
@@ -26,7 +28,8 @@ class ApiClientForm(forms.ModelForm):
             try:
                 check_url(url)
             except CallbackRefused as exc:
-                raise forms.ValidationError(f"Этот адрес нельзя использовать для уведомлений: {exc}.") from None
+                raise forms.ValidationError(_("Этот адрес нельзя использовать для уведомлений: %(why)s.")
+                                            % {"why": exc}) from None
         return url
 
 
@@ -34,6 +37,8 @@ class ApiClientForm(forms.ModelForm):
 class ApiClientAdmin(AuditedAdmin):
     """Callback URLs and signing secrets: every change is in the product's audit log (the secret masked)."""
 
+    noun = Noun("m", _("клиента API"), _("клиента API"),
+                ngettext_lazy("%(count)s клиент API", "%(count)s клиентов API", "n"))
     form = ApiClientForm
     list_display = ("user", "callback_url", "created_at")
     search_fields = ("user__username", "callback_url")
@@ -42,8 +47,8 @@ class ApiClientAdmin(AuditedAdmin):
 
 
 class ApiTokenForm(forms.ModelForm):
-    days = forms.IntegerField(label="Действует, дней", min_value=0, required=False,
-                              help_text="Пусто — по настройке PRESCORING_API_TOKEN_DAYS; 0 — бессрочно.")
+    days = forms.IntegerField(label=_("действует, дней"), min_value=0, required=False,
+                              help_text=_("Пусто — срок по умолчанию из настроек; 0 — бессрочно."))
 
     class Meta:
         model = ApiToken
@@ -54,6 +59,8 @@ class ApiTokenForm(forms.ModelForm):
 class ApiTokenAdmin(AuditedAdmin):
     """Issuing and revoking API tokens. The key is shown once, on issue; only its SHA-256 is kept."""
 
+    noun = Noun("m", _("токен API"), _("токена API"),
+                ngettext_lazy("%(count)s токен API", "%(count)s токенов API", "n"))
     list_display = ("user", "name", "prefix", "created_at", "expires_at")
     search_fields = ("user__username", "name", "prefix")
     readonly_fields = ("prefix", "created_at", "expires_at")
@@ -76,7 +83,9 @@ class ApiTokenAdmin(AuditedAdmin):
             obj.set_key(key, days=form.cleaned_data.get("days"))
         super().save_model(request, obj, form, change)
         if key:
-            messages.warning(request, f"Токен для {obj.user}: {key} — скопируйте его сейчас, он больше не будет показан.")
+            messages.warning(request, _("Токен для %(user)s: %(key)s — скопируйте его сейчас, "
+                                        "он больше не будет показан.")
+                             % {"user": obj.user, "key": key})
 
 
 @admin.register(WebhookDelivery)
@@ -84,6 +93,8 @@ class WebhookDeliveryAdmin(PersonalDataAdmin):
     """Read-only: the log of what was sent where and what the receiver answered (payloads carry the
     client's name and phone as the submitter saw them)."""
 
+    noun = Noun("n", _("уведомление"), _("уведомления"),
+                ngettext_lazy("%(count)s уведомление", "%(count)s уведомлений", "n"))
     list_display = ("id", "application", "api_client", "url", "status", "attempts", "response_status",
                     "created_at", "delivered_at")
     list_filter = ("status",)

@@ -21,20 +21,13 @@ from scoring import selectors
 from scoring.services import submission
 from scoring.api.errors import validation_error_response
 from scoring.api.idempotency import idempotent
+from scoring.api.legacy_fields import FIELDS
 from scoring.api.parsers import AnyContentJSONParser, LimitedJSONParser
 from scoring.api.serializers import LegacyFeaturesSerializer, LegacyTaskSerializer
 from scoring.api.views.common import ERROR, IDEMPOTENCY_PARAMETER, SUBMITTERS
 from scoring.models import Application
 from scoring.services.questionnaire import active_features, validate_answers
 
-# old name -> questionnaire key
-FIELDS = {
-    "birthdate": "birth_date", "education": "education", "employment_status": "employment_status",
-    "value": "work_experience", "jobstartdate": "job_start_date", "position": "position",
-    "monthprofit": "month_profit", "monthexpense": "month_expense", "gender": "gender",
-    "family_status": "family_status", "childcount": "child_count", "snils": "snils", "merch_code": "merch_code",
-    "loan_amount": "loan_amount", "loan_term": "loan_term", "goods_category": "goods_category",
-}
 OLD_NAME = {key: old for old, key in FIELDS.items()}
 
 TASK_ID = OpenApiParameter("task_id", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=True,
@@ -83,7 +76,9 @@ def _application(request) -> Application:
 
 
 @extend_schema(
-    **LEGACY, operation_id="legacy_upload_features", request=LegacyFeaturesSerializer,
+    # JSON only: a body of any other Content-Type (or none) is read as JSON too, but "*/*" in the
+    # schema would promise that YAML or form data is understood.
+    **LEGACY, operation_id="legacy_upload_features", request={"application/json": LegacyFeaturesSerializer},
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: LegacyTaskSerializer, 409: ERROR, **ERRORS},
     summary="[legacy] Отправить анкету в формате сервиса 2023 года",

@@ -5,13 +5,16 @@ from rest_framework import serializers
 from scoring.accounts.roles import sees_personal_data
 from scoring.api.schema import feature_schema
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion, Outcome
-from scoring.services import phrases
+from scoring.services import case_history, phrases
 from scoring.services.questionnaire import validate_answers
 
 
 class ClientSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    phone = serializers.RegexField(r"^\+?[\d\s()\-]{5,31}$", max_length=32, required=False, allow_blank=True,
+    # Neither first nor last a space: the field trims them, and "0389\n" (five characters by the
+    # pattern, four after trimming) was valid by the schema but refused.
+    phone = serializers.RegexField(r"^\+?[\d()\-][\d\s()\-]{3,29}[\d()\-]$", max_length=32, required=False,
+                                   allow_blank=True,
                                    error_messages={"invalid": "Введите телефон: цифры, пробелы, скобки, дефис."})
 
 
@@ -218,6 +221,37 @@ class OutcomeBriefSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
 
 
+class HistoryBankSerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    bank_name = serializers.CharField()
+    model_version = serializers.IntegerField(allow_null=True, help_text="Версия модели; null, если она удалена.")
+    algorithm = serializers.CharField(allow_null=True)
+    trained_at = serializers.DateTimeField(allow_null=True, help_text="Когда версия модели обучена.")
+    threshold = serializers.FloatField(help_text="Порог банка при оценке.")
+    probability = serializers.FloatField()
+    verdict = serializers.ChoiceField(choices=BankScore.Verdict.choices)
+    refused_by_rule = serializers.BooleanField()
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    """One event of the case history (scoring/services/case_history.py); fields that do not apply are null."""
+
+    event = serializers.ChoiceField(choices=case_history.EVENTS, help_text=(
+        "submitted: подана (amount, term; application — исходная, если это вариант); scored: оценена (banks); "
+        "failed: ошибка оценки (error); variant: запрошен вариант суммы и срока (application, amount, term); "
+        "sent: отправлена в банк (bank); answered: ответ банка (bank, result, amount, term)."))
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True, help_text="Кто это сделал (сотрудник или интегратор).")
+    bank = serializers.CharField(allow_null=True)
+    bank_name = serializers.CharField(allow_null=True)
+    amount = serializers.FloatField(allow_null=True, help_text="₽")
+    term = serializers.IntegerField(allow_null=True, help_text="Срок, мес.")
+    result = serializers.ChoiceField(choices=Outcome.Result.choices, allow_null=True)
+    application = serializers.UUIDField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    banks = HistoryBankSerializer(many=True, help_text="Для scored: чем и с каким порогом оценён каждый банк.")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     client = serializers.SerializerMethodField()
@@ -228,11 +262,13 @@ class ApplicationSerializer(serializers.ModelSerializer):
                                    help_text="Исходная заявка, если эта — вариант суммы и срока.")
     answers = serializers.DictField(help_text="Ответы анкеты после проверки (ключ поля → значение или null).")
     outcomes = serializers.SerializerMethodField(help_text="Что банки ответили на самом деле (если записано).")
+    history = serializers.SerializerMethodField(help_text="История заявки по времени: подана, оценена, "
+                                                          "варианты, отправлена в банки, ответы банков.")
 
     class Meta:
         model = Application
         fields = ["id", "url", "status", "created_at", "scored_at", "parent", "client", "answers", "error",
-                  "recommendation", "scores", "outcomes"]
+                  "recommendation", "scores", "outcomes", "history"]
 
     def get_url(self, obj) -> str:
         return _absolute(self.context, reverse("api:application-detail", kwargs={"application_id": obj.pk}))
@@ -243,11 +279,27 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OutcomeBriefSerializer(many=True))
     def get_outcomes(self, obj):
-        if self.context.get("submitted_now"):
-            return []  # answering its own submission: no bank has seen this application yet
         return [{"bank": o.bank.code, "result": o.result, "amount": None if o.amount is None else f"{o.amount:.2f}",
                  "term": o.term, "recorded_at": _DATETIME.to_representation(o.recorded_at)}
-                for o in obj.outcomes.select_related("bank").order_by("bank__code")]
+                for o in self._outcomes(obj)]
+
+    @extend_schema_field(HistoryEventSerializer(many=True))
+    def get_history(self, obj):
+        events = case_history.case_history(obj, outcomes=self._outcomes(obj),
+                                           just_submitted=bool(self.context.get("submitted_now")))
+        return [{**event, "at": _DATETIME.to_representation(event["at"]),
+                 "banks": [{**bank, "trained_at": None if bank["trained_at"] is None
+                            else _DATETIME.to_representation(bank["trained_at"])} for bank in event["banks"]]}
+                for event in events]
+
+    def _outcomes(self, obj) -> list:
+        """The answers recorded, read once for both outcomes and history (none in the answer to its own submission)."""
+        if self.context.get("submitted_now"):
+            return []  # answering its own submission: no bank has seen this application yet
+        cache = self.context.setdefault("_outcomes", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = list(obj.outcomes.select_related("bank", "recorded_by").order_by("bank__code"))
+        return cache[obj.pk]
 
     def to_representation(self, instance):
         """The fields above, built directly (as BankScoreSerializer's): the generic walk builds every
@@ -263,7 +315,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "answers": {str(key): value for key, value in instance.answers.items()},
             "error": str(instance.error), "recommendation": self.get_recommendation(instance),
             "scores": [scores.to_representation(score) for score in instance.scores.all()],
-            "outcomes": self.get_outcomes(instance),
+            "outcomes": self.get_outcomes(instance), "history": self.get_history(instance),
         }
 
     @extend_schema_field(RecommendationSerializer(allow_null=True))
@@ -275,7 +327,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 
 class AlternativeSerializer(serializers.Serializer):
-    loan_amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Новая сумма, ₽")
+    loan_amount = serializers.FloatField(help_text="Новая сумма, ₽")
     loan_term = serializers.IntegerField(help_text="Новый срок, мес.")
 
 

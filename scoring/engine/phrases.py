@@ -69,8 +69,9 @@ PHRASES = {
     "snils.missing.down": gettext_noop("СНИЛС не указан — снижает шанс"),
     "children.up": gettext_noop("Детей до 18 лет: {count} — повышает шанс"),
     "children.down": gettext_noop("Детей до 18 лет: {count} — снижает шанс"),
-    "field.missing.up": gettext_noop("{label}: не указано — повышает шанс"),
-    "field.missing.down": gettext_noop("{label}: не указано — снижает шанс"),
+    # «нет ответа» reads right after any label; «не указано» did not agree with it («Должность: не указано»).
+    "field.missing.up": gettext_noop("{label}: нет ответа — повышает шанс"),
+    "field.missing.down": gettext_noop("{label}: нет ответа — снижает шанс"),
     "field.up": gettext_noop("{label}: {value} — повышает шанс"),
     "field.down": gettext_noop("{label}: {value} — снижает шанс"),
     # The ends of the waterfall (explanations.waterfall).

@@ -34,6 +34,7 @@ from .offers import monthly_payment
 # The rate of the payment features of encoders trained before bank rates (FeatureEncoder.bank_rate
 # False), for every bank alike: their models learnt each bank's tolerance at this rate, so they keep it.
 REFERENCE_RATE = 20.0
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # derived values are held within what the models read
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -200,19 +201,24 @@ class DerivedSpec:
         return float(self.compute_arrays(inputs, rate)[0])
 
     def compute_arrays(self, inputs: dict, rate: float = REFERENCE_RATE) -> np.ndarray:
-        """The feature for arrays of inputs (argument name -> float array), NaN-propagating."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.kind == "ratio":
-                result = inputs["numerator"] / np.where(inputs["denominator"] > 0, inputs["denominator"], np.nan)
-                return np.asarray(result, dtype=float)
-            term = np.where(inputs["term"] > 0, inputs["term"], np.nan)
-            payment = np.asarray(monthly_payment(inputs["amount"], rate, term), dtype=float)
-            if self.kind == "monthly_payment":
-                return payment
-            if self.kind == "payment_to_income":
-                return payment / np.where(inputs["income"] > 0, inputs["income"], np.nan)
-            if self.kind == "free_income":
-                return inputs["income"] - inputs["expense"] - payment
+        """The feature for arrays of inputs (argument name -> float array), NaN-propagating. A value past
+        float32's range (a ratio over an income of 1e-45) is held at its edge: the models read float32,
+        and XGBoost refuses an infinity."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.clip(self._arrays(inputs, rate), -FLOAT32_MAX, FLOAT32_MAX)
+
+    def _arrays(self, inputs: dict, rate: float) -> np.ndarray:
+        if self.kind == "ratio":
+            result = inputs["numerator"] / np.where(inputs["denominator"] > 0, inputs["denominator"], np.nan)
+            return np.asarray(result, dtype=float)
+        term = np.where(inputs["term"] > 0, inputs["term"], np.nan)
+        payment = np.asarray(monthly_payment(inputs["amount"], rate, term), dtype=float)
+        if self.kind == "monthly_payment":
+            return payment
+        if self.kind == "payment_to_income":
+            return payment / np.where(inputs["income"] > 0, inputs["income"], np.nan)
+        if self.kind == "free_income":
+            return inputs["income"] - inputs["expense"] - payment
         raise ValueError(f"{self.key}: unknown derived feature kind {self.kind!r}")
 
     def __post_init__(self):

@@ -3,8 +3,11 @@ its bank's active model: training, the train command, the admin's "activate" and
 deactivate_models (or load_config --deactivate-models), which leaves a bank without one."""
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from scoring.models import Bank, ModelVersion
@@ -52,6 +55,37 @@ def judge(metrics: dict) -> tuple[bool, str, str]:
         return (False, f"AUC {auc:.3f} vs active {champion:.3f} on the same rows",
                 "worse than the active model; not activated")
     return True, f"{evidence} vs active {champion:.3f} on the same rows", "activated"
+
+
+# The gate's English verdicts (stored in metrics["quality_gate"] and run outcomes) in the reader's
+# language, longest first: "not activated" is replaced before "activated".
+GATE_WORDS = (
+    ("activated (the active model could not score the held-out rows)",
+     gettext_lazy("активирована (активная модель не смогла оценить отложенные строки)")),
+    ("passes the gate; not activated (activation off)",
+     gettext_lazy("проверку прошла; не активирована (активация выключена)")),
+    ("the active model changed during training; not activated",
+     gettext_lazy("активная модель сменилась во время обучения; не активирована")),
+    ("no better than chance; not activated", gettext_lazy("не лучше случайного угадывания; не активирована")),
+    ("worse than the active model; not activated", gettext_lazy("хуже активной модели; не активирована")),
+    ("not activated", gettext_lazy("не активирована")),
+    ("activated", gettext_lazy("активирована")),
+    ("no held-out AUC", gettext_lazy("нет AUC на отложенных строках")),
+    ("no decisions in the data", gettext_lazy("в данных нет решений банка")),
+    ("not trained: ", gettext_lazy("не обучена: ")),
+    (" vs active ", gettext_lazy(" против активной модели: ")),
+    (" on the same rows", gettext_lazy(" на тех же строках")),
+)
+
+
+def gate_in_words(text: str) -> str:
+    """A gate reason as the pages show it: «AUC 0,800 [0,770, 0,830] — активирована» in Russian."""
+    for english, words in GATE_WORDS:
+        text = text.replace(english, str(words))
+    if (get_language() or "ru").startswith("ru"):
+        text = re.sub(r"(\d)\.(\d)", r"\1,\2", text)
+        text = re.sub(r"\[([\d,]+), ([\d,]+)\]", r"[\1; \2]", text)  # an interval of decimal commas
+    return text
 
 
 # --- activate and roll back ------------------------------------------------------------------------

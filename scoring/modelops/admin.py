@@ -5,6 +5,7 @@ The custom pages are the admin's (admin_view: staff only) inside roles.permissio
 user without the role's permission, staff or not, gets 403; anonymous visitors are sent to sign in."""
 import csv
 import io
+import re
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -16,26 +17,83 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django_htmx.http import HttpResponseStopPolling
 
 from scoring.accounts import roles
-from scoring.admin import AuditedAdmin
+from scoring.admin import AuditedAdmin, Noun, PhrasedAdmin, count_of
 from scoring.engine.formatting import csv_text_cell
 from scoring.modelops import activation, importing, versions
-from scoring.modelops.forms import BankAdminForm, CompareForm, FeatureAdminForm, ImportHistoryForm, TrainNowForm
+from scoring.modelops.forms import (
+    BankAdminForm,
+    CompareForm,
+    FeatureAdminForm,
+    ImportHistoryForm,
+    TrainNowForm,
+)
 from scoring.modelops.selectors import active_models_using, describe_versions
 from scoring.modelops.templatetags.modelops_tags import SHOWN_REPORT_ROWS
-from scoring.models import Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion, TrainingRun
+from scoring.models import (
+    Bank,
+    Feature,
+    HistoricalApplication,
+    ImportBatch,
+    ModelVersion,
+    TrainingRun,
+)
+
+
+def money(amount) -> str:
+    """«150 000 ₽»: whole roubles with grouped digits."""
+    return f"{formats.number_format(amount, 0, force_grouping=True)} ₽"
+
+
+def percent(share: float) -> str:
+    """«50 %», «52,5 %» for a probability of 0.5 or 0.525."""
+    value = round(share * 100, 2)
+    return f"{formats.number_format(value, 0 if value == int(value) else None)} %"
+
+
+ROWS = ngettext_lazy("%(count)s строка", "%(count)s строк", "n")
+APPLICATIONS = ngettext_lazy("%(count)s заявка", "%(count)s заявок", "n")
+
+
+def training_data_in_words(text: str) -> str:
+    """What a version was trained on (scoring/modelops/training.py writes it in English) in the reader's words."""
+    if match := re.fullmatch(r"synthetic rows=(\d+) seed=(\d+)", text):
+        return _("синтетические данные: %(rows)s, зерно %(seed)s") % {
+            "rows": count_of(int(match[1]), ROWS), "seed": match[2]}
+    if match := re.fullmatch(r"imported: ([\d ]+) rows, batches (.*)", text):
+        return _("загруженная история: %(rows)s, загрузки № %(batches)s") % {
+            "rows": count_of(int(match[1].replace(" ", "")), ROWS), "batches": match[2]}
+    if match := re.fullmatch(r"outcomes: ([\d ]+) applications with recorded answers", text):
+        return _("ответы банков: %(applications)s") % {
+            "applications": count_of(int(match[1].replace(" ", "")), APPLICATIONS)}
+    return text or "—"
+
+
+# The banks' answers in imported history (docs/data-format.md).
+DECISIONS = {"success": _("одобрил"), "denied": _("отказал"), "error": _("ошибка банка")}
+
+
+def bank_names(codes: list[str]) -> str:
+    """The banks' names for their codes, in the order given (a code no bank has any longer as is)."""
+    names = dict(Bank.objects.filter(code__in=codes).values_list("code", "name"))
+    return ", ".join(names.get(code, code) for code in codes)
 
 
 @admin.register(Bank)
 class BankAdmin(AuditedAdmin):
+    noun = Noun("m", _("банк"), _("банка"),
+                ngettext_lazy("%(count)s банк", "%(count)s банков", "n"))
     form = BankAdminForm
     change_form_template = "admin/scoring/bank/change_form.html"
-    list_display = ("code", "name", "active", "annual_rate", "min_amount", "max_amount", "terms_display",
-                    "approval_threshold", "rule_count", "active_model_display")
+    list_display = ("code", "name", "active", "annual_rate", "min_amount_display", "max_amount_display",
+                    "terms_display", "threshold_display", "rule_count", "active_model_display")
     list_filter = ("active",)
     search_fields = ("code", "name")
     fieldsets = (
@@ -57,6 +115,18 @@ class BankAdmin(AuditedAdmin):
             return [(name, {"fields": [f for f in opts["fields"] if f != "active_model"]})
                     for name, opts in self.fieldsets]
         return self.fieldsets
+
+    @admin.display(description=_("мин. сумма"), ordering="min_amount")
+    def min_amount_display(self, obj):
+        return money(obj.min_amount)
+
+    @admin.display(description=_("макс. сумма"), ordering="max_amount")
+    def max_amount_display(self, obj):
+        return money(obj.max_amount)
+
+    @admin.display(description=_("порог одобрения"), ordering="approval_threshold")
+    def threshold_display(self, obj):
+        return percent(obj.approval_threshold)
 
     @admin.display(description=_("сроки, мес."))
     def terms_display(self, obj):
@@ -86,9 +156,12 @@ class BankAdmin(AuditedAdmin):
 
 @admin.register(Feature)
 class FeatureAdmin(AuditedAdmin):
+    noun = Noun("n", _("поле анкеты"), _("поля анкеты"),
+                ngettext_lazy("%(count)s поле анкеты", "%(count)s полей анкеты", "n"))
     form = FeatureAdminForm
-    list_display = ("order", "key", "label", "type", "required", "used_by_model", "active", "csv_column")
-    list_display_links = ("key",)
+    # The CSV column is on each field's page: the list fits a 1366 px screen beside the navigation.
+    list_display = ("order", "key_display", "label", "type", "required", "used_by_model", "active")
+    list_display_links = ("key_display",)
     list_editable = ("order",)
     list_filter = ("type", "active", "used_by_model")
     search_fields = ("key", "label")
@@ -98,6 +171,12 @@ class FeatureAdmin(AuditedAdmin):
                                     "max_age", "max_length", "unit", "unit_en")}),
         (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
     )
+
+    @admin.display(description=_("ключ"), ordering="key")
+    def key_display(self, feature):
+        """The key, free to wrap after its underscores in a narrow column."""
+        parts = feature.key.split("_")
+        return format_html_join(mark_safe("_<wbr>"), "{}", ((part,) for part in parts))
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -111,13 +190,15 @@ class FeatureAdmin(AuditedAdmin):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(PhrasedAdmin):
+    noun = Noun("f", _("версию модели"), _("версии модели"),
+                ngettext_lazy("%(count)s версия модели", "%(count)s версий модели", "n"))
     list_display = ("id", "bank", "algorithm", "auc", "auc_interval", "gate", "active", "activated_at", "created_at",
-                    "training_data")
+                    "training_data_display")
     list_filter = ("bank", "active", "algorithm")
-    exclude = ("artifact", "encoder")
-    readonly_fields = ("bank", "algorithm", "feature_keys", "artifact_format", "training_data", "metrics", "active",
-                       "activated_at", "created_at")
+    fields = ("bank", "algorithm", "feature_keys", "artifact_format", "training_data_display", "gate", "metrics",
+              "active", "activated_at", "created_at")
+    readonly_fields = fields
     actions = ["activate_selected", "roll_back_selected", "compare_selected"]
     change_list_template = "admin/scoring/modelversion/change_list.html"
 
@@ -132,17 +213,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="AUC")
     def auc(self, obj):
         value = (obj.metrics or {}).get("auc")
-        return f"{value:.3f}" if value is not None else "—"
+        return formats.number_format(value, 3) if value is not None else "—"
 
     @admin.display(description=_("95 % интервал AUC"))
     def auc_interval(self, obj):
         metrics = obj.metrics or {}
         low, high = metrics.get("auc_ci_low"), metrics.get("auc_ci_high")
-        return f"{low:.3f}–{high:.3f}" if low is not None and high is not None else "—"
+        if low is None or high is None:
+            return "—"
+        return f"{formats.number_format(low, 3)}–{formats.number_format(high, 3)}"
+
+    @admin.display(description=_("данные обучения"), ordering="training_data")
+    def training_data_display(self, obj):
+        return training_data_in_words(obj.training_data)
 
     @admin.display(description=_("проверка качества"))
     def gate(self, obj):
-        return (obj.metrics or {}).get("quality_gate", "—")
+        reason = (obj.metrics or {}).get("quality_gate")
+        return activation.gate_in_words(reason) if reason else "—"
 
     @admin.action(description=_("Сделать активной (через проверку качества)"))
     def activate_selected(self, request, queryset):
@@ -152,7 +240,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         try:
             version = activation.activate(version=queryset.get(), actor=request.user)
         except activation.ModelVersionError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, activation.gate_in_words(str(exc)), messages.ERROR)
             return
         self.message_user(request, _("Версия %(id)s стала активной моделью банка «%(bank)s».")
                           % {"id": version.pk, "bank": version.bank.name}, messages.SUCCESS)
@@ -202,7 +290,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def training_run_view(self, request, run_id):
         run = get_object_or_404(TrainingRun, pk=run_id)
+        outcomes = [{**outcome, "reason": activation.gate_in_words(outcome.get("reason", ""))}
+                    for outcome in run.outcomes or []]
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "run": run,
+                   "outcomes": outcomes, "banks": bank_names(run.bank_codes),
                    "title": _("Обучение №%(id)s") % {"id": run.pk}}
         if request.htmx:
             if run.is_finished:
@@ -227,11 +318,22 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "source", "bank_codes", "status", "progress", "started_by", "created_at", "finished_at")
+class TrainingRunAdmin(PhrasedAdmin):
+    noun = Noun("n", _("обучение моделей"), _("обучения моделей"),
+                ngettext_lazy("%(count)s обучение моделей", "%(count)s обучений моделей", "n"))
+    list_display = ("id", "source", "banks", "status", "progress_display", "started_by", "created_at", "finished_at")
     list_filter = ("status", "source")
-    readonly_fields = ("source", "bank_codes", "rows", "status", "progress", "message", "outcomes", "started_by",
-                       "created_at", "finished_at")
+    fields = ("source", "banks", "rows", "status", "progress_display", "message", "started_by", "created_at",
+              "finished_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("банки"))
+    def banks(self, run):
+        return bank_names(run.bank_codes) or _("все активные")
+
+    @admin.display(description=_("готово"), ordering="progress")
+    def progress_display(self, run):
+        return f"{run.progress} %"
 
     def has_add_permission(self, request):
         return False  # a run is started from the model versions' "train now" page
@@ -241,7 +343,9 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(PhrasedAdmin):
+    noun = Noun("f", _("загрузку истории"), _("загрузки истории"),
+                ngettext_lazy("%(count)s загрузка истории", "%(count)s загрузок истории", "n"))
     list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_flagged", "rows_rejected", "rows_empty",
                     "decided_on", "user", "created_at")
     readonly_fields = ("file_name", "sha256", "user", "rows_total", "rows_imported", "rows_flagged", "rows_rejected",
@@ -298,14 +402,24 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoricalApplication)
-class HistoricalApplicationAdmin(admin.ModelAdmin):
+class HistoricalApplicationAdmin(PhrasedAdmin):
     """Read-only: imported history is evidence for training, so it is replaced by a new import, not edited."""
 
-    list_display = ("id", "batch", "row_number", "external_id", "decisions", "created_at")
+    noun = Noun("f", _("историческую заявку"), _("исторической заявки"),
+                ngettext_lazy("%(count)s историческая заявка", "%(count)s исторических заявок", "n"))
+
+    list_display = ("id", "batch", "row_number", "external_id", "decisions_display", "created_at")
     list_filter = ("batch",)
     search_fields = ("external_id",)
-    readonly_fields = ("batch", "row_number", "external_id", "answers", "decisions", "p_true", "decided_on", "flags",
-                       "created_at")
+    fields = ("batch", "row_number", "external_id", "answers", "decisions_display", "p_true", "decided_on", "flags",
+              "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("решения банков"))
+    def decisions_display(self, row):
+        names = dict(Bank.objects.values_list("code", "name"))
+        return "; ".join(f"{names.get(code, code)}: {DECISIONS.get(decision, decision)}"
+                         for code, decision in sorted((row.decisions or {}).items())) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -6,14 +6,16 @@ table (an inline over the bank's rules list); the stored JSON stays what the eng
 from __future__ import annotations
 
 from django import forms
+from django.utils import formats
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from scoring.modelops.selectors import active_models_using, describe_versions
-from scoring.modelops.activation import gate_for_activation
 from scoring.engine.rules import Rule
+from scoring.modelops.activation import gate_for_activation, gate_in_words
+from scoring.modelops.selectors import active_models_using, describe_versions
+from scoring.modelops.uploads import validate_csv_upload
 from scoring.models import Bank, Feature, ModelVersion
 from scoring.services import product_config
-from scoring.modelops.uploads import validate_csv_upload
 
 OPERATOR_CHOICES = [("lt", _("меньше (<)")), ("le", _("не больше (≤)")), ("gt", _("больше (>)")),
                     ("ge", _("не меньше (≥)")), ("eq", _("равно (=)")), ("ne", _("не равно (≠)")),
@@ -57,13 +59,23 @@ class RuleForm(forms.Form):
     def __init__(self, *args, field_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = field_choices
+        for field in self.fields.values():  # a row of the table: its column heading names each input
+            field.widget.attrs["aria-label"] = capfirst(field.label)
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        rule = {"field": cleaned["field"], "operator": cleaned["operator"],
-                "value": _rule_value(cleaned["value"], cleaned["operator"])}
+        operator = cleaned["operator"]
+        rule = {"field": cleaned["field"], "operator": operator, "value": _rule_value(cleaned["value"], operator)}
+        # The engine's own messages name the operator by its code ("gt"): say it in the table's words.
+        condition = dict(OPERATOR_CHOICES)[operator]
+        if operator in SET_OPERATORS and not rule["value"]:
+            self.add_error("value", _("Для условия «%(c)s» перечислите варианты через «;».") % {"c": condition})
+            return cleaned
+        if operator not in SET_OPERATORS + ("eq", "ne") and not isinstance(rule["value"], (int, float)):
+            self.add_error("value", _("Для условия «%(c)s» нужно число.") % {"c": condition})
+            return cleaned
         if cleaned.get("reason"):
             rule["reason"] = cleaned["reason"]
         try:
@@ -83,6 +95,11 @@ class RuleForm(forms.Form):
 
 
 class BaseRuleFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = _("Удалить правило")
+
     def rules(self) -> list[dict]:
         """The rules in the order typed, without the rows marked for deletion or left empty."""
         rules = []
@@ -118,16 +135,44 @@ class TermsField(forms.CharField):
         return sorted(set(terms))
 
 
+class PercentField(forms.Field):
+    """A probability (0.5) typed and shown as a percentage: «50», «52,5» (a comma or a point, «%» allowed)."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 8})
+
+    def prepare_value(self, value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            percent = round(value * 100, 4)
+            return formats.localize(int(percent) if percent.is_integer() else percent)  # 0.525 -> "52,5" in Russian
+        return value
+
+    def to_python(self, value):
+        text = str(value or "").replace("%", "").replace(" ", "").replace("\xa0", "").replace(",", ".")
+        if not text:
+            return None
+        try:
+            percent = float(text)
+        except ValueError:
+            raise forms.ValidationError(_("Введите число процентов, например 50 или 52,5.")) from None
+        if not 0 < percent < 100:
+            raise forms.ValidationError(_("Порог одобрения — от 0 до 100 %, не включая границы, например 50 %."))
+        return round(percent / 100, 6)
+
+
 class BankAdminForm(forms.ModelForm):
-    terms = TermsField(label=_("сроки, мес."), help_text=_("Через запятую, например: 6, 12, 18, 24."))
+    terms = TermsField(label=_("Сроки, мес."), help_text=_("Через запятую, например: 6, 12, 18, 24."))
+    approval_threshold = PercentField(
+        label=_("Порог одобрения, %"),
+        help_text=_("Вероятность одобрения в процентах, начиная с которой банк скорее одобрит заявку, например 50."))
     active_model = forms.ModelChoiceField(
-        label=_("активная модель"), queryset=ModelVersion.objects.none(), required=False,
+        label=_("Активная модель"), queryset=ModelVersion.objects.none(), required=False,
         help_text=_("Новая версия становится активной, только если проходит проверку качества."))
 
     class Meta:
         model = Bank
         fields = ["code", "name", "active", "annual_rate", "min_amount", "max_amount", "terms",
                   "approval_threshold", "csv_decision_column"]
+        localized_fields = ["annual_rate", "min_amount", "max_amount"]  # «19,9» in Russian
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,19 +198,13 @@ class BankAdminForm(forms.ModelForm):
                 raise forms.ValidationError(_("Колонка «%(c)s» уже сопоставлена полю анкеты.") % {"c": column})
         return column
 
-    def clean_approval_threshold(self):
-        value = self.cleaned_data.get("approval_threshold")
-        if value is not None and not 0 < value < 1:
-            raise forms.ValidationError(_("Порог одобрения — вероятность строго между 0 и 1, например 0.5."))
-        return value
-
     def clean_active_model(self):
         chosen = self.cleaned_data.get("active_model")
         if chosen is not None and not chosen.active:
             passed, reason = gate_for_activation(chosen)
             if not passed:
                 raise forms.ValidationError(_("Версия %(id)s не прошла проверку качества: %(reason)s.")
-                                            % {"id": chosen.pk, "reason": reason})
+                                            % {"id": chosen.pk, "reason": gate_in_words(reason)})
         return chosen
 
     def full_clean(self):
@@ -270,7 +309,9 @@ class FeatureAdminForm(forms.ModelForm):
         return cleaned
 
 
-TRAIN_SOURCES = [("imported", _("загруженная история решений")), ("synthetic", _("синтетические данные"))]
+TRAIN_SOURCES = [("imported", _("загруженная история решений")),
+                 ("outcomes", _("ответы банков, записанные по заявкам")),
+                 ("synthetic", _("синтетические данные"))]
 
 
 class TrainNowForm(forms.Form):

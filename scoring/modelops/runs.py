@@ -29,6 +29,8 @@ def run_training(*, run_id: int) -> TrainingRun:
         try:
             if run.source == TrainingRun.Source.SYNTHETIC:
                 result = training.train_synthetic(rows=run.rows, bank_codes=[bank.code], actor=run.started_by)
+            elif run.source == TrainingRun.Source.OUTCOMES:
+                result = training.train_outcomes(bank_codes=[bank.code], actor=run.started_by)
             else:
                 result = training.train_imported(bank_codes=[bank.code], actor=run.started_by)
         except training.TrainingRefused as exc:

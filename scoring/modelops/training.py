@@ -1,9 +1,10 @@
 """Training models inside the product and activating only those that earn it.
 
-Two sources of training rows, one path: train_synthetic (the built-in generator) and
-train_imported (the lender's history stored by import_applications) each build a frame and hand
-it to train_frame, which trains one model per bank, stores every model as a ModelVersion and
-activates a bank's new model only when it passes the quality gate:
+Three sources of training rows, one path: train_synthetic (the built-in generator), train_imported
+(the lender's history stored by import_applications) and train_outcomes (the banks' answers recorded
+on the application page or through the API) each build a frame and hand it to train_frame, which
+trains one model per bank, stores every model as a ModelVersion and activates a bank's new model
+only when it passes the quality gate:
 
 1. the lower bound of its held-out ROC AUC's 95 % CI is above MIN_AUC_CI_LOW (better than chance), and
 2. on the same held-out rows it is not worse than the bank's active model by more than MAX_AUC_LOSS.
@@ -28,22 +29,28 @@ from scoring.engine.synthetic import generate_applications
 from scoring.engine.estimators import load_model
 from scoring.engine.formatting import format_number
 from scoring.engine.metrics import fast_auc
-from scoring.engine.training import (ARTIFACT_FORMAT, HeldOut, TrainedModel, decision_labels, train_all_banks,
-                                     training_problem)
-from scoring.modelops.importing import historical_frame
+from scoring.engine.training import (ARTIFACT_FORMAT, MIN_ANSWERED_ROWS, MIN_ROWS_PER_CLASS, ROW_KEY, HeldOut,
+                                     TrainedModel, decision_labels, train_all_banks, training_problem)
+from scoring.modelops.importing import historical_frame, shifted_date
 from scoring.modelops import activation
 from scoring.modelops.activation import judge
-from scoring.models import Bank, Feature, HistoricalApplication, ModelVersion
+from scoring.models import Bank, Feature, HistoricalApplication, ModelVersion, Outcome
 from scoring.services import product_config
+from scoring.services.questionnaire import active_features
 
 log = logging.getLogger(__name__)
 
-# Where train's rows come from: the built-in generator or the history stored by import_applications.
-SOURCES = ("synthetic", "imported")
+# Where train's rows come from: the built-in generator, the history stored by import_applications,
+# or the banks' answers recorded for the service's own applications.
+SOURCES = ("synthetic", "imported", "outcomes")
+# A recorded answer in the decision words of the training frame (engine/training.decision_labels);
+# a bank's error is no answer and is left out.
+OUTCOME_DECISIONS = {Outcome.Result.APPROVED: "success", Outcome.Result.REFUSED: "denied"}
 
 
 class TrainingRefused(ValueError):
-    """Nothing can be trained (no banks, unknown banks, no imported rows); the message says what to do."""
+    """Nothing can be trained (no banks, unknown banks, no imported rows, too few recorded answers); the
+    message says what to do."""
 
 
 @dataclass
@@ -90,6 +97,56 @@ def train_imported(*, seed: int = 42, bank_codes: list[str] | None = None,
     batches = list(HistoricalApplication.objects.order_by("batch_id").values_list("batch_id", flat=True).distinct())
     source = f"imported: {format_number(len(frame), 'd', separator=' ')} rows, batches {_id_ranges(batches)}"
     return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
+
+
+def train_outcomes(*, seed: int = 42, bank_codes: list[str] | None = None,
+                   activate: bool = True, actor=None) -> list[TrainingOutcome]:
+    """Train one model per bank on the answers the banks gave to applications scored here: the
+    application's answers are the features, approved 1, refused 0 (errors left out).
+
+    TrainingRefused when no bank has training_problem's minimum of answers (it names the counts);
+    a bank below it, when others have enough, is reported "not trained" as with any source.
+    """
+    banks = banks_for_training(bank_codes)
+    frame = outcomes_frame([b.code for b in banks])
+    counts = {b.code: int(frame[f"{b.code}_decision"].notna().sum()) if len(frame) else 0 for b in banks}
+    if max(counts.values()) < MIN_ANSWERED_ROWS:
+        answers = ", ".join(f"{code} {count}" for code, count in counts.items())
+        raise TrainingRefused(f"too few recorded bank answers to train on ({answers}): at least {MIN_ANSWERED_ROWS} "
+                              f"approvals and refusals per bank are needed, at least {MIN_ROWS_PER_CLASS} of each; "
+                              "record the banks' answers on the application page or POST /api/v1/outcomes/")
+    source = f"outcomes: {format_number(len(frame), 'd', separator=' ')} applications with recorded answers"
+    return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
+
+
+def outcomes_frame(bank_codes: list[str]) -> pd.DataFrame:
+    """Every application with a bank's recorded answer (approved or refused), as a frame for train_frame:
+    a column per active questionnaire key, `<code>_decision` per bank ('success', 'denied' or None) and
+    ROW_KEY (the application's id, so that retraining holds out the same applications). Each row's dates
+    are moved forward by the days since the application was made, as historical_frame does, so that ages
+    and tenures counted to today (frame.attrs["as_of"]) are those the bank saw."""
+    answered = (Outcome.objects.filter(bank__code__in=bank_codes, result__in=list(OUTCOME_DECISIONS))
+                .order_by("application__created_at", "application_id")
+                .values_list("application_id", "application__answers", "application__created_at", "bank__code",
+                             "result"))
+    applications: dict = {}
+    for application_id, answers, created_at, code, result in answered:
+        row = applications.setdefault(application_id, {"answers": answers, "created_at": created_at, "decisions": {}})
+        row["decisions"][code] = OUTCOME_DECISIONS[result]
+    features = active_features()
+    date_keys = {f.key for f in features if f.type == "date"}
+    today = timezone.localdate()
+    rows = list(applications.values())
+    shifts = [(today - timezone.localtime(row["created_at"]).date()).days for row in rows]
+    frame = pd.DataFrame({f.key: pd.Series([shifted_date(row["answers"].get(f.key), shift) if f.key in date_keys
+                                            else row["answers"].get(f.key) for row, shift in zip(rows, shifts)],
+                                           dtype=object)
+                          for f in features})
+    frame[ROW_KEY] = pd.Series([str(pk) for pk in applications], dtype=object)
+    for code in bank_codes:
+        frame[f"{code}_decision"] = pd.Series([row["decisions"].get(code) for row in rows], dtype=object)
+    frame.attrs["as_of"] = today
+    return frame
 
 
 def train_frame(frame: pd.DataFrame, *, source: str, banks: list[Bank], seed: int = 42,

@@ -26,6 +26,7 @@ from scoring.modelops.importing import historical_frame
 from scoring.models import Bank, HistoricalApplication, ModelVersion, TrainingRun
 from scoring.modelops.activation import ModelVersionError
 from scoring.modelops.tasks import train_models
+from scoring.services import background
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ def compare(*, champion: ModelVersion, challenger: ModelVersion, frame=None, dat
 # --- train now ---------------------------------------------------------------------------------------
 
 def start_training(*, actor, source: str, bank_codes: list[str], rows: int = 20_000) -> TrainingRun:
-    """Record a training run and queue it after commit; the page polls the run for progress."""
+    """Record a training run and start it after commit, without holding the request (a worker, or a
+    thread on the embedded default: scoring/services/background.py); the page polls the run for progress."""
     if source not in TrainingRun.Source.values:
         raise ModelVersionError(_("Неизвестный источник данных: %(s)s.") % {"s": source})
     run = TrainingRun.objects.create(source=source, bank_codes=list(bank_codes), rows=rows, started_by=actor)
@@ -147,7 +149,7 @@ def start_training(*, actor, source: str, bank_codes: list[str], rows: int = 20_
 
 def _enqueue(task, run_id: int) -> None:
     try:
-        task.delay(run_id)
+        background.start(task, run_id)
     except Exception as exc:  # noqa: BLE001 - a broker failure is shown on the run, not lost
         log.exception("could not enqueue training run %s", run_id)
         TrainingRun.objects.filter(pk=run_id).update(

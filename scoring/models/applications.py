@@ -19,7 +19,7 @@ class Client(models.Model):
 
     full_name = models.CharField(_("ФИО"), max_length=200, blank=True)
     phone = models.CharField(_("телефон"), max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("клиент")
@@ -134,12 +134,14 @@ class BankScore(models.Model):
         UNCERTAIN = "uncertain", _("под вопросом")
         UNLIKELY = "unlikely", _("скорее откажет")
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="scores")
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="scores")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="scores",
+                                    verbose_name=_("заявка"))
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="scores", verbose_name=_("банк"))
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="scores")
-    probability = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
-    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+                                      related_name="scores", verbose_name=_("версия модели"))
+    probability = models.FloatField(_("вероятность одобрения"),
+                                    validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    verdict = models.CharField(_("вывод"), max_length=16, choices=Verdict.choices)
     reasons = models.JSONField(default=list)
     suggestions = models.JSONField(default=list, blank=True)
     offer = models.JSONField(default=dict, blank=True)
@@ -240,6 +242,29 @@ class Outcome(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.bank.code}: {self.result}"
+
+
+class Dispatch(models.Model):
+    """An application sent to one bank: who sent it and when. The bank's answer (Outcome) comes later."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="dispatches",
+                                    verbose_name=_("заявка"))
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("банк"))
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("отправил"))
+    sent_at = models.DateTimeField(_("отправлена"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["sent_at", "bank__code"]
+        verbose_name = _("отправка в банк")
+        verbose_name_plural = _("отправки в банки")
+        constraints = [
+            # Sent to a bank once: marking it sent again keeps the first time.
+            models.UniqueConstraint(fields=["application", "bank"], name="one_dispatch_per_bank"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} → {self.bank.code}"
 
 
 class ScoringBatch(models.Model):

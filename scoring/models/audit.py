@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
 
 
 class AuditEntry(models.Model):
@@ -26,4 +26,5 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("журнал изменений")
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_repr}"
+        # Read on pages (the admin's title and breadcrumbs): the local time and the object, not the codes.
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor or '—'}: {self.object_repr or self.object_id}"

@@ -69,10 +69,14 @@ class Bank(models.Model):
         return self.model_versions.filter(active=True).first()
 
 
+FEATURE_TYPE_LABELS = {"number": _("число"), "integer": _("целое число"), "choice": _("выбор из списка"),
+                       "boolean": _("да или нет"), "date": _("дата"), "text": _("текст")}
+
+
 class Feature(models.Model):
     """One questionnaire field. The form, the API, validation and training follow this table."""
 
-    TYPE_CHOICES = [(t, t) for t in FEATURE_TYPES]
+    TYPE_CHOICES = [(t, FEATURE_TYPE_LABELS[t]) for t in FEATURE_TYPES]
 
     key = models.SlugField(_("ключ"), max_length=64, unique=True)
     label = models.CharField(_("название"), max_length=200)

@@ -19,7 +19,7 @@ class ModelVersion(models.Model):
     feature_keys = models.JSONField(_("поля анкеты"), default=list)
     artifact = models.BinaryField(_("артефакт модели"))
     # What scoring.engine.training.ARTIFACT_FORMAT says every artifact is (estimators.to_bytes).
-    artifact_format = models.CharField(max_length=16, default="prescoring-psm1")
+    artifact_format = models.CharField(_("формат артефакта"), max_length=16, default="prescoring-psm1")
     training_data = models.CharField(_("данные обучения"), max_length=300, blank=True)
     metrics = models.JSONField(_("метрики"), default=dict, blank=True)
     active = models.BooleanField(_("активна"), default=False)
@@ -121,6 +121,7 @@ class TrainingRun(models.Model):
     class Source(models.TextChoices):
         SYNTHETIC = "synthetic", _("синтетические данные")
         IMPORTED = "imported", _("загруженная история")
+        OUTCOMES = "outcomes", _("записанные ответы банков")
 
     source = models.CharField(_("данные"), max_length=16, choices=Source.choices, default=Source.IMPORTED)
     bank_codes = models.JSONField(_("банки"), default=list, blank=True, help_text=_("Пусто: все активные банки."))

@@ -1,8 +1,13 @@
-"""The questionnaire form, built from the Feature table at request time."""
+"""The questionnaire form, built from the Feature table at request time; the forms that mark an
+application sent and record a bank's answer."""
+from decimal import Decimal
+
 from django import forms
+from django.utils.formats import get_format
 from django.utils.translation import gettext, gettext_lazy as _
 
-from scoring.models import Application, Feature
+from scoring.models import Application, Bank, Feature, Outcome
+from scoring.services import phrases
 from scoring.services.questionnaire import validate_answers
 
 CLIENT_FIELDS = ("full_name", "phone")
@@ -114,3 +119,75 @@ class ApplicationFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {name: data.get(name) for name in self.fields if name not in self.errors and data.get(name)}
+
+
+class SendForm(forms.Form):
+    """The banks the officer has sent the application to: those it may go to and has not gone to yet."""
+
+    banks = forms.MultipleChoiceField(label=_("Отправлена в банки"), widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": _("Отметьте хотя бы один банк.")})
+
+    def __init__(self, *args, scores: list, recommended: list[str], **kwargs):
+        """scores: the bank scores the application may still be sent to (with their banks);
+        recommended: the bank codes the recommendation sends it to (checked at first)."""
+        super().__init__(*args, **kwargs)
+        self.banks_by_code = {score.bank.code: score.bank for score in scores}
+        self.fields["banks"].choices = [(score.bank.code, score.bank.name) for score in scores]
+        self.fields["banks"].initial = [code for code in recommended if code in self.banks_by_code]
+
+    @property
+    def chosen_banks(self) -> list:
+        return [self.banks_by_code[code] for code in self.cleaned_data["banks"]]
+
+
+class AmountField(forms.DecimalField):
+    """An amount as officers type it: "150 000", "68 000,50" or "68000.50" (a comma is the decimal
+    separator where the language writes it so, a thousands separator otherwise)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+            value = value.replace(",", "." if get_format("DECIMAL_SEPARATOR") == "," else "")
+        return super().to_python(value)
+
+
+class AnswerForm(forms.Form):
+    """A bank's answer to an application sent to it: approved (with the amount and term, if the bank
+    said), refused, or an error on the bank's side."""
+
+    bank = forms.ChoiceField(label=_("Банк"))
+    result = forms.ChoiceField(label=_("Ответ банка"), choices=[("", "—")] + list(Outcome.Result.choices))
+    amount = AmountField(label=_("Одобренная сумма"), required=False, max_digits=12, decimal_places=2,
+                         help_text=_("Если банк её назвал."),
+                         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    term = forms.IntegerField(label=_("Срок, мес."), required=False, min_value=1, max_value=600,
+                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+
+    def __init__(self, *args, banks: list[tuple[str, str]], requested_amount, **kwargs):
+        """banks: (code, name) of the banks the application was sent to; requested_amount: the loan asked for."""
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].choices = [("", "—")] + list(banks)
+        self.requested_amount = requested_amount
+
+    def clean_amount(self):
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            return None
+        if amount <= 0:
+            raise forms.ValidationError(_("Сумма должна быть больше нуля."))
+        if self.requested_amount is not None and amount > Decimal(str(self.requested_amount)):
+            raise forms.ValidationError(_("Не больше запрошенной суммы: %(amount)s.")
+                                        % {"amount": phrases.money(float(self.requested_amount))})
+        return amount
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("result") and cleaned["result"] != Outcome.Result.APPROVED:
+            for name in ("amount", "term"):
+                if cleaned.get(name) is not None:
+                    self.add_error(name, _("Сумму и срок указывают только для одобрения."))
+        return cleaned
+
+    @property
+    def chosen_bank(self) -> Bank:
+        return Bank.objects.get(code=self.cleaned_data["bank"])

@@ -14,4 +14,7 @@ urlpatterns = [
     path("applications/<uuid:application_id>/result/", views.application_result, name="application_result"),
     path("applications/<uuid:application_id>/apply/", views.application_apply_suggestion,
          name="application_apply_suggestion"),
+    path("applications/<uuid:application_id>/case/", views.application_case, name="application_case"),
+    path("applications/<uuid:application_id>/send/", views.application_send, name="application_send"),
+    path("applications/<uuid:application_id>/answer/", views.application_answer, name="application_answer"),
 ]

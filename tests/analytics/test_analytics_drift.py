@@ -9,7 +9,7 @@ from django.utils import timezone
 from scoring.analytics.drift import compute_drift, psi, reference_frame
 from scoring.analytics.models import DriftMeasurement
 from scoring.engine.synthetic import generate_applications
-from scoring.models import Application, Bank, ModelVersion
+from scoring.models import Application, Bank, Feature, ModelVersion
 
 
 def test_psi_of_known_shares():
@@ -53,9 +53,11 @@ def test_it_finds_drift_in_a_changed_field_only(synthetic_version, officer):
 def test_the_dashboard_warns_when_a_psi_exceeds_the_limit(analyst_client, synthetic_version, officer):
     live_applications(officer, 200, loan_term="24")
     call_command("compute_drift", "--last", "200")
+    label = Feature.objects.get(key="loan_term").label
     page = analyst_client.get(reverse("analytics:dashboard")).content.decode()
-    assert 'role="alert"' in page and "loan_term" in page
-    assert "loan_term" in analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert 'role="alert"' in page and label in page and "loan_term" not in page
+    drift_page = analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert label in drift_page and "loan_term" not in drift_page
 
 
 def test_the_dashboard_does_not_warn_without_drift(analyst_client, synthetic_version, officer):
@@ -76,3 +78,32 @@ def test_it_skips_a_model_whose_training_data_cannot_be_rebuilt(configured, trai
 def test_it_is_scheduled_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["analytics-compute-drift"]
     assert entry["task"] == "scoring.analytics.tasks.compute_drift" and entry["schedule"] == 24 * 3600
+
+
+def test_an_analyst_computes_drift_from_the_page(analyst_client, synthetic_version, officer):
+    """Issue 15 item 16: the empty page offers the computation; the result replaces it (inline here)."""
+    live_applications(officer, 50, loan_term="24")
+    before = analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert "Рассчитать сдвиг" in before and "Сдвиг ещё не рассчитан" in before
+    assert analyst_client.post(reverse("analytics:drift_compute")).status_code == 302
+    assert DriftMeasurement.objects.filter(model_version=synthetic_version).exists()
+    page = analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert Feature.objects.get(key="loan_term").label in page and "Пересчитать сдвиг" in page
+
+
+def test_the_drift_page_shows_computing_and_polls(analyst_client, configured):
+    from django.core.cache import cache
+
+    from scoring.analytics import jobs, tasks
+
+    cache.clear()
+    assert jobs.mark_started(tasks.DRIFT_JOB)  # as the button marks it while the work runs
+    page = analyst_client.get(reverse("analytics:drift")).content.decode()
+    assert "Сдвиг считается" in page and 'hx-trigger="every 2s"' in page and "Рассчитать сдвиг" not in page
+    assert "уже считается" in analyst_client.post(reverse("analytics:drift_compute"), follow=True).content.decode()
+    cache.clear()
+
+
+def test_an_officer_may_not_compute_drift(officer_client, configured):
+    assert officer_client.post(reverse("analytics:drift_compute")).status_code == 403
+    assert officer_client.get(reverse("analytics:drift_compute")).status_code == 403

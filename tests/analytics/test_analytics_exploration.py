@@ -45,8 +45,50 @@ def test_it_correlates_numeric_fields(history):
     assert corr["matrix"][i][j] == pytest.approx(1.0)
 
 
-def test_the_page_shows_the_synthetic_data_set(analyst_client, configured):
+def test_the_page_offers_to_profile_the_data_set_then_shows_it(analyst_client, configured, settings):
+    """Issue 15 item 16: no empty page, a button; the profile is computed in the background."""
+    settings.PRESCORING_BACKGROUND_THREADS = False  # the task runs inline here
     cache.clear()
-    page = analyst_client.get(reverse("analytics:exploration"), {"source": "synthetic"}).content.decode()
-    assert "5000 строк" in page.replace("\u202f", "") or "5 000" in page
+    url = reverse("analytics:exploration")
+    before = analyst_client.get(url, {"source": "synthetic"}).content.decode()
+    assert "Рассчитать" in before and "Корреляции" not in before
+    response = analyst_client.post(reverse("analytics:exploration_compute"), {"source": "synthetic"})
+    assert response.status_code == 302 and response["Location"].endswith("?source=synthetic")
+    page = analyst_client.get(url, {"source": "synthetic"}).content.decode()
+    assert "5\u00a0000 строк" in page
     assert "Корреляции" in page and "<svg" in page
+
+
+def test_the_page_shows_computing_while_the_profile_runs(analyst_client, configured):
+    from scoring.analytics import jobs, tasks
+
+    cache.clear()
+    assert jobs.mark_started(tasks.profile_job("synthetic"))
+    page = analyst_client.get(reverse("analytics:exploration"), {"source": "synthetic"}).content.decode()
+    assert "обрабатывается" in page and 'hx-trigger="every 2s"' in page
+    assert analyst_client.post(reverse("analytics:exploration_compute"), {"source": "synthetic"},
+                               follow=True).content.decode().count("уже обрабатывается") == 1
+    cache.clear()
+
+
+def test_officers_may_not_compute_a_profile(officer_client, configured):
+    cache.clear()
+    assert officer_client.post(reverse("analytics:exploration_compute"), {"source": "synthetic"}).status_code == 403
+    assert cache.get("analytics:job:profile:synthetic") is None
+
+
+def test_without_imported_history_the_page_says_so_and_where_to_go(client_as, analyst, administrator, configured):
+    cache.clear()
+    page = client_as(analyst).get(reverse("analytics:exploration")).content.decode()
+    assert "нет ни одной строки" in page and "?source=synthetic" in page and "Рассчитать" not in page
+    assert "manage.py" not in page and "загружает администратор" in page
+    admin_page = client_as(administrator).get(reverse("analytics:exploration")).content.decode()
+    assert reverse("admin:scoring_importbatch_upload") in admin_page
+
+
+def test_imported_history_is_profiled_by_the_button(analyst_client, history):
+    url = reverse("analytics:exploration")
+    assert "Рассчитать" in analyst_client.get(url).content.decode()
+    analyst_client.post(reverse("analytics:exploration_compute"), {"source": "imported"})
+    page = analyst_client.get(url).content.decode()
+    assert "4 строк" in page and "Мебель" in page

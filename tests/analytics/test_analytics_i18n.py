@@ -28,20 +28,20 @@ def history(configured):
 def test_the_bins_without_a_value_are_translated_at_display():
     with translation.override("en"):
         assert [shown_label(label) for label in (MISSING, OTHER, ALL_VALUES, "< 25")] == \
-            ["no answer", "other", "all values", "< 25"]
-    assert [shown_label(label) for label in (MISSING, OTHER, ALL_VALUES)] == ["нет ответа", "другое", "все значения"]
+            ["not specified", "other", "all values", "< 25"]
+    assert [shown_label(label) for label in (MISSING, OTHER, ALL_VALUES)] == ["не указано", "другое", "все значения"]
 
 
 def test_the_exploration_charts_follow_the_reader_not_the_cache(history):
     with translation.override("en"):
         tables, charts = exploration_tables(profile("imported"))  # fills the cache in English
         gender = [row[0] for row in tables["field_gender"].rows]
-        assert sorted(gender) == ["Female", "Male", "no answer"]
-        assert "no answer" in charts["field_gender"] and "Furniture" in charts["field_goods_category"]
+        assert sorted(gender) == ["Female", "Male", "not specified"]
+        assert "not specified" in charts["field_gender"] and "Furniture" in charts["field_goods_category"]
         assert tables["field_gender"].title == "Gender"
         assert "Date of birth (years)" in [row[0] for row in tables["correlation"].rows]
     tables, charts = exploration_tables(profile("imported"))  # the same cached profile, read in Russian
-    assert "нет ответа" in [row[0] for row in tables["field_gender"].rows]
+    assert "не указано" in [row[0] for row in tables["field_gender"].rows]
     assert "Мебель" in charts["field_goods_category"] and tables["field_gender"].title == "Пол"
     assert "Дата рождения (лет)" in [row[0] for row in tables["correlation"].rows]
 
@@ -53,6 +53,6 @@ def test_the_drift_page_shows_its_bins_in_english(analyst_client, bank_a_version
         bins=[{"label": "0", "reference": 0.5, "live": 0.1}, {"label": OTHER, "reference": 0.3, "live": 0.1},
               {"label": MISSING, "reference": 0.2, "live": 0.8}])
     english = html.unescape(analyst_client.get(reverse("analytics:drift"), HTTP_ACCEPT_LANGUAGE="en").content.decode())
-    assert "<td>no answer</td>" in english and "<td>other</td>" in english and "нет ответа" not in english
+    assert "<td>not specified</td>" in english and "<td>other</td>" in english and "не указано" not in english
     russian = analyst_client.get(reverse("analytics:drift")).content.decode()
-    assert "<td>нет ответа</td>" in russian
+    assert "<td>не указано</td>" in russian

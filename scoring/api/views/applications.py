@@ -3,6 +3,7 @@ import time
 import uuid
 from contextlib import nullcontext
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
@@ -13,7 +14,8 @@ from scoring.services import audit, events
 from scoring.accounts import roles
 from scoring import selectors
 from scoring.services import submission
-from scoring.api.errors import validation_error_response
+from scoring.services.questionnaire import active_features, clean_value
+from scoring.api.errors import Conflict, validation_error_response
 from scoring.api.idempotency import idempotent
 from scoring.api.serializers import (
     AlternativeSerializer,
@@ -94,6 +96,19 @@ def application_list(request):
     return answer
 
 
+def _loan_errors(amount, term) -> list[str]:
+    """"loan_term: …" for an amount or term its questionnaire field refuses (the body's own error)."""
+    features = {f.key: f for f in active_features()}
+    errors = []
+    for key, value in (("loan_amount", amount), ("loan_term", term)):
+        if key in features:
+            try:
+                clean_value(features[key], value, timezone.localdate())
+            except ValueError as exc:
+                errors.append(f"{key}: {exc}")
+    return errors
+
+
 def _created_now(response) -> bool:
     """The submission stored a new application just now (not a repeat, not an idempotent replay)."""
     return response.status_code == status.HTTP_202_ACCEPTED and not response.has_header("Idempotent-Replayed")
@@ -168,13 +183,17 @@ def application_alternative(request, application_id):
     serializer = AlternativeSerializer(data=request.data)
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)
+    amount, term = serializer.validated_data["loan_amount"], serializer.validated_data["loan_term"]
+    loan_errors = _loan_errors(amount, term)
+    if loan_errors:
+        return validation_error_response({"non_field_errors": loan_errors})
     try:
-        alternative, created = submission.apply_suggestion(
-            officer=request.user, application=application,
-            amount=serializer.validated_data["loan_amount"], term=serializer.validated_data["loan_term"],
-        )
+        alternative, created = submission.apply_suggestion(officer=request.user, application=application,
+                                                           amount=amount, term=term)
     except submission.SuggestionError as exc:
-        return validation_error_response({"non_field_errors": [str(exc)]})
+        # The amount and term are right, the original's other answers no longer pass (sent through
+        # the legacy endpoint without them, or an age past the limit by now): no alternative of it.
+        raise Conflict(f"Вариант этой заявки оценить нельзя: {exc}")
     if submission.scoring_runs_inline():
         alternative.refresh_from_db(fields=["status"])
     body = ApplicationStatusSerializer(alternative, context={"request": request}).data

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from scoring import selectors
@@ -55,15 +56,15 @@ def outcome_list(request):
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)
     data = serializer.validated_data
-    errors = {}
     application = visible.filter(pk=data["application"]).first()
-    if application is None:
-        errors["application"] = ["Заявка не найдена."]
     bank = Bank.objects.filter(code=data["bank"]).first()
-    if bank is None:
-        errors["bank"] = ["Нет банка с таким кодом."]
-    if errors:
+    if bank is None:  # outside the schema's list of codes: every field's error at once
+        errors = {"bank": ["Нет банка с таким кодом."]}
+        if application is None:
+            errors["application"] = ["Заявка не найдена."]
         return validation_error_response(errors)
+    if application is None:  # a well-formed body naming an application this user cannot see: as GET of it
+        raise NotFound("Заявка не найдена.")
     outcome, created = outcomes.record_outcome(actor=request.user, application=application, bank=bank,
                                                result=data["result"], amount=data.get("amount"),
                                                term=data.get("term"))

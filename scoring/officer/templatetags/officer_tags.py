@@ -1,8 +1,15 @@
 from django import template
 
+from scoring.accounts import roles
 from scoring.services import phrases
 
 register = template.Library()
+
+
+@register.filter
+def can_submit(user) -> bool:
+    """Whether the user fills questionnaires: the link to a new one and the alternatives' buttons."""
+    return bool(user and user.is_authenticated and roles.can_submit(user))
 
 
 @register.filter
@@ -10,6 +17,16 @@ def percent(probability, decimals=0) -> str:
     """0.734 → '73 %' ('73%' in English); `|percent:1` → '73,4 %'."""
     try:
         return phrases.percent(float(probability), int(decimals))
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def per_cent(figure, decimals=0) -> str:
+    """A figure already in per cent (a rate, the ПСК) written as percent writes a share: 12.5 → '12,5 %'
+    ('12.5%' in English)."""
+    try:
+        return phrases.percent(float(figure) / 100, int(decimals))
     except (TypeError, ValueError):
         return "—"
 

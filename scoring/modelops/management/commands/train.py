@@ -4,20 +4,23 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.models import Bank, ModelVersion
-from scoring.modelops.training import SOURCES, TrainingRefused, describe_choice, train_imported, train_synthetic
+from scoring.modelops.training import (SOURCES, TrainingRefused, describe_choice, train_imported, train_outcomes,
+                                       train_synthetic)
 
 DEFAULT_SYNTHETIC_ROWS = 20_000
 
 
 class Command(BaseCommand):
-    help = ("Train one model per active bank, on synthetic data or on the imported history, and activate "
+    help = ("Train one model per active bank, on synthetic data, the imported history or the banks' recorded "
+            "answers, and activate "
             "those that beat chance and are not worse than the bank's active model on the same held-out rows.")
 
     def add_arguments(self, parser):
         parser.add_argument("--bank", action="append", dest="banks", metavar="CODE", help="bank code (repeatable)")
         parser.add_argument("--source", choices=SOURCES, default="synthetic",
                             help="synthetic: the built-in generator (default); imported: the applications "
-                                 "stored by import_applications")
+                                 "stored by import_applications; outcomes: the banks' answers recorded for "
+                                 "applications scored here (approved 1, refused 0, errors left out)")
         parser.add_argument("--rows", type=int, default=None,
                             help=f"synthetic applications to generate (default {DEFAULT_SYNTHETIC_ROWS})")
         parser.add_argument("--seed", type=int, default=42, help="seed of the generator, the split and the model")
@@ -25,8 +28,8 @@ class Command(BaseCommand):
                             help="only train banks that have no active model")
 
     def handle(self, *args, banks=None, source="synthetic", rows=None, seed=42, if_missing=False, **options):
-        if source == "imported" and rows is not None:
-            raise CommandError("--rows applies to --source synthetic; --source imported uses every imported row")
+        if source != "synthetic" and rows is not None:
+            raise CommandError(f"--rows applies to --source synthetic; --source {source} uses every row it has")
         rows = DEFAULT_SYNTHETIC_ROWS if rows is None else rows
         if rows < 500:
             raise CommandError("--rows must be at least 500")
@@ -45,6 +48,8 @@ class Command(BaseCommand):
         try:
             if source == "imported":
                 outcomes = train_imported(seed=seed, bank_codes=banks)
+            elif source == "outcomes":
+                outcomes = train_outcomes(seed=seed, bank_codes=banks)
             else:
                 outcomes = train_synthetic(rows=rows, seed=seed, bank_codes=banks)
         except TrainingRefused as exc:

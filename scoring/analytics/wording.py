@@ -1,0 +1,43 @@
+"""Stored codes as the analytics pages say them: questionnaire field keys and a model's training data
+description, in the active language with its own number format (the quality gate's verdict:
+modelops.activation.gate_in_words)."""
+from __future__ import annotations
+
+import re
+
+from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext, ngettext
+
+from scoring.models import Feature
+from scoring.services import product_config
+
+SYNTHETIC = re.compile(r"synthetic\b.*?rows=(\d+)")
+IMPORTED = re.compile(r"imported:\s*([\d\s\u00a0\u202f]+)\s*rows")
+
+
+def decimal(value: float, places: int = 3) -> str:
+    """A plain number in the active language: 0.8123 -> '0,812' in Russian, '0.812' in English."""
+    return number_format(round(float(value), places), decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+def field_labels() -> dict[str, str]:
+    """Questionnaire field keys and derived feature keys -> their names in the active language."""
+    english = (get_language() or "").startswith("en")
+    labels = {spec.key: (spec.label_en if english and spec.label_en else spec.label) or spec.key
+              for spec in product_config.derived_specs()}
+    labels.update({f.key: f.display_label() for f in Feature.objects.all()})
+    return labels
+
+
+def data_source(text: str) -> str:
+    """A model's training data as stored ('synthetic rows=800 seed=11', 'imported: 2 000 rows, batches 1-3')
+    in words: «синтетические данные: 800 строк»."""
+    text = text or ""
+    match = SYNTHETIC.search(text) or IMPORTED.search(text)
+    if match is None:
+        return text or gettext("не указано")
+    rows = int(re.sub(r"\D", "", match[1]))
+    count = ngettext("%(n)s строка", "%(n)s строк", rows) % {
+        "n": number_format(rows, decimal_pos=0, use_l10n=True, force_grouping=True)}
+    what = gettext("синтетические данные") if match.re is SYNTHETIC else gettext("загруженная история")
+    return f"{what}: {count}"
