@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def start(task, *args) -> None:
     """Run task(*args) without blocking the request. Call it after the run's row is committed."""
-    if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.PRESCORING_BACKGROUND_THREADS):
+    if not (task.app.conf.task_always_eager and settings.PRESCORING_BACKGROUND_THREADS):
         task.delay(*args)
         return
     threading.Thread(target=_run, args=(task, args), name=f"background:{task.name}", daemon=True).start()
