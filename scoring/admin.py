@@ -22,7 +22,7 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from scoring.accounts import roles
 from scoring.models import Application, AuditEntry, BankScore, Client
@@ -300,7 +300,7 @@ class AuditObjectTypeFilter(admin.SimpleListFilter):
 class AuditEntryAdmin(PhrasedAdmin):
     """Read-only for everyone: the log is evidence, so it is never edited or deleted here."""
 
-    noun = Noun("f", gettext_lazy("запись журнала"), gettext_lazy("записи журнала"),
+    noun = Noun("f", gettext_lazy("запись журнала"), pgettext_lazy("родительный падеж", "записи журнала"),
                 ngettext_lazy("%(count)s запись журнала", "%(count)s записей журнала", "n"))
 
     list_display = ("at", "actor", "action_display", "object_type_display", "object_repr")
@@ -347,7 +347,7 @@ class BankScoreInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(PersonalDataAdmin):
-    noun = Noun("f", gettext_lazy("заявку"), gettext_lazy("заявки"),
+    noun = Noun("f", gettext_lazy("заявку"), pgettext_lazy("родительный падеж", "заявки"),
                 ngettext_lazy("%(count)s заявка", "%(count)s заявок", "n"))
     list_display = ("id", "officer", "status", "created_at", "scored_at")
     list_filter = ("status",)
@@ -370,7 +370,7 @@ class ClientAdmin(PersonalDataAdmin):
     is an erasure: every copy of the name and phone goes too.
     """
 
-    noun = Noun("m", gettext_lazy("клиента"), gettext_lazy("клиента"),
+    noun = Noun("m", gettext_lazy("клиента"), pgettext_lazy("родительный падеж", "клиента"),
                 ngettext_lazy("%(count)s клиент", "%(count)s клиентов", "n"))
     list_display = ("id", "masked_name", "masked_phone", "created_at")
     search_fields = ("=id", "full_name", "phone")
@@ -427,11 +427,11 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class UserAdmin(PhrasedAdmin, auth_admin.UserAdmin):
-    noun = Noun("m", gettext_lazy("пользователя"), gettext_lazy("пользователя"),
+    noun = Noun("m", gettext_lazy("пользователя"), pgettext_lazy("родительный падеж", "пользователя"),
                 ngettext_lazy("%(count)s пользователь", "%(count)s пользователей", "n"))
 
 
 @admin.register(Group)
 class GroupAdmin(PhrasedAdmin, auth_admin.GroupAdmin):
-    noun = Noun("f", gettext_lazy("группу"), gettext_lazy("группы"),
+    noun = Noun("f", gettext_lazy("группу"), pgettext_lazy("родительный падеж", "группы"),
                 ngettext_lazy("%(count)s группа", "%(count)s групп", "n"))

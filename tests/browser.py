@@ -60,3 +60,48 @@ def assert_accessible(page, name):
 def shoot(page, name, full_page=True):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+# The questionnaire as the officer fills it: label -> (how, value). Text, number and date fields are
+# typed; selects are picked by value, or by their visible label where the value is a code.
+QUESTIONNAIRE = {
+    "ФИО клиента": ("fill", "Петров Пётр Петрович"),
+    "Телефон клиента": ("fill", "+7 900 123-45-67"),
+    "Дата рождения": ("fill", "1988-07-21"),
+    "Образование": ("select", "Высшее - специалист"),
+    "Род занятости": ("select", "Работаю по найму полный рабочий день/служу"),
+    "Общий стаж": ("select", "10 и более лет"),
+    "Дата начала работы на текущем месте": ("fill", "2015-03-01"),
+    "Должность": ("fill", "Менеджер"),
+    "Ежемесячный доход, ₽": ("fill", "70000"),
+    "Ежемесячные расходы, ₽": ("fill", "20000"),
+    "Пол": ("select_label", "Мужской"),
+    "Семейное положение": ("select", "Женат / замужем"),
+    "Детей до 18 лет": ("fill", "1"),
+    "Код магазина": ("fill", "12"),
+    "Сумма кредита, ₽": ("fill", "200000"),
+    "Срок, мес.": ("select", "6"),
+    "Категория товара": ("select_label", "Мобильные устройства"),
+}
+
+
+def fill_questionnaire(page, **changes):
+    """Every field of QUESTIONNAIRE, with changes (label -> value) in place of its value; a label
+    changed to None is left empty. Ends on a typed field, so the last select's check runs too."""
+    for label, (how, value) in QUESTIONNAIRE.items():
+        value = changes.get(label, value)
+        if value is None:
+            continue
+        field = page.get_by_label(label, exact=label == "Пол")
+        if how == "fill":
+            field.fill(value)
+        elif how == "select":
+            field.select_option(value)
+        else:
+            field.select_option(label=value)
+    page.get_by_label("Код магазина").focus()
+
+
+def fill_overreaching_client(page):
+    """200 000 ₽ over 6 months at 70 000 ₽ a month: too much for some banks."""
+    fill_questionnaire(page)

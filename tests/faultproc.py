@@ -221,3 +221,14 @@ def publishing_to(broker_url: str):
         conf.broker_read_url, conf.broker_write_url, conf.task_always_eager = previous
         app._pool = None
         app.amqp._producer_pool = None
+
+
+@contextmanager
+def private_broker():
+    """A private Redis that this test process publishes its tasks to; stopped afterwards."""
+    server = PrivateRedis().start()
+    try:
+        with publishing_to(server.url):
+            yield server
+    finally:
+        server.stop()

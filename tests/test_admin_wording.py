@@ -82,6 +82,14 @@ def test_the_change_and_view_pages_are_titled_in_the_right_case(superuser_client
     entry = AuditEntry.objects.first()
     assert superuser_client.get(f"/admin/scoring/auditentry/{entry.pk}/change/").context["title"] == \
         "Просмотр записи журнала"
+    # In English the genitive is its own entry (context «родительный падеж»), not the plural name that
+    # shares its Russian spelling («заявки», «поля анкеты»).
+    superuser_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert superuser_client.get(f"/admin/scoring/auditentry/{entry.pk}/change/").context["title"] == \
+        "View log entry"
+    run = TrainingRun.objects.create(source="synthetic", bank_codes=[])
+    assert superuser_client.get(f"/admin/scoring/trainingrun/{run.pk}/change/").context["title"] == \
+        "View training run"
 
 
 def test_the_lists_count_in_words(admin_client, models_ready):

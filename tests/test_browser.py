@@ -18,34 +18,13 @@ from tests.browser import (
     TIMINGS,
     assert_accessible,
     expect,
+    fill_overreaching_client,
     log_in,
     queued_application,
     shoot,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def fill_overreaching_client(page):
-    """Dropdowns and dates as the officer picks them: 200 000 ₽ over 6 months, too much for some banks."""
-    page.get_by_label("ФИО клиента").fill("Петров Пётр Петрович")
-    page.get_by_label("Телефон клиента").fill("+7 900 123-45-67")
-    page.get_by_label("Дата рождения").fill("1988-07-21")
-    page.get_by_label("Образование").select_option("Высшее - специалист")
-    page.get_by_label("Род занятости").select_option("Работаю по найму полный рабочий день/служу")
-    page.get_by_label("Общий стаж").select_option("10 и более лет")
-    page.get_by_label("Дата начала работы на текущем месте").fill("2015-03-01")
-    page.get_by_label("Должность").fill("Менеджер")
-    page.get_by_label("Ежемесячный доход, ₽").fill("70000")
-    page.get_by_label("Ежемесячные расходы, ₽").fill("20000")
-    page.get_by_label("Пол", exact=True).select_option(label="Мужской")
-    page.get_by_label("Семейное положение").select_option("Женат / замужем")
-    page.get_by_label("Детей до 18 лет").fill("1")
-    page.get_by_label("Код магазина").fill("12")
-    page.get_by_label("Сумма кредита, ₽").fill("200000")
-    page.get_by_label("Срок, мес.").select_option("6")
-    page.get_by_label("Категория товара").select_option(label="Мобильные устройства")
-    page.get_by_label("Код магазина").focus()  # leaves the last select: its blur check runs too
 
 
 def test_a_loan_officers_day(page, live_server, models_ready, officer, answers):

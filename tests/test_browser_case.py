@@ -5,6 +5,7 @@ import re
 import pytest
 
 from scoring.models import Dispatch, Outcome
+from tests import browser as browser_kit
 from tests.browser import SCREENSHOTS, assert_accessible, expect, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,22 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def fill_questionnaire(page):
     """The example client of tests/helpers.EXAMPLE_ANSWERS, as the officer types it."""
-    page.get_by_label("ФИО клиента").fill("Смирнова Ольга Петровна")
-    page.get_by_label("Дата рождения").fill("1988-07-21")
-    page.get_by_label("Образование").select_option("Высшее - специалист")
-    page.get_by_label("Род занятости").select_option("Работаю по найму полный рабочий день/служу")
-    page.get_by_label("Общий стаж").select_option("10 и более лет")
-    page.get_by_label("Дата начала работы на текущем месте").fill("2015-03-01")
-    page.get_by_label("Должность").fill("Менеджер")
-    page.get_by_label("Ежемесячный доход, ₽").fill("145000")
-    page.get_by_label("Ежемесячные расходы, ₽").fill("22500")
-    page.get_by_label("Пол", exact=True).select_option(label="Женский")
-    page.get_by_label("Семейное положение").select_option("Женат / замужем")
-    page.get_by_label("Детей до 18 лет").fill("1")
-    page.get_by_label("Код магазина").fill("12")
-    page.get_by_label("Сумма кредита, ₽").fill("68000")
-    page.get_by_label("Срок, мес.").select_option("12")
-    page.get_by_label("Категория товара").select_option(label="Мобильные устройства")
+    browser_kit.fill_questionnaire(page, **{
+        "ФИО клиента": "Смирнова Ольга Петровна", "Телефон клиента": None, "Ежемесячный доход, ₽": "145000",
+        "Ежемесячные расходы, ₽": "22500", "Пол": "Женский", "Сумма кредита, ₽": "68000", "Срок, мес.": "12"})
 
 
 def fits(page, width):

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from tests.browser import expect, log_in
-from tests.test_browser import fill_overreaching_client
+from tests.browser import expect, fill_overreaching_client, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +71,7 @@ def release(held: list) -> None:
         route = held.pop()
         try:
             route.continue_()
-        except Exception:  # noqa: BLE001 - the page that asked has gone: nothing waits for the answer
+        except Exception:  # noqa: BLE001, S110 - the page that asked has gone: nothing waits for the answer
             pass
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from prescoring.celery import app as celery_app
 from scoring.models import Application, BankScore
 from tests.faultproc import (
-    PrivateRedis, celery_beat, celery_worker, database_url, publishing_to, wait_for, wait_for_worker,
+    celery_beat, celery_worker, database_url, private_broker, wait_for, wait_for_worker,
 )
 
 pytestmark = [
@@ -23,12 +23,8 @@ pytestmark = [
 
 @pytest.fixture
 def redis_server():
-    server = PrivateRedis().start()
-    try:
-        with publishing_to(server.url):
-            yield server
-    finally:
-        server.stop()
+    with private_broker() as server:
+        yield server
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.db.models import Count
 from prescoring.celery import app as celery_app
 from scoring.models import Application, Bank, BankScore
 from scoring.services import submission
-from tests.faultproc import PrivateRedis, celery_worker, database_url, publishing_to, wait_for, wait_for_worker
+from tests.faultproc import celery_worker, database_url, private_broker, wait_for, wait_for_worker
 
 pytestmark = [
     pytest.mark.real_worker,
@@ -24,12 +24,8 @@ APPLICATIONS = 200
 
 @pytest.fixture
 def broker():
-    server = PrivateRedis().start()
-    try:
-        with publishing_to(server.url):
-            yield server
-    finally:
-        server.stop()
+    with private_broker() as server:
+        yield server
 
 
 def scored_by(worker) -> int:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from rest_framework.authtoken.admin import TokenProxy
 
 from scoring.admin import AuditedAdmin, Noun, PersonalDataAdmin
@@ -37,7 +37,7 @@ class ApiClientForm(forms.ModelForm):
 class ApiClientAdmin(AuditedAdmin):
     """Callback URLs and signing secrets: every change is in the product's audit log (the secret masked)."""
 
-    noun = Noun("m", _("клиента API"), _("клиента API"),
+    noun = Noun("m", _("клиента API"), pgettext_lazy("родительный падеж", "клиента API"),
                 ngettext_lazy("%(count)s клиент API", "%(count)s клиентов API", "n"))
     form = ApiClientForm
     list_display = ("user", "callback_url", "created_at")
@@ -59,7 +59,7 @@ class ApiTokenForm(forms.ModelForm):
 class ApiTokenAdmin(AuditedAdmin):
     """Issuing and revoking API tokens. The key is shown once, on issue; only its SHA-256 is kept."""
 
-    noun = Noun("m", _("токен API"), _("токена API"),
+    noun = Noun("m", _("токен API"), pgettext_lazy("родительный падеж", "токена API"),
                 ngettext_lazy("%(count)s токен API", "%(count)s токенов API", "n"))
     list_display = ("user", "name", "prefix", "created_at", "expires_at")
     search_fields = ("user__username", "name", "prefix")
@@ -93,7 +93,7 @@ class WebhookDeliveryAdmin(PersonalDataAdmin):
     """Read-only: the log of what was sent where and what the receiver answered (payloads carry the
     client's name and phone as the submitter saw them)."""
 
-    noun = Noun("n", _("уведомление"), _("уведомления"),
+    noun = Noun("n", _("уведомление"), pgettext_lazy("родительный падеж", "уведомления"),
                 ngettext_lazy("%(count)s уведомление", "%(count)s уведомлений", "n"))
     list_display = ("id", "application", "api_client", "url", "status", "attempts", "response_status",
                     "created_at", "delivered_at")

@@ -21,7 +21,7 @@ from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from django_htmx.http import HttpResponseStopPolling
 
 from scoring.accounts import roles
@@ -88,7 +88,7 @@ def bank_names(codes: list[str]) -> str:
 
 @admin.register(Bank)
 class BankAdmin(AuditedAdmin):
-    noun = Noun("m", _("банк"), _("банка"),
+    noun = Noun("m", _("банк"), pgettext_lazy("родительный падеж", "банка"),
                 ngettext_lazy("%(count)s банк", "%(count)s банков", "n"))
     form = BankAdminForm
     change_form_template = "admin/scoring/bank/change_form.html"
@@ -156,7 +156,7 @@ class BankAdmin(AuditedAdmin):
 
 @admin.register(Feature)
 class FeatureAdmin(AuditedAdmin):
-    noun = Noun("n", _("поле анкеты"), _("поля анкеты"),
+    noun = Noun("n", _("поле анкеты"), pgettext_lazy("родительный падеж", "поля анкеты"),
                 ngettext_lazy("%(count)s поле анкеты", "%(count)s полей анкеты", "n"))
     form = FeatureAdminForm
     # The CSV column is on each field's page: the list fits a 1366 px screen beside the navigation.
@@ -191,7 +191,7 @@ class FeatureAdmin(AuditedAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(PhrasedAdmin):
-    noun = Noun("f", _("версию модели"), _("версии модели"),
+    noun = Noun("f", _("версию модели"), pgettext_lazy("родительный падеж", "версии модели"),
                 ngettext_lazy("%(count)s версия модели", "%(count)s версий модели", "n"))
     list_display = ("id", "bank", "algorithm", "auc", "auc_interval", "gate", "active", "activated_at", "created_at",
                     "training_data_display")
@@ -319,7 +319,7 @@ class ModelVersionAdmin(PhrasedAdmin):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(PhrasedAdmin):
-    noun = Noun("n", _("обучение моделей"), _("обучения моделей"),
+    noun = Noun("n", _("обучение моделей"), pgettext_lazy("родительный падеж", "обучения моделей"),
                 ngettext_lazy("%(count)s обучение моделей", "%(count)s обучений моделей", "n"))
     list_display = ("id", "source", "banks", "status", "progress_display", "started_by", "created_at", "finished_at")
     list_filter = ("status", "source")
@@ -344,7 +344,7 @@ class TrainingRunAdmin(PhrasedAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(PhrasedAdmin):
-    noun = Noun("f", _("загрузку истории"), _("загрузки истории"),
+    noun = Noun("f", _("загрузку истории"), pgettext_lazy("родительный падеж", "загрузки истории"),
                 ngettext_lazy("%(count)s загрузка истории", "%(count)s загрузок истории", "n"))
     list_display = ("id", "file_name", "rows_total", "rows_imported", "rows_flagged", "rows_rejected", "rows_empty",
                     "decided_on", "user", "created_at")
@@ -405,7 +405,7 @@ class ImportBatchAdmin(PhrasedAdmin):
 class HistoricalApplicationAdmin(PhrasedAdmin):
     """Read-only: imported history is evidence for training, so it is replaced by a new import, not edited."""
 
-    noun = Noun("f", _("историческую заявку"), _("исторической заявки"),
+    noun = Noun("f", _("историческую заявку"), pgettext_lazy("родительный падеж", "исторической заявки"),
                 ngettext_lazy("%(count)s историческая заявка", "%(count)s исторических заявок", "n"))
 
     list_display = ("id", "batch", "row_number", "external_id", "decisions_display", "created_at")
