@@ -3,16 +3,12 @@ description, in the active language with its own number format (the quality gate
 modelops.activation.gate_in_words)."""
 from __future__ import annotations
 
-import re
-
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, ngettext
 
+from scoring.modelops.training import read_training_data
 from scoring.models import Feature
 from scoring.services import product_config
-
-SYNTHETIC = re.compile(r"synthetic\b.*?rows=(\d+)")
-IMPORTED = re.compile(r"imported:\s*([\d\s\u00a0\u202f]+)\s*rows")
 
 
 def decimal(value: float, places: int = 3) -> str:
@@ -32,12 +28,11 @@ def field_labels() -> dict[str, str]:
 def data_source(text: str) -> str:
     """A model's training data as stored ('synthetic rows=800 seed=11', 'imported: 2 000 rows, batches 1-3')
     in words: «синтетические данные: 800 строк»."""
-    text = text or ""
-    match = SYNTHETIC.search(text) or IMPORTED.search(text)
-    if match is None:
+    read = read_training_data(text)
+    if read is None or read[0] == "outcomes":
         return text or gettext("не указано")
-    rows = int(re.sub(r"\D", "", match[1]))
+    source, rows, _detail = read
     count = ngettext("%(n)s строка", "%(n)s строк", rows) % {
         "n": number_format(rows, decimal_pos=0, use_l10n=True, force_grouping=True)}
-    what = gettext("синтетические данные") if match.re is SYNTHETIC else gettext("загруженная история")
+    what = gettext("синтетические данные") if source == "synthetic" else gettext("загруженная история")
     return f"{what}: {count}"

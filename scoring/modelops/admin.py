@@ -5,7 +5,6 @@ The custom pages are the admin's (admin_view: staff only) inside roles.permissio
 user without the role's permission, staff or not, gets 403; anonymous visitors are sent to sign in."""
 import csv
 import io
-import re
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -37,6 +36,7 @@ from scoring.modelops.forms import (
 )
 from scoring.modelops.selectors import active_models_using, describe_versions
 from scoring.modelops.templatetags.modelops_tags import SHOWN_REPORT_ROWS
+from scoring.modelops.training import read_training_data
 from scoring.models import (
     Bank,
     Feature,
@@ -64,16 +64,16 @@ APPLICATIONS = ngettext_lazy("%(count)s заявка", "%(count)s заявок",
 
 def training_data_in_words(text: str) -> str:
     """What a version was trained on (scoring/modelops/training.py writes it in English) in the reader's words."""
-    if match := re.fullmatch(r"synthetic rows=(\d+) seed=(\d+)", text):
-        return _("синтетические данные: %(rows)s, зерно %(seed)s") % {
-            "rows": count_of(int(match[1]), ROWS), "seed": match[2]}
-    if match := re.fullmatch(r"imported: ([\d ]+) rows, batches (.*)", text):
+    read = read_training_data(text)
+    if read is None:
+        return text or "—"
+    source, rows, detail = read
+    if source == "synthetic":
+        return _("синтетические данные: %(rows)s, зерно %(seed)s") % {"rows": count_of(rows, ROWS), "seed": detail}
+    if source == "imported":
         return _("загруженная история: %(rows)s, загрузки № %(batches)s") % {
-            "rows": count_of(int(match[1].replace(" ", "")), ROWS), "batches": match[2]}
-    if match := re.fullmatch(r"outcomes: ([\d ]+) applications with recorded answers", text):
-        return _("ответы банков: %(applications)s") % {
-            "applications": count_of(int(match[1].replace(" ", "")), APPLICATIONS)}
-    return text or "—"
+            "rows": count_of(rows, ROWS), "batches": detail}
+    return _("ответы банков: %(applications)s") % {"applications": count_of(rows, APPLICATIONS)}
 
 
 # The banks' answers in imported history (docs/data-format.md).

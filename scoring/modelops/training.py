@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,17 +24,26 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from scoring.engine.prediction import Scorer
-from scoring.engine.preprocessing import FeatureEncoder
-from scoring.engine.synthetic import generate_applications
 from scoring.engine.estimators import load_model
 from scoring.engine.formatting import format_number
 from scoring.engine.metrics import fast_auc
-from scoring.engine.training import (ARTIFACT_FORMAT, MIN_ANSWERED_ROWS, MIN_ROWS_PER_CLASS, ROW_KEY, HeldOut,
-                                     TrainedModel, decision_labels, train_all_banks, training_problem)
-from scoring.modelops.importing import historical_frame, shifted_date
+from scoring.engine.prediction import Scorer
+from scoring.engine.preprocessing import FeatureEncoder
+from scoring.engine.synthetic import generate_applications
+from scoring.engine.training import (
+    ARTIFACT_FORMAT,
+    MIN_ANSWERED_ROWS,
+    MIN_ROWS_PER_CLASS,
+    ROW_KEY,
+    HeldOut,
+    TrainedModel,
+    decision_labels,
+    train_all_banks,
+    training_problem,
+)
 from scoring.modelops import activation
 from scoring.modelops.activation import judge
+from scoring.modelops.importing import historical_frame, shifted_date
 from scoring.models import Bank, Feature, HistoricalApplication, ModelVersion, Outcome
 from scoring.services import product_config
 from scoring.services.questionnaire import active_features
@@ -75,6 +85,23 @@ def banks_for_training(bank_codes: list[str] | None = None) -> list[Bank]:
         raise TrainingRefused(f"no active bank with code {', '.join(unknown)}; "
                               f"active banks: {', '.join(b.code for b in banks)}")
     return [b for b in banks if b.code in bank_codes]
+
+
+# How train_* describe a version's training data (ModelVersion.training_data), and read_training_data
+# reads it back for the pages: (source, rows, seed or batches).
+TRAINING_DATA = {
+    "synthetic": re.compile(r"synthetic rows=(?P<rows>\d+) seed=(?P<detail>\d+)"),
+    "imported": re.compile(r"imported: (?P<rows>[\d\s\u00a0\u202f]+) rows, batches (?P<detail>.*)"),
+    "outcomes": re.compile(r"outcomes: (?P<rows>[\d\s\u00a0\u202f]+) applications with recorded answers(?P<detail>)"),
+}
+
+
+def read_training_data(text: str) -> tuple[str, int, str] | None:
+    """'imported: 2 000 rows, batches 1-3' -> ('imported', 2000, '1-3'); None for any other text."""
+    for source, pattern in TRAINING_DATA.items():
+        if match := pattern.fullmatch(text or ""):
+            return source, int(re.sub(r"\D", "", match["rows"])), match["detail"]
+    return None
 
 
 def train_synthetic(*, rows: int = 20_000, seed: int = 42, bank_codes: list[str] | None = None,
