@@ -302,7 +302,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# CELERY_WORKER_PREFETCH_MULTIPLIER: below PRESCORING, from the scoring batch size.
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -363,10 +363,18 @@ PRESCORING = {
     # An application queued this long without being scored is sent to the broker again.
     "REQUEUE_AFTER_SECONDS": int(env("PRESCORING_REQUEUE_AFTER_SECONDS", "20")),
     # An application scoring for this long has lost its worker (a scoring takes milliseconds) and is
-    # sent again. A worker that starts sends again everything scoring or queued when it started:
-    # what a killed worker left; a duplicate of a live scoring elsewhere is harmless (idempotent).
+    # sent again. A worker that starts, or connects again to a broker it lost, sends again everything
+    # scoring or queued at that moment: what a killed worker left, what a restarted Redis lost; a
+    # duplicate of a live scoring elsewhere is harmless (idempotent).
     "STUCK_SCORING_SECONDS": int(env("PRESCORING_STUCK_SCORING_SECONDS", "20")),
     "WORKER_START_STUCK_SECONDS": 0,
+    # A worker scores the applications queued for it in batches (scoring.tasks.score_batch): up to
+    # SCORING_BATCH_SIZE in one engine pass and one transaction, gathered while they keep coming (no
+    # gap longer than SCORING_BATCH_GAP_MS), for at most SCORING_BATCH_WAIT_MS after the first.
+    # 1 scores them one at a time, as Celery runs tasks (docs/performance.md).
+    "SCORING_BATCH_SIZE": int(env("PRESCORING_SCORING_BATCH_SIZE", "32")),
+    "SCORING_BATCH_WAIT_MS": float(env("PRESCORING_SCORING_BATCH_WAIT_MS", "20")),
+    "SCORING_BATCH_GAP_MS": float(env("PRESCORING_SCORING_BATCH_GAP_MS", "1")),
     # Clients' names and phones are erased this many days after their last application (docs/deploy.md).
     "PERSONAL_DATA_RETENTION_DAYS": int(env("PRESCORING_RETENTION_DAYS", "1095")),
     "MAX_UPLOAD_BYTES": int(env("PRESCORING_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
@@ -389,6 +397,10 @@ PRESCORING = {
     # unseen values, a dropped decision; docs/data-format.md); off: they train with what was kept.
     "TRAIN_EXCLUDE_FLAGGED": env_bool("PRESCORING_TRAIN_EXCLUDE_FLAGGED", False),
 }
+
+# A worker holds up to this many messages per pool process unacknowledged: a batch's worth
+# (scoring/batching.py), each acknowledged once its application is stored.
+CELERY_WORKER_PREFETCH_MULTIPLIER = max(1, PRESCORING["SCORING_BATCH_SIZE"])
 
 # The integration API (docs/api.md).
 PRESCORING_API = {

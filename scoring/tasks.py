@@ -4,6 +4,7 @@ Every task's options (retries, time limits, acknowledgement) are in settings: CE
 all share, CELERY_TASK_ANNOTATIONS by task name. Services queue scoring through enqueue_scoring.
 """
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from scoring.batching import ACK, BatchedTask, Item
 from scoring import selectors
 from scoring.services import runtime
 from scoring.signals import scoring_finished
@@ -20,19 +22,47 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
+class ScoringTask(BatchedTask):
+    """In a worker, the queued applications are scored in batches (score_batch): up to
+    PRESCORING["SCORING_BATCH_SIZE"] in one pass and one transaction, gathered while they keep coming
+    (SCORING_BATCH_GAP_MS) for at most SCORING_BATCH_WAIT_MS after the first; each message is
+    acknowledged after its application is stored (scoring/batching.py)."""
+
+    def batch_limits(self) -> tuple[int, float, float]:
+        return (settings.PRESCORING["SCORING_BATCH_SIZE"], settings.PRESCORING["SCORING_BATCH_WAIT_MS"] / 1000,
+                settings.PRESCORING["SCORING_BATCH_GAP_MS"] / 1000)
+
+    def run_batch(self, items: list[Item]) -> list[str]:
+        started = time.perf_counter()
+        outcomes = score_batch(items)
+        # One line per batch (Celery's own are two per task): its size, its time and its messages.
+        log.info("scored a batch of %d in %.1f ms: %s", len(items), (time.perf_counter() - started) * 1000,
+                 " ".join(f"[{item.task_id}]" for item in items))
+        return outcomes
+
+
 # Options (settings.CELERY_TASK_*, CELERY_TASK_ANNOTATIONS): acknowledged late and requeued when its
 # worker is lost, so a worker killed mid-scoring leaves the message for another; time limits stop a
 # scoring that hangs; a database outage is retried.
-@shared_task(name="scoring.tasks.score_application", bind=True)
+@shared_task(name="scoring.tasks.score_application", bind=True, base=ScoringTask)
 def score_application(self, application_id: str) -> str:
     """Score one application for every active bank (idempotent: safe to deliver twice)."""
+    def retry(exc, countdown):
+        raise self.retry(exc=exc, countdown=countdown)
+
+    return _score_one(application_id, self.request.retries, retry=retry)
+
+
+def _score_one(application_id, retries: int, *, retry) -> str:
+    """Score one application; retry(exc, countdown) is called to try again after a database outage."""
     try:
         application = runtime.score_application(application_id=application_id)
     except TRANSIENT as exc:
-        if self.request.retries < self.max_retries:
+        if retries < score_application.max_retries:
             # 1, 2, 4, then every RETRY_MAX_SECONDS: the application is finished within seconds of the
             # database being back (a bare self.retry waited Celery's default 180 s).
-            raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+            retry(exc, retry_countdown(retries))
+            return "retried"
         runtime.mark_failed(application_id=application_id,
                             message="База данных недоступна; попробуйте отправить заявку ещё раз.")
         raise
@@ -49,6 +79,73 @@ def score_application(self, application_id: str) -> str:
     if application is not None:
         _announce(application_id, application)
     return application.status if application else "missing"
+
+
+def score_batch(items: list[Item]) -> list[str]:
+    """A worker's batch of scoring messages (ScoringTask): every application scored in one engine pass
+    and stored in one transaction (runtime.score_applications); what they need is as for one.
+
+    If the batch fails, each application is scored on its own, so one that cannot be scored fails
+    alone, with its reason, and the others are stored. A database outage sends every message again
+    with the retry's countdown (a new message, as Celery's retry does). Every message is then
+    acknowledged: the database says what is done, and the periodic re-send covers the rest.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()  # what the prerun signal does for a task: a broken connection is replaced
+    outcomes = [ACK] * len(items)
+    ids = []
+    for item in items:
+        application_id = item.kwargs.get("application_id", item.args[0] if item.args else None)
+        ids.append(str(application_id) if application_id is not None else None)
+    try:
+        try:
+            scored = runtime.score_applications([pk for pk in ids if pk is not None])
+        except TRANSIENT as exc:
+            log.warning("database unavailable scoring a batch of %d: %s", len(items), exc)
+            for item, application_id in zip(items, ids, strict=True):
+                if application_id is not None:
+                    _retry_later(application_id, item, exc)
+            return outcomes
+        except Exception:  # noqa: BLE001 - one of them, perhaps: each on its own
+            log.exception("a batch of %d failed; scoring its applications one by one", len(items))
+            for item, application_id in zip(items, ids, strict=True):
+                if application_id is not None:
+                    _one_of_batch(application_id, item, lambda exc, countdown, item=item, pk=application_id:
+                                  _retry_later(pk, item, exc, countdown))
+            return outcomes
+        for application_id in dict.fromkeys(pk for pk in ids if pk is not None):
+            application = scored.get(application_id)
+            if application is not None:
+                _announce(application_id, application)
+        return outcomes
+    finally:
+        close_old_connections()
+
+
+def _one_of_batch(application_id, item: Item, retry) -> None:
+    try:
+        _score_one(application_id, item.retries, retry=retry)
+    except Exception:  # noqa: BLE001 - the database is down past the retries: logged, acknowledged
+        log.exception("could not score application %s", application_id)
+
+
+def _retry_later(application_id, item: Item, exc, countdown: int | None = None) -> None:
+    """Celery's retry for a message of a batch: the same task again after the countdown, one retry more;
+    after the last retry, the application is failed with the reason."""
+    if countdown is None:
+        if item.retries >= score_application.max_retries:
+            try:
+                runtime.mark_failed(application_id=application_id,
+                                    message="База данных недоступна; попробуйте отправить заявку ещё раз.")
+            except TRANSIENT:
+                log.exception("could not mark application %s failed", application_id)
+            return
+        countdown = retry_countdown(item.retries)
+    try:
+        score_application.apply_async((application_id,), countdown=countdown, retry=False, **item.retry_options())
+    except Exception:  # noqa: BLE001 - the broker too: the periodic re-send sends it again
+        log.exception("could not queue the retry of application %s (%s)", application_id, exc)
 
 
 # The longest wait between two attempts at a scoring the database refused (an outage).

@@ -20,6 +20,8 @@ ROOMS = {
     "scoring.services": "domain",
     "scoring.selectors": "domain",
     "scoring.tasks": "domain",
+    # How a worker gathers a task's messages into batches: Celery only, no project code.
+    "scoring.batching": "worker-kit",
     "scoring.signals": "domain",
     "scoring.apps": "domain",
     "scoring.management": "domain-commands",
@@ -43,7 +45,8 @@ ALLOWED = {
     "engine": set(),
     "models": {"engine"},
     "migrations": {"models", "domain"},
-    "domain": DOMAIN,
+    "domain": DOMAIN | {"worker-kit"},
+    "worker-kit": set(),
     "accounts": {"engine", "models", "domain"},
     "domain-commands": DOMAIN,
     "domain-admin": DOMAIN,

@@ -28,8 +28,13 @@ def broker():
         yield server
 
 
+def batches(worker) -> list[int]:
+    """The sizes of the batches the worker scored (its line for each, scoring.tasks.ScoringTask.run_batch)."""
+    return [int(size) for size in re.findall(r"scored a batch of (\d+) in", worker.output)]
+
+
 def scored_by(worker) -> int:
-    return len(re.findall(r"Task scoring\.tasks\.score_application\[[^\]]+\] succeeded", worker.output))
+    return sum(batches(worker))
 
 
 def test_two_workers_on_one_queue_score_every_application_once(broker, models_ready, officer, answers):
@@ -60,5 +65,6 @@ def test_two_workers_on_one_queue_score_every_application_once(broker, models_re
     assert all(row["n"] == row["distinct_banks"] == banks for row in per_application), per_application
     # Each message went to one worker: as many scorings as applications, shared by both.
     counts = [scored_by(worker) for worker in workers]
-    print(f"\nscored by worker a / b: {counts[0]} / {counts[1]}")
+    print(f"\nscored by worker a / b: {counts[0]} / {counts[1]}; batch sizes a: {batches(workers[0])}, "
+          f"b: {batches(workers[1])}")
     assert sum(counts) == APPLICATIONS and min(counts) > 0, counts

@@ -60,12 +60,24 @@ def _client():
 def application_finished(application_id) -> None:
     """Wake the requests waiting for this application. Call after the commit that finished it;
     a Redis problem is logged, never raised: the waiting requests find the status by re-reading."""
-    if not redis_url():
+    applications_finished([application_id])
+
+
+def applications_finished(application_ids) -> None:
+    """application_finished for several, in one round trip to Redis."""
+    if not redis_url() or not application_ids:
         return
     try:
-        _client().publish(channel(), str(application_id))
-    except Exception:  # noqa: BLE001 - the result is stored; waiting requests re-read it
-        log.warning("could not announce that application %s is finished", application_id, exc_info=True)
+        if len(application_ids) == 1:
+            _client().publish(channel(), str(application_ids[0]))
+            return
+        pipeline = _client().pipeline(transaction=False)
+        for application_id in application_ids:
+            pipeline.publish(channel(), str(application_id))
+        pipeline.execute()
+    except Exception:  # noqa: BLE001 - the results are stored; waiting requests re-read them
+        log.warning("could not announce that applications %s are finished",
+                    ", ".join(map(str, application_ids)), exc_info=True)
 
 
 # --- waiting (the web process) ---------------------------------------------------------------------

@@ -309,28 +309,84 @@ def score_application(*, application_id) -> Application | None:
     once, the second to finish waits for the first one's row lock and then stores nothing, so there
     is always one set of scores.
     """
-    # Mark it as being scored (one statement, committed at once) unless it is already done.
-    Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
+    return score_applications([application_id])[str(application_id)]
+
+
+def score_applications(application_ids) -> dict[str, Application | None]:
+    """Score several applications in one pass and store them in one transaction (a worker's batch,
+    tasks.score_batch), idempotently, as score_application does for one.
+
+    Returns, by id, the application as scored (done), as it was when already done, or None when it
+    does not exist. Raises what any of them raised, storing nothing: the caller scores them one by one
+    then, so that an application that fails fails alone (tasks.score_batch).
+    """
+    ids = list(dict.fromkeys(str(pk) for pk in application_ids))
+    # Mark them as being scored (one statement, committed at once) unless they are already done.
+    Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DONE).update(
         status=Application.Status.SCORING, updated_at=timezone.now())
-    application = Application.objects.filter(pk=application_id).annotate(
-        callback_configured=selectors.callback_configured()).first()
-    if application is None:
-        log.warning("application %s does not exist; nothing to score", application_id)
-        return None
-    if application.status == Application.Status.DONE:
-        return application
+    found = {str(a.pk): a for a in Application.objects.filter(pk__in=ids).annotate(
+        callback_configured=selectors.callback_configured())}
+    result: dict[str, Application | None] = {pk: found.get(pk) for pk in ids}
+    for pk in ids:
+        if pk not in found:
+            log.warning("application %s does not exist; nothing to score", pk)
+    pending = [a for a in found.values() if a.status != Application.Status.DONE]
+    if not pending:
+        return result
 
     loaded, banks = load_models_and_banks()
     settings_document = product_config.product()  # the affordability rule and the currency: one read
-    scores, advice = evaluate_application(
-        application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded, banks=banks,
-        affordability=product_config.affordability(settings_document),
-        **config_cache.cached("field_wording", field_wording))
+    affordability = product_config.affordability(settings_document)
+    words = config_cache.cached("field_wording", field_wording)
     currency = product_config.currency(settings_document)
-    if currency != RUSSIAN.currency:  # the stored texts name the configured currency, as pages do
-        reword(scores, advice, Words(currency))
+    evaluated = {}
+    for application in pending:
+        scores, advice = evaluate_application(
+            application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded,
+            banks=banks, affordability=affordability, **words)
+        if currency != RUSSIAN.currency:  # the stored texts name the configured currency, as pages do
+            reword(scores, advice, Words(currency))
+        evaluated[str(application.pk)] = (application, scores, advice)
+
+    now = timezone.now()  # one time for the batch: applications scored together share their scored_at
+    done = {"status": Application.Status.DONE, "error": "", "scored_at": now, "updated_at": now}
+    with transaction.atomic():
+        # Done here, in the transaction that stores the scores: a second delivery scoring the same
+        # application waits for its row (locked by the update, or by select_for_update for a batch) and
+        # then finds it done, and stores nothing.
+        if len(evaluated) == 1:
+            (pk,) = evaluated
+            updated = Application.objects.filter(pk=pk).exclude(status=Application.Status.DONE).update(
+                recommendation=evaluated[pk][2], **done)
+            finishing = {pk} if updated else set()
+        else:
+            finishing = set(map(str, Application.objects.select_for_update().filter(
+                pk__in=list(evaluated)).exclude(status=Application.Status.DONE).values_list("pk", flat=True)))
+        rows, changed = [], []
+        for pk, (application, scores, advice) in evaluated.items():
+            if pk not in finishing:
+                result[pk] = Application.objects.filter(pk=pk).first()
+                continue
+            application.recommendation = advice
+            for name, value in done.items():
+                setattr(application, name, value)
+            changed.append(application)
+            rows.extend(_score_rows(application, scores, advice, loaded=loaded, banks=banks))
+        if len(changed) > 1:
+            Application.objects.bulk_update(changed, ["recommendation", *done])
+        if changed:
+            # No scores to replace: they are only ever written here, with the status "done" in the same
+            # transaction, and an application that is done is never scored again.
+            BankScore.objects.bulk_create(rows)
+            finished_ids = [a.pk for a in changed]
+            transaction.on_commit(lambda: events.applications_finished(finished_ids))
+    return result
+
+
+def _score_rows(application: Application, scores: list[dict], advice: dict, *, loaded: LoadedModels,
+                banks: dict[str, Bank]) -> list[BankScore]:
     rank = {code: i for i, code in enumerate(advice["ranking"])}
-    rows = [
+    return [
         BankScore(
             application=application, bank=banks[s["bank"]], model_version_id=loaded.versions[s["bank"]],
             probability=s["probability"], verdict=s["verdict"], reasons=s["reasons"], offer=s["offer"],
@@ -343,21 +399,7 @@ def score_application(*, application_id) -> Application | None:
         )
         for s in scores
     ]
-    now = timezone.now()
-    with transaction.atomic():
-        # Done here, in the transaction that stores the scores: a second delivery of the task waits
-        # for this row and then finds nothing to update.
-        finished = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
-            status=Application.Status.DONE, error="", recommendation=advice, scored_at=now, updated_at=now)
-        if not finished:
-            return Application.objects.filter(pk=application_id).first()
-        # No scores to replace: they are only ever written here, with the status "done" in the same
-        # transaction, and an application that is done is never scored again.
-        BankScore.objects.bulk_create(rows)
-        transaction.on_commit(lambda: events.application_finished(application_id))
-    application.status, application.error, application.recommendation = Application.Status.DONE, "", advice
-    application.scored_at = application.updated_at = now
-    return application
+
 
 def mark_failed(*, application_id, message: str) -> None:
     failed = Application.objects.filter(pk=application_id).exclude(status=Application.Status.DONE).update(
