@@ -165,7 +165,15 @@ def database_check(database_url: str) -> dict:
         uneven = conn.execute(
             "SELECT count(*) FROM scoring_application a WHERE a.status = 'done' AND "
             "(SELECT count(*) FROM scoring_bankscore s WHERE s.application_id = a.id) <> %s", [banks]).fetchone()[0]
-    return {"applications_stored": stored, "unfinished": unfinished, "done_without_one_score_per_bank": uneven}
+        # The worker stores a batch in one transaction with one scored_at (scoring/tasks.py score_batch):
+        # the sizes of the batches the queue actually gave.
+        sizes = sorted(row[0] for row in conn.execute(
+            "SELECT count(*) FROM scoring_application WHERE status = 'done' GROUP BY scored_at"))
+    batches = {"count": len(sizes), "mean": round(sum(sizes) / len(sizes), 2) if sizes else 0,
+               "p50": sizes[len(sizes) // 2] if sizes else 0, "max": sizes[-1] if sizes else 0,
+               "applications_in_batches_of_1": sum(1 for size in sizes if size == 1)}
+    return {"applications_stored": stored, "unfinished": unfinished, "done_without_one_score_per_bank": uneven,
+            "batches": batches}
 
 
 def own_cpu_seconds() -> float:
@@ -445,6 +453,8 @@ def main() -> None:
           + f"; load average {result['load_average'][0]} → {result['load_average'][1]}")
     print("database: {applications_stored} applications stored for {submitted} submitted, {unfinished} unfinished, "
           "{done_without_one_score_per_bank} done without one score per bank".format(**result["database"]))
+    print("worker batches: {count}, mean size {mean}, median {p50}, largest {max}".format(
+        **result["database"]["batches"]))
     for error in result["first_errors"]:
         print("  error:", error)
 

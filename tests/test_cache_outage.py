@@ -3,7 +3,9 @@
 The "outage" is a real Redis client talking to a port where no Redis listens (connection refused,
 as when the server is stopped); the recovery test talks to the machine's running Redis.
 """
+import threading
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache, caches
@@ -53,3 +55,56 @@ def test_the_cache_works_again_when_redis_is_back(settings):
     live.set("prescoring-test-key", 41, 30)
     assert live.incr("prescoring-test-key") == 42
     live.delete("prescoring-test-key")
+
+
+@pytest.fixture
+def live_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "prescoring.cache.ResilientRedisCache", "LOCATION": LIVE_REDIS}}
+    live = caches["default"]
+    key = f"window-{uuid.uuid4().hex}"
+    yield live, key
+    live.delete(key)
+
+
+def test_the_throttle_window_counts_in_one_trip_and_refusals_do_not_count(live_cache):
+    live, key = live_cache
+    assert [live.sliding_window(key, 3, 60)[0] for _ in range(3)] == [True, True, True]
+    allowed, wait = live.sliding_window(key, 3, 60)
+    assert not allowed and 59 < wait <= 60
+    assert not live.sliding_window(key, 3, 60)[0]
+    # Two refusals later the window still holds three requests, the allowed ones.
+    assert live._cache.get_client(key).zcard(live.make_and_validate_key(key)) == 3
+
+
+def test_the_throttle_window_lets_through_exactly_the_limit_when_requests_race(live_cache):
+    live, key = live_cache
+    start = threading.Barrier(20)
+    results = []
+
+    def request():
+        start.wait()
+        results.append(live.sliding_window(key, 10, 60)[0])
+
+    threads = [threading.Thread(target=request) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 10 + [True] * 10
+
+
+def test_the_throttle_window_forgets_requests_older_than_its_length(live_cache):
+    live, key = live_cache
+    name = live.make_and_validate_key(key)
+    live._cache.get_client(key).zadd(name, {"old-1": time.time() - 61, "old-2": time.time() - 120})
+    assert live.sliding_window(key, 1, 60)[0]  # the two old ones are out of the last minute
+
+
+def test_the_throttle_window_allows_while_redis_is_away(redis_down):
+    assert redis_down.sliding_window("any", 1, 60) == (True, 0.0)
+    assert redis_down.sliding_window("any", 1, 60) == (True, 0.0)
+
+
+def test_a_client_object_is_made_once_per_connection_pool(live_cache):
+    live, key = live_cache
+    assert live._cache.get_client(key) is live._cache.get_client(key, write=True)

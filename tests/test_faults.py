@@ -1,6 +1,7 @@
 """Fault tests on real services: a private Redis and PostgreSQL that the tests stop and restart, and
 real Celery worker processes (run by .ci/run's second pass, which has a server database)."""
 import os
+import re
 import time
 import uuid
 
@@ -62,6 +63,11 @@ def submit(api, answers, amount):
     return response.json()
 
 
+def delivered(output: str) -> int:
+    """How many scoring messages the workers' logs say were run: one per Celery task line, or a batch's size."""
+    return output.count("succeeded in") + sum(int(n) for n in re.findall(r"scored a batch of (\d+) in", output))
+
+
 def status_of(application_id):
     return Application.objects.get(pk=application_id).status
 
@@ -86,6 +92,33 @@ def test_a_worker_killed_mid_scoring_leaves_the_application_to_the_next_worker(
         raise
     assert BankScore.objects.filter(application_id=application_id).count() == 5  # one set, never two
     assert "scoring.tasks.score_application" in replacement.output, replacement.output
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_scores_nothing_twice(
+        redis_server, workers, submitter, answers, tmp_path):
+    """Issue 18: a batch of applications, marked scoring together and stored in one transaction, is
+    neither half-stored nor lost when its worker dies in the middle; the next worker scores each once."""
+    from scoring.services import submission
+
+    # Queued before the worker starts, so that it finds a backlog, as a worker does after a busy moment.
+    items = [{"answers": {**answers, "loan_amount": 40000 + 1000 * i}} for i in range(12)]
+    batch = submission.submit_batch(officer=submitter.user, items=items)
+    ids = list(batch.items.values_list("application_id", flat=True))
+    doomed = workers(redis_server.url, extra_env={"PRESCORING_PAUSE_DIR": str(tmp_path)})
+    wait_for(lambda: list(tmp_path.glob("started-*")), 60, "the worker to start scoring")
+    in_batch = Application.objects.filter(pk__in=ids, status="scoring").count()
+    assert in_batch > 1, "the worker took the queued applications one at a time, not as a batch"
+
+    doomed.kill()  # SIGKILL in the middle of the batch: nothing of it stored, nothing acknowledged
+    assert not BankScore.objects.filter(application_id__in=ids).exists()
+    assert Application.objects.filter(pk__in=ids, status="done").count() == 0
+
+    workers(redis_server.url)
+    wait_for(lambda: Application.objects.filter(pk__in=ids, status="done").count() == len(ids), 30,
+             "the replacement worker to score the whole batch")
+    per_application = {pk: BankScore.objects.filter(application_id=pk).count() for pk in ids}
+    assert set(per_application.values()) == {5}, per_application
+    print(f"\nthe killed worker's batch held {in_batch} of {len(ids)} applications")
 
 
 def test_applications_submitted_while_redis_is_down_are_scored_after_it_returns(
@@ -124,7 +157,8 @@ def test_the_same_task_delivered_twice_to_two_workers_leaves_one_set_of_scores(
     application, _ = submission.submit_application(officer=submitter.user, answers=answers)  # sent once on commit
     for _ in range(4):
         score_application.delay(str(application.pk))
-    wait_for(lambda: (first.output + second.output).count("succeeded in") >= 5, 90, "all five deliveries")
+    # Celery's line per task, or the worker's line per batch with its size (ScoringTask.run_batch).
+    wait_for(lambda: delivered(first.output + second.output) >= 5, 90, "all five deliveries")
     application.refresh_from_db()
     assert application.status == "done"
     assert BankScore.objects.filter(application=application).count() == 5

@@ -1,7 +1,8 @@
 """Throttling per token (per user for a browser session), at settings.PRESCORING_API["THROTTLE_RATE"].
 
 The rate is read on every request rather than once at import, so tests and operators can change it
-through settings.
+through settings. With Redis as the cache the count is one round trip (ResilientRedisCache.sliding_window);
+the embedded default's in-process cache uses DRF's own.
 """
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -16,7 +17,18 @@ class PerTokenThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        window = getattr(self.cache, "sliding_window", None)  # the Redis cache (prescoring/cache.py)
+        if window is None or self.rate is None:
+            return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        allowed, self.retry_after = window(key, self.num_requests, self.duration)
+        return allowed
+
+    def wait(self):
+        retry_after = getattr(self, "retry_after", None)
+        return super().wait() if retry_after is None else retry_after
 
     def get_cache_key(self, request, view):
         token = getattr(request.auth, "key_hash", None)
