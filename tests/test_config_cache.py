@@ -110,3 +110,50 @@ def test_a_deactivated_user_is_refused_at_once(officer, cache_on):
     assert roles.can_submit(get_user_model().objects.get(pk=officer.pk))
     get_user_model().objects.filter(pk=officer.pk).update(is_active=False)  # no signal: the row says it
     assert not roles.can_submit(get_user_model().objects.get(pk=officer.pk))
+
+
+def test_an_api_token_is_looked_up_once_within_the_period_and_refused_at_once_when_revoked(
+        configured, cache_on, officer, django_assert_num_queries):
+    from rest_framework.test import APIClient
+
+    from scoring.models import ApiToken
+
+    token, key = ApiToken.issue(officer)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/banks/").status_code == 200
+    with django_assert_num_queries(2):  # the banks and their models; the token, its user and permissions are kept
+        assert api.get("/api/v1/banks/").status_code == 200
+    token.delete()  # revoked in this process: refused at once
+    assert api.get("/api/v1/banks/").status_code == 401
+
+
+def test_a_disabled_user_is_refused_at_once_and_a_new_token_works_at_once(configured, cache_on, officer):
+    from rest_framework.test import APIClient
+
+    from scoring.models import ApiToken
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Token not-issued-yet")
+    assert api.get("/api/v1/banks/").status_code == 401  # a token not found is not kept...
+    _token, key = ApiToken.issue(officer)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/banks/").status_code == 200  # ...so one issued a moment later works
+    officer.is_active = False
+    officer.save()
+    assert api.get("/api/v1/banks/").status_code == 401
+
+
+def test_a_token_revoked_elsewhere_is_refused_when_the_period_is_over(configured, cache_on, officer):
+    from rest_framework.test import APIClient
+
+    from scoring.models import ApiToken
+
+    token, key = ApiToken.issue(officer)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/banks/").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(key_hash="0" * 64)  # as another process would: no signal here
+    assert api.get("/api/v1/banks/").status_code == 200  # within the period: the copy read a moment ago
+    cache_on.now += 2.5
+    assert api.get("/api/v1/banks/").status_code == 401

@@ -104,8 +104,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_scores_nothing_twice(
     items = [{"answers": {**answers, "loan_amount": 40000 + 1000 * i}} for i in range(12)]
     batch = submission.submit_batch(officer=submitter.user, items=items)
     ids = list(batch.items.values_list("application_id", flat=True))
-    doomed = workers(redis_server.url, extra_env={"PRESCORING_PAUSE_DIR": str(tmp_path)})
-    wait_for(lambda: list(tmp_path.glob("started-*")), 60, "the worker to start scoring")
+    # Not waited for with a ping: a solo worker held in the middle of its batch cannot answer one.
+    doomed = celery_worker(broker_url=redis_server.url, database_url=database_url(), queue="celery",
+                           name=f"doomed-{uuid.uuid4().hex[:8]}@localhost",
+                           extra_env={"PRESCORING_PAUSE_DIR": str(tmp_path)})
+    try:
+        wait_for(lambda: list(tmp_path.glob("started-*")) or not doomed.alive(), 90, "the worker to start scoring")
+    except AssertionError:
+        doomed.stop()
+        raise
+    assert doomed.alive(), doomed.output
     in_batch = Application.objects.filter(pk__in=ids, status="scoring").count()
     assert in_batch > 1, "the worker took the queued applications one at a time, not as a batch"
 

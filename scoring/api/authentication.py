@@ -4,18 +4,31 @@ The header is the one DRF's TokenAuthentication reads (and the 2023 service's cl
 the key itself is not stored (scoring.models.ApiToken): the lookup is by digest, and an expired
 token is refused with its own message so that the integrator knows to ask for a new one.
 """
+import copy
+
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from scoring.models import ApiToken, token_digest
+from scoring.services import config_cache
 
 
 class HashedTokenAuthentication(TokenAuthentication):
     model = ApiToken
 
     def authenticate_credentials(self, key):
-        token = ApiToken.objects.select_related("user").filter(key_hash=token_digest(key)).first()
+        digest = token_digest(key)
+        # Kept by the process for a moment, as the users' permissions are (scoring/services/config_cache.py):
+        # a revoked token or a disabled user is refused by every process within CONFIG_CACHE_SECONDS, by
+        # the one that made the change at once. The expiry is checked on every request. Each request
+        # gets its own copy, so nothing one request sets on its user is seen by another.
+        cached = config_cache.cached(
+            f"api-token:{digest}", lambda: ApiToken.objects.select_related("user").filter(key_hash=digest).first(),
+            keep=lambda found: found is not None)
+        token = copy.copy(cached)
+        if token is not None:
+            token.user = copy.copy(cached.user)
         if token is None:
             raise exceptions.AuthenticationFailed("Недействительный токен.")
         if token.expires_at is not None and token.expires_at <= timezone.now():

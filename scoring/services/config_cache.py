@@ -1,11 +1,11 @@
 """Configuration read by every submission and every scoring, kept by each process for a moment.
 
-The questionnaire's fields, the active model versions (with their banks' terms and rules) and each
-user's permissions change when an administrator edits them, a few times a day; they are read
+The questionnaire's fields, the active model versions (with their banks' terms and rules), each
+user's permissions and each API token with its user change when an administrator edits them, a few times a day; they are read
 several times for every application. Each process keeps what it read for
 PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default, 0 to read every time): an administrator's change
 reaches every web process and worker within that time, and the process that made it at once (saving
-or deleting a Feature, Bank, ModelVersion, user, group or permission, or changing who is in a group
+or deleting a Feature, Bank, ModelVersion, API token, user, group or permission, or changing who is in a group
 or what it may do, clears this cache). Only reads go through here; nothing is written from a cached
 object.
 """
@@ -25,8 +25,9 @@ _lock = threading.Lock()
 _values: dict[str, tuple[float, object]] = {}
 
 
-def cached(name: str, load: Callable[[], T]) -> T:
-    """`load()`'s value, read again when older than the configured seconds."""
+def cached(name: str, load: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
+    """`load()`'s value, read again when older than the configured seconds. keep: whether to keep
+    this value (a token not found is not kept: it may be issued a moment later, in another process)."""
     seconds = settings.PRESCORING.get("CONFIG_CACHE_SECONDS", 0)
     if seconds <= 0:
         return load()
@@ -36,6 +37,8 @@ def cached(name: str, load: Callable[[], T]) -> T:
     if hit is not None and now - hit[0] < seconds:
         return hit[1]
     value = load()
+    if keep is not None and not keep(value):
+        return value
     with _lock:
         if len(_values) >= MAX_ENTRIES:  # one entry per user who called lately: bounded all the same
             _values.clear()
@@ -54,10 +57,10 @@ def connect() -> None:
     from django.contrib.auth.models import Group, Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from scoring.models import Bank, ConfigDocument, Feature, ModelVersion
+    from scoring.models import ApiToken, Bank, ConfigDocument, Feature, ModelVersion
 
     User = get_user_model()
-    for model in (Feature, Bank, ModelVersion, ConfigDocument, User, Group, Permission):
+    for model in (Feature, Bank, ModelVersion, ConfigDocument, User, Group, Permission, ApiToken):
         post_save.connect(clear, sender=model, dispatch_uid=f"config_cache-save-{model.__name__}")
         post_delete.connect(clear, sender=model, dispatch_uid=f"config_cache-delete-{model.__name__}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
