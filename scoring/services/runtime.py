@@ -154,7 +154,7 @@ def rule_reason(text: str) -> dict:
 def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: dict[str, Bank],
                          labels: dict, choice_labels: dict, labels_en: dict | None = None,
                          choice_labels_en: dict | None = None, formats: dict | None = None,
-                         affordability: dict | None = None) -> tuple[list[dict], dict]:
+                         affordability: dict | None = None, scored: tuple | None = None) -> tuple[list[dict], dict]:
     """Everything the officer sees for one application, computed without touching the database.
 
     labels ... formats: how the reasons name and write the fields (explanations.wording); the
@@ -166,12 +166,14 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
     Returns (scores, recommendation): per bank its probability (0 when the bank's rules, the product or
     affordability refuse), verdict, reasons, offer, suggestions, explanation base value and the decision
     record (decision_record).
+    scored: (the models' ScoreBatch, this application's row in it) when several applications were put
+    through the models in one pass (score_batch_models); by default this one alone.
     """
     codes = [c for c in loaded.scorer.bank_codes if c in banks]
     rule = _affordability(affordability, loaded)
     terms = {code: bank_terms(banks[code], rule) for code in codes}
     rates = {code: bank.annual_rate for code, bank in terms.items()}
-    batch = loaded.scorer.score([answers], as_of=as_of, rates=rates)
+    batch, row = scored if scored is not None else (loaded.scorer.score([answers], as_of=as_of, rates=rates), 0)
     amount, term = _loan(answers, loan_keys(loaded))
     fields = {"labels": labels, "labels_en": labels_en or {}, "choice_labels": choice_labels,
               "choice_labels_en": choice_labels_en or {}, "formats": formats or {}}
@@ -184,9 +186,9 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
         if id(encoder) not in worded:
             own = wording((), encoder.derived)
             worded[id(encoder)] = {name: {**fields[name], **own[name]} for name in fields}
-        contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][0])))
+        contributions = dict(zip(batch.source_keys[code], map(float, batch.contributions[code][row])))
         derived = encoder.derived_values(answers, as_of, rate=bank.annual_rate)
-        base_value = float(batch.base_values[code][0])
+        base_value = float(batch.base_values[code][row])
         margin = base_value + sum(contributions.values())
         reasons = reasons_for(contributions, answers, derived, top_n=settings.PRESCORING["TOP_REASONS"],
                               margin=margin, **worded[id(encoder)])
@@ -195,7 +197,7 @@ def evaluate_application(answers: dict, *, as_of, loaded: LoadedModels, banks: d
         limits = term_refusals(bank, amount, term)
         refusals = limits + fired
         reasons = _without_contradictions(reasons, limits, loan_keys(loaded))
-        probability = 0.0 if refusals else float(batch.probabilities[0, column])
+        probability = 0.0 if refusals else float(batch.probabilities[row, column])
         # One set of numbers: each listed factor's effect is its waterfall step from the average.
         sequential_effects(base_value, [rule_reason(text) for text in refusals] + reasons, probability)
         scores.append({
@@ -340,10 +342,12 @@ def score_applications(application_ids) -> dict[str, Application | None]:
     words = config_cache.cached("field_wording", field_wording)
     currency = product_config.currency(settings_document)
     evaluated = {}
-    for application in pending:
+    as_of = {str(a.pk): timezone.localtime(a.created_at).date() for a in pending}
+    scored = score_batch_models(loaded, banks, [(a.answers, as_of[str(a.pk)]) for a in pending])
+    for application, row in zip(pending, scored, strict=True):
         scores, advice = evaluate_application(
-            application.answers, as_of=timezone.localtime(application.created_at).date(), loaded=loaded,
-            banks=banks, affordability=affordability, **words)
+            application.answers, as_of=as_of[str(application.pk)], loaded=loaded, banks=banks,
+            affordability=affordability, scored=row, **words)
         if currency != RUSSIAN.currency:  # the stored texts name the configured currency, as pages do
             reword(scores, advice, Words(currency))
         evaluated[str(application.pk)] = (application, scores, advice)
@@ -373,7 +377,12 @@ def score_applications(application_ids) -> dict[str, Application | None]:
             changed.append(application)
             rows.extend(_score_rows(application, scores, advice, loaded=loaded, banks=banks))
         if len(changed) > 1:
-            Application.objects.bulk_update(changed, ["recommendation", *done])
+            # One statement: the constants once, the recommendations by id (bulk_update would build a
+            # CASE for every field, the constant ones too, which costs more than the scoring).
+            Application.objects.filter(pk__in=[a.pk for a in changed]).update(
+                recommendation=models.Case(*(models.When(pk=a.pk, then=models.Value(
+                    a.recommendation, output_field=Application._meta.get_field("recommendation"))) for a in changed)),
+                **done)
         if changed:
             # No scores to replace: they are only ever written here, with the status "done" in the same
             # transaction, and an application that is done is never scored again.
@@ -381,6 +390,22 @@ def score_applications(application_ids) -> dict[str, Application | None]:
             finished_ids = [a.pk for a in changed]
             transaction.on_commit(lambda: events.applications_finished(finished_ids))
     return result
+
+
+def score_batch_models(loaded: LoadedModels, banks: dict[str, Bank], records: list[tuple[dict, object]]) -> list:
+    """Every application of a batch through the models in one pass per day of application (the
+    engine's batch: its cost is mostly per call, not per row). Returns, in order, each application's
+    (ScoreBatch, row) for evaluate_application; the figures are those of scoring each alone."""
+    rates = {code: float(banks[code].annual_rate) for code in loaded.scorer.bank_codes if code in banks}
+    by_day: dict = {}
+    for index, (_answers, as_of) in enumerate(records):
+        by_day.setdefault(as_of, []).append(index)
+    rows: list = [None] * len(records)
+    for as_of, indexes in by_day.items():
+        batch = loaded.scorer.score([records[i][0] for i in indexes], as_of=as_of, rates=rates)
+        for row, index in enumerate(indexes):
+            rows[index] = (batch, row)
+    return rows
 
 
 def _score_rows(application: Application, scores: list[dict], advice: dict, *, loaded: LoadedModels,
