@@ -8,6 +8,7 @@ for the officer's page and the API; nothing here is worded.
 from __future__ import annotations
 
 from scoring.models import Application, Dispatch, ModelVersion, Outcome
+from scoring.services import config_cache
 
 SUBMITTED, SCORED, FAILED, VARIANT, SENT, ANSWERED = "submitted", "scored", "failed", "variant", "sent", "answered"
 EVENTS = (SUBMITTED, SCORED, FAILED, VARIANT, SENT, ANSWERED)  # also the order of events at the same moment
@@ -35,9 +36,12 @@ def _loan(answers: dict) -> tuple:
 def scored_banks(scores) -> list[dict]:
     """Per score, in the order given: the bank, the model version that scored it (id, algorithm, when it
     was trained; None when the version was deleted), the threshold, probability and verdict as decided."""
-    version_ids = {score.model_version_id for score in scores if score.model_version_id}
-    versions = {version.pk: version for version in
-                ModelVersion.objects.filter(pk__in=version_ids).only("pk", "algorithm", "created_at")}
+    version_ids = sorted({score.model_version_id for score in scores if score.model_version_id})
+    # A version's algorithm and training time never change: kept by the process as the configuration
+    # is (the same versions score most applications; a deleted one is dropped within the period).
+    versions = config_cache.cached(f"version-briefs:{version_ids}", lambda: {
+        version.pk: version for version in
+        ModelVersion.objects.filter(pk__in=version_ids).only("pk", "algorithm", "created_at")})
     rows = []
     for score in scores:
         version = versions.get(score.model_version_id)
