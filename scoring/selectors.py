@@ -45,6 +45,21 @@ def application_with_scores(user, application_id) -> Application | None:
     )
 
 
+def own_application_with_scores(user, application_id) -> Application | None:
+    """application_with_scores for an application the user submitted, in one query when it is scored:
+    its scores with their bank and, joined, the application with its officer and client (the answer
+    to a waited submission). One that has no scores (failed, or not finished yet) is read as usual."""
+    scores = list(bank_scores_in_order().select_related("application__officer", "application__client")
+                  .filter(application_id=application_id, application__officer=user))
+    if not scores:
+        return application_with_scores(user, application_id)
+    application = scores[0].application
+    for score in scores:
+        score.application = application
+    application._prefetched_objects_cache = {"scores": scores}
+    return application
+
+
 def application_status(user, application_id) -> str | None:
     """The status of an application the user may see; None if there is none."""
     return applications_for(user).filter(pk=application_id).values_list("status", flat=True).first()

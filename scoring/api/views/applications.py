@@ -139,7 +139,9 @@ def _application_body(request, application_id, *, wait=None, submitted_now=False
     # worker) would have none left for anyone else, so there the answer comes at once.
     if wait and request.META.get("wsgi.multithread"):
         selectors.wait_until_finished(request.user, application_id, seconds=wait)
-    application = selectors.application_with_scores(request.user, application_id)
+    # The answer to the request that submitted it: the user's own application, read in one query.
+    read = selectors.own_application_with_scores if submitted_now else selectors.application_with_scores
+    application = read(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")
     body = ApplicationSerializer(application, context={"request": request, "submitted_now": submitted_now}).data
