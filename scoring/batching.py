@@ -96,7 +96,9 @@ class Gatherer:
     """
 
     def __init__(self, task, consumer, *, size: int, wait: float, gap: float):
-        self.task, self.pool, self.timer, self.qos = task, consumer.pool, consumer.timer, consumer.qos
+        # The consumer's pool, timer and QoS are read when used: the strategies are made before the
+        # consumer has its QoS (it was None here when the first retry with a countdown came).
+        self.task, self.consumer = task, consumer
         self.size, self.wait, self.gap = size, wait, gap
         self.first_at = 0.0
         self.errors = consumer.connection_errors  # what acknowledging may raise, logged not raised
@@ -119,13 +121,13 @@ class Gatherer:
         if delay > 0:
             # Not due yet (a retry's countdown): it waits in the timer, outside the prefetch limit, as
             # Celery's own strategy does with such a message.
-            self.qos.increment_eventually()
-            self.timer.call_after(delay, self._due, (item, ack, reject), priority=6)
+            self.consumer.qos.increment_eventually()
+            self.consumer.timer.call_after(delay, self._due, (item, ack, reject), priority=6)
             return
         self._add(item, ack, reject)
 
     def _due(self, item, ack, reject):
-        self.qos.decrement_eventually()
+        self.consumer.qos.decrement_eventually()
         self._add(item, ack, reject)
 
     def _add(self, item, ack, reject):
@@ -141,7 +143,7 @@ class Gatherer:
             self.first_at = now
         elif self.flush_entry is not None:
             self.flush_entry.cancel()
-        self.flush_entry = self.timer.call_after(min(self.gap, self.first_at + self.wait - now), self.flush,
+        self.flush_entry = self.consumer.timer.call_after(min(self.gap, self.first_at + self.wait - now), self.flush,
                                                  priority=5)
 
     def flush(self):
@@ -151,7 +153,7 @@ class Gatherer:
         batch, self.pending = self.pending, []
         if not batch:
             return
-        self.pool.apply_async(
+        self.consumer.pool.apply_async(
             run_batch, args=(self.task.name, [item for item, _ack, _reject in batch]),
             callback=lambda outcomes: self._settle(batch, outcomes),
             error_callback=lambda exc_info: self._give_back(batch, exc_info),
