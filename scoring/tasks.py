@@ -58,13 +58,8 @@ def _score_one(application_id, retries: int, *, retry) -> str:
     try:
         application = runtime.score_application(application_id=application_id)
     except TRANSIENT as exc:
-        if retries < score_application.max_retries:
-            # 1, 2, 4, then every RETRY_MAX_SECONDS: the application is finished within seconds of the
-            # database being back (a bare self.retry waited Celery's default 180 s).
-            retry(exc, retry_countdown(retries))
+        if _retry_or_give_up(application_id, retries, exc, retry):
             return "retried"
-        runtime.mark_failed(application_id=application_id,
-                            message="База данных недоступна; попробуйте отправить заявку ещё раз.")
         raise
     except runtime.ScoringError as exc:
         runtime.mark_failed(application_id=application_id, message=str(exc))
@@ -79,6 +74,19 @@ def _score_one(application_id, retries: int, *, retry) -> str:
     if application is not None:
         _announce(application_id, application)
     return application.status if application else "missing"
+
+
+def _retry_or_give_up(application_id, retries: int, exc, retry) -> bool:
+    """After a database outage: retry(exc, countdown) while retries are left (True), else the
+    application is failed with the reason (False)."""
+    if retries < score_application.max_retries:
+        # 1, 2, 4, then every RETRY_MAX_SECONDS: the application is finished within seconds of the
+        # database being back (a bare self.retry waited Celery's default 180 s).
+        retry(exc, retry_countdown(retries))
+        return True
+    runtime.mark_failed(application_id=application_id,
+                        message="База данных недоступна; попробуйте отправить заявку ещё раз.")
+    return False
 
 
 def score_batch(items: list[Item]) -> list[str]:
@@ -111,14 +119,16 @@ def score_batch(items: list[Item]) -> list[str]:
             log.warning("database unavailable scoring a batch of %d: %s", len(items), exc)
             for item, application_id in zip(items, ids, strict=True):
                 if application_id is not None:
-                    _retry_later(application_id, item, exc)
+                    try:
+                        _retry_or_give_up(application_id, item.retries, exc, _send_again(application_id, item))
+                    except TRANSIENT:  # the database is still down: logged; the periodic re-send covers it
+                        log.exception("could not mark application %s failed", application_id)
             return outcomes
         except Exception:  # noqa: BLE001 - one of them, perhaps: each on its own
             log.exception("a batch of %d failed; scoring its applications one by one", len(items))
             for item, application_id in zip(items, ids, strict=True):
                 if application_id is not None:
-                    _one_of_batch(application_id, item, lambda exc, countdown, item=item, pk=application_id:
-                                  _retry_later(pk, item, exc, countdown))
+                    _one_of_batch(application_id, item, _send_again(application_id, item))
             return outcomes
         for application_id in dict.fromkeys(pk for pk in ids if pk is not None):
             application = scored.get(application_id)
@@ -136,22 +146,16 @@ def _one_of_batch(application_id, item: Item, retry) -> None:
         log.exception("could not score application %s", application_id)
 
 
-def _retry_later(application_id, item: Item, exc, countdown: int | None = None) -> None:
-    """Celery's retry for a message of a batch: the same task again after the countdown, one retry more;
-    after the last retry, the application is failed with the reason."""
-    if countdown is None:
-        if item.retries >= score_application.max_retries:
-            try:
-                runtime.mark_failed(application_id=application_id,
-                                    message="База данных недоступна; попробуйте отправить заявку ещё раз.")
-            except TRANSIENT:
-                log.exception("could not mark application %s failed", application_id)
-            return
-        countdown = retry_countdown(item.retries)
-    try:
-        score_application.apply_async((application_id,), countdown=countdown, retry=False, **item.retry_options())
-    except Exception:  # noqa: BLE001 - the broker too: the periodic re-send sends it again
-        log.exception("could not queue the retry of application %s (%s)", application_id, exc)
+def _send_again(application_id, item: Item):
+    """The retry of a batch's message, as Celery's retry for a task: retry(exc, countdown) sends the same
+    task again after the countdown, one retry more, to the queue the message came from."""
+    def retry(exc, countdown):
+        try:
+            score_application.apply_async((application_id,), countdown=countdown, retry=False,
+                                          **item.retry_options())
+        except Exception:  # noqa: BLE001 - the broker too: the periodic re-send sends it again
+            log.exception("could not queue the retry of application %s (%s)", application_id, exc)
+    return retry
 
 
 # The longest wait between two attempts at a scoring the database refused (an outage).

@@ -68,9 +68,6 @@ def applications_finished(application_ids) -> None:
     if not redis_url() or not application_ids:
         return
     try:
-        if len(application_ids) == 1:
-            _client().publish(channel(), str(application_ids[0]))
-            return
         pipeline = _client().pipeline(transaction=False)
         for application_id in application_ids:
             pipeline.publish(channel(), str(application_id))
