@@ -171,6 +171,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip (prescoring/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "prescoring.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

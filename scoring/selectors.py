@@ -4,7 +4,7 @@ import re
 import time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left, StrIndex
 from django.utils import timezone
 
@@ -54,6 +54,31 @@ def own_application_with_scores(user, application_id) -> Application | None:
     if not scores:
         return application_with_scores(user, application_id)
     application = scores[0].application
+    for score in scores:
+        score.application = application
+    application._prefetched_objects_cache = {"scores": scores}
+    return application
+
+
+# The columns of an application that its scoring writes (runtime.score_applications, mark_failed).
+SCORING_WRITES = ("status", "error", "scored_at", "updated_at", "recommendation")
+
+
+def submitted_application_with_scores(application: Application) -> Application | None:
+    """The answer to a waited submission, for the application this request has just stored and still
+    holds (with its officer and client): its scores with their banks, and what the scoring wrote of
+    the application, in one narrow query. None while it has no scores (failed, or not finished yet):
+    the caller reads it as usual then.
+
+    Narrower than own_application_with_scores: the application's answers, officer and client are not
+    read back five times with the scores (a profile of the waited submission found that read the
+    largest part of the request)."""
+    scores = list(bank_scores_in_order().filter(application_id=application.pk).annotate(
+        **{f"scoring_wrote_{name}": F(f"application__{name}") for name in SCORING_WRITES}))
+    if not scores:
+        return None
+    for name in SCORING_WRITES:
+        setattr(application, name, getattr(scores[0], f"scoring_wrote_{name}"))
     for score in scores:
         score.application = application
     application._prefetched_objects_cache = {"scores": scores}

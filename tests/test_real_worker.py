@@ -139,6 +139,22 @@ def test_a_waited_submission_is_answered_with_the_result_when_the_worker_finishe
     assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
 
 
+def test_a_waited_submissions_answer_is_the_application_as_get_shows_it(worker, api, answers, monkeypatch):
+    """The answer is built from the application the request stored and what the worker wrote, read with
+    the scores (selectors.submitted_application_with_scores): it must be what GET reads back whole."""
+    from scoring.services import events
+
+    monkeypatch.setattr(events, "RECHECK_SECONDS", 30.0)
+    client = {"full_name": "Петрова Анна Сергеевна", "phone": "+7 912 000-11-22"}
+    answered = api.post("/api/v1/applications/?wait=10", {"answers": answers, "client": client}, format="json",
+                        **{"wsgi.multithread": True})
+    assert answered.status_code == 202, answered.content
+    body = answered.json()
+    assert body["status"] == "done" and len(body["scores"]) == 5
+    assert body["client"]["full_name"] == client["full_name"] and body["recommendation"]
+    assert body == api.get(f"/api/v1/applications/{body['id']}/").json()
+
+
 def test_an_announcement_wakes_only_the_requests_waiting_for_that_application(db):
     from scoring.services import events
 

@@ -79,8 +79,9 @@ def application_list(request):
     # after this block has given its slot back.
     listen = bool(wait) and request.META.get("wsgi.multithread") and not submission.scoring_runs_inline()
     new_id = uuid.uuid4() if listen else None
+    stored = []  # the application, as this request stores it (not on a repeat or a replay)
     with events.waiting_for(new_id) if listen else nullcontext() as waiter:
-        response = _submit(request, application_id=new_id)
+        response = _submit(request, application_id=new_id, stored=stored)
         heard = waiter is not None and _created_now(response) and response.data["id"] == str(new_id)
         if heard:
             selectors.wait_for_announcement(request.user, new_id, waiter, deadline=time.monotonic() + wait)
@@ -88,8 +89,10 @@ def application_list(request):
         return response
     # After the submission's transaction (with an Idempotency-Key _submit runs inside one): only then
     # is the scoring task sent.
+    # Heard finished: the answer needs only what the scoring wrote, read with the scores in one query.
+    finished = selectors.submitted_application_with_scores(stored[0]) if heard and stored else None
     body = _application_body(request, response.data["id"], wait=None if heard else wait,
-                             submitted_now=_created_now(response))
+                             submitted_now=_created_now(response), application=finished)
     answer = Response(body, status=response.status_code)
     if response.has_header("Idempotent-Replayed"):
         answer["Idempotent-Replayed"] = response["Idempotent-Replayed"]
@@ -115,7 +118,7 @@ def _created_now(response) -> bool:
 
 
 @idempotent
-def _submit(request, application_id=None):
+def _submit(request, application_id=None, stored=None):
     serializer = ApplicationCreateSerializer(data=request.data)
     if not serializer.is_valid():
         return validation_error_response(serializer.errors)
@@ -127,21 +130,25 @@ def _submit(request, application_id=None):
     )
     if submission.scoring_runs_inline():
         application.refresh_from_db(fields=["status"])  # scored at commit, inside this request
+    if created and stored is not None:
+        stored.append(application)
     body = ApplicationStatusSerializer(application, context={"request": request}).data
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
-def _application_body(request, application_id, *, wait=None, submitted_now=False) -> dict:
+def _application_body(request, application_id, *, wait=None, submitted_now=False, application=None) -> dict:
     """The application as GET shows it, after waiting up to `wait` seconds for its result.
 
-    `submitted_now`: created by this request, whose answer is the first to carry its id."""
+    `submitted_now`: created by this request, whose answer is the first to carry its id.
+    `application`: read already, with its scores (the caller heard it finished)."""
     # A waiting request holds its thread: a server of single-threaded workers (gunicorn's sync
     # worker) would have none left for anyone else, so there the answer comes at once.
     if wait and request.META.get("wsgi.multithread"):
         selectors.wait_until_finished(request.user, application_id, seconds=wait)
-    # The answer to the request that submitted it: the user's own application, read in one query.
-    read = selectors.own_application_with_scores if submitted_now else selectors.application_with_scores
-    application = read(request.user, application_id)
+    if application is None:
+        # The answer to the request that submitted it: the user's own application, read in one query.
+        read = selectors.own_application_with_scores if submitted_now else selectors.application_with_scores
+        application = read(request.user, application_id)
     if application is None:
         raise NotFound("Заявка не найдена.")
     body = ApplicationSerializer(application, context={"request": request, "submitted_now": submitted_now}).data
