@@ -295,6 +295,9 @@ SPECTACULAR_SETTINGS = {
 # Celery: a real broker when CELERY_BROKER_URL is set, otherwise tasks run in-process (eager).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_BROKER_URL.startswith("redis://"):
+    # Kombu's Redis transport, one client per channel instead of one per publish (prescoring/broker.py).
+    CELERY_BROKER_TRANSPORT = "prescoring.broker:Transport"
 CELERY_TASK_EAGER_PROPAGATES = False
 # Without a broker, long work started from a page runs in a thread of the web process
 # (scoring/services/background.py), so the page shows progress instead of waiting.

@@ -12,11 +12,12 @@ from scoring.accounts.roles import can_see_all_applications
 from scoring.models import (
     ApiClient,
     Application,
+    Bank,
     BankScore,
     ScoringBatch,
     ScoringBatchItem,
 )
-from scoring.services import application_columns, events
+from scoring.services import application_columns, config_cache, events
 
 
 def applications_for(user) -> QuerySet[Application]:
@@ -73,16 +74,27 @@ def submitted_application_with_scores(application: Application) -> Application |
     Narrower than own_application_with_scores: the application's answers, officer and client are not
     read back five times with the scores (a profile of the waited submission found that read the
     largest part of the request)."""
-    scores = list(bank_scores_in_order().filter(application_id=application.pk).annotate(
+    scores = list(BankScore.objects.filter(application_id=application.pk).annotate(
         **{f"scoring_wrote_{name}": F(f"application__{name}") for name in SCORING_WRITES}))
     if not scores:
         return None
+    # The banks as this process keeps them for the configuration's moment (config_cache), not joined
+    # to every score; a bank newer than what is kept is read at once.
+    banks = config_cache.cached("banks_by_id", _banks_by_id)
+    if any(score.bank_id not in banks for score in scores):
+        banks = _banks_by_id()
     for name in SCORING_WRITES:
         setattr(application, name, getattr(scores[0], f"scoring_wrote_{name}"))
     for score in scores:
-        score.application = application
+        score.application, score.bank = application, banks[score.bank_id]
+    # bank_scores_in_order's order.
+    scores.sort(key=lambda score: (score.rank, -score.probability, score.bank.code))
     application._prefetched_objects_cache = {"scores": scores}
     return application
+
+
+def _banks_by_id() -> dict:
+    return {bank.pk: bank for bank in Bank.objects.all()}
 
 
 def application_status(user, application_id) -> str | None:

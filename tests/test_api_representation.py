@@ -7,7 +7,7 @@ from rest_framework.serializers import ModelSerializer
 from rest_framework.test import APIRequestFactory
 
 from scoring.services import outcomes, phrases, submission
-from scoring.api.serializers import ApplicationSerializer, BankScoreSerializer
+from scoring.api.serializers import ApplicationSerializer, ApplicationStatusSerializer, BankScoreSerializer
 from scoring.models import BankScore
 
 
@@ -68,6 +68,19 @@ def test_direct_applications_match_the_declared_fields(officer, analyst, models_
         direct, declared = serializer.to_representation(application), declared_application(serializer, application)
         assert json.dumps(direct, ensure_ascii=False) == json.dumps(declared, ensure_ascii=False)
     assert Outcome.objects.filter(application=scored).exists()
+
+
+def test_direct_statuses_match_the_declared_fields(officer, models_ready, answers, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scored, _ = submission.submit_application(officer=officer, answers=answers)
+    queued, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 70000})  # not committed
+    scored.refresh_from_db()
+    context = {"request": APIRequestFactory().get("/")}
+    for application, status in ((scored, "done"), (queued, "queued")):
+        serializer = ApplicationStatusSerializer(context=context)
+        direct = serializer.to_representation(application)
+        assert direct["status"] == status and direct["url"].endswith(f"/api/v1/applications/{application.pk}/")
+        assert json.dumps(direct) == json.dumps(ModelSerializer.to_representation(serializer, application))
 
 
 @pytest.mark.django_db(transaction=True)  # committed: the embedded default scores at the commit, in the request

@@ -103,6 +103,11 @@ class ApplicationStatusSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
+    def to_representation(self, instance):
+        """The fields above, built directly: the answer to every submission, where the generic walk
+        built the model fields' serializer fields anew each time (tests/test_api_representation.py)."""
+        return {"id": str(instance.pk), "status": str(instance.status), "url": self.get_url(instance)}
+
 
 class ReasonSerializer(serializers.Serializer):
     feature = serializers.CharField(help_text="Ключ поля анкеты или производного признака.")

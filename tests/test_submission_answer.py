@@ -1,0 +1,42 @@
+"""The answer to a waited submission is read narrowly (selectors.submitted_application_with_scores):
+the request's own application, the scores and what the scoring wrote; it must equal the whole read."""
+import copy
+
+from scoring import selectors
+from scoring.models import Application
+from scoring.services import config_cache, submission
+
+
+def _as_the_request_holds_it(application: Application) -> Application:
+    """The application as the submitting request stored it: queued, nothing written by the scoring."""
+    held = copy.copy(application)
+    held._state = copy.copy(application._state)
+    held._prefetched_objects_cache = {}
+    held.status, held.scored_at, held.recommendation, held.error = Application.Status.QUEUED, None, {}, ""
+    return held
+
+
+def test_the_narrow_read_gives_what_the_whole_read_gives(scored, officer):
+    whole = selectors.application_with_scores(officer, scored.pk)
+    narrow = selectors.submitted_application_with_scores(_as_the_request_holds_it(scored))
+    assert narrow is not None
+    for name in selectors.SCORING_WRITES:
+        assert getattr(narrow, name) == getattr(whole, name), name
+    assert narrow.status == Application.Status.DONE and narrow.recommendation
+    assert [(s.pk, s.bank.code, s.probability, s.reasons) for s in narrow.scores.all()] == \
+        [(s.pk, s.bank.code, s.probability, s.reasons) for s in whole.scores.all()]
+    assert len(narrow.scores.all()) == 5
+    assert all(score.application is narrow for score in narrow.scores.all())
+
+
+def test_a_bank_missing_from_what_the_process_keeps_is_read(scored, settings):
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 60}
+    config_cache.cached("banks_by_id", dict)  # kept before any bank existed
+    narrow = selectors.submitted_application_with_scores(_as_the_request_holds_it(scored))
+    assert sorted(score.bank.code for score in narrow.scores.all()) == \
+        sorted(score.bank.code for score in scored.scores.all())
+
+
+def test_an_application_not_scored_yet_is_left_to_the_whole_read(models_ready, officer, answers):
+    queued, _ = submission.submit_application(officer=officer, answers=answers)  # not committed: not scored
+    assert selectors.submitted_application_with_scores(queued) is None
