@@ -4,7 +4,7 @@ import re
 import time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left, StrIndex
 from django.utils import timezone
 
@@ -264,7 +264,9 @@ def stale_application_ids(*, queued_before: dt.datetime, scoring_before: dt.date
     ).values_list("pk", flat=True)[:limit])
 
 
-def callback_configured():
-    """An expression for Application querysets: does the submitter have a callback URL? Scoring
-    reads it with the application, so that most tasks need no query of their own for webhooks."""
-    return Exists(ApiClient.objects.filter(user_id=OuterRef("officer_id")).exclude(callback_url=""))
+def users_with_callback() -> frozenset:
+    """The ids of the users who have a callback URL, as this process keeps them for the configuration's
+    moment (config_cache; saving an API client clears it): scoring marks its applications with it, so
+    that most need no query of their own for webhooks."""
+    return config_cache.cached("users_with_callback", lambda: frozenset(
+        ApiClient.objects.exclude(callback_url="").values_list("user_id", flat=True)))

@@ -157,3 +157,19 @@ def test_a_token_revoked_elsewhere_is_refused_when_the_period_is_over(configured
     assert api.get("/api/v1/banks/").status_code == 200  # within the period: the copy read a moment ago
     cache_on.now += 2.5
     assert api.get("/api/v1/banks/").status_code == 401
+
+
+def test_a_callback_url_set_in_this_process_is_seen_at_once_and_elsewhere_after_the_period(
+        officer, cache_on, django_assert_num_queries):
+    from scoring import selectors
+    from scoring.models import ApiClient
+
+    assert officer.pk not in selectors.users_with_callback()
+    client = ApiClient.objects.create(user=officer, callback_url="https://bank.example/hook")
+    assert officer.pk in selectors.users_with_callback()  # saved here: the kept set was cleared
+    with django_assert_num_queries(0):
+        selectors.users_with_callback()
+    ApiClient.objects.filter(pk=client.pk).update(callback_url="")  # as another process would: no signal
+    assert officer.pk in selectors.users_with_callback()
+    cache_on.now += 2.5
+    assert officer.pk not in selectors.users_with_callback()

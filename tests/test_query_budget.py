@@ -17,9 +17,10 @@ def test_scoring_reads_three_times_and_writes_in_one_transaction(officer, models
                                                                  django_assert_max_num_queries):
     application, _ = submission.submit_application(officer=officer, answers=answers)
     runtime.load_models()  # the artifacts, once per process
-    # mark scoring; the application (with whether a webhook is due); the active versions with their
-    # banks; the fields' labels; then savepoint, done, old scores deleted, five scores in one insert, release.
-    with django_assert_max_num_queries(9):
+    # mark scoring; the application; then configuration (read once per PRESCORING_CONFIG_CACHE_SECONDS
+    # in production, every time here): who has a callback URL, the active versions with their banks,
+    # the fields' labels; then savepoint, done, old scores deleted, five scores in one insert, release.
+    with django_assert_max_num_queries(10):
         assert runtime.score_application(application_id=application.pk).status == "done"
 
 

@@ -69,7 +69,7 @@ def create_delivery(*, application_id, application: Application | None = None) -
     None when there is nothing to send. The caller queues it (scoring/api/tasks.py).
 
     `application`, if given, is the application as its scoring just left it (saves reading it again),
-    annotated with selectors.callback_configured() if read that way.
+    marked with callback_configured (selectors.users_with_callback) if read that way.
     """
     if application is None:
         application = Application.objects.filter(pk=application_id).first()

@@ -1,13 +1,13 @@
 """Configuration read by every submission and every scoring, kept by each process for a moment.
 
 The questionnaire's fields, the active model versions (with their banks' terms and rules), each
-user's permissions and each API token with its user change when an administrator edits them, a few times a day; they are read
-several times for every application. Each process keeps what it read for
-PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default, 0 to read every time): an administrator's change
-reaches every web process and worker within that time, and the process that made it at once (saving
-or deleting a Feature, Bank, ModelVersion, API token, user, group or permission, or changing who is in a group
-or what it may do, clears this cache). Only reads go through here; nothing is written from a cached
-object.
+user's permissions, each API token with its user, and which users have a callback URL change when an
+administrator edits them, a few times a day; they are read several times for every application. Each
+process keeps what it read for PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default, 0 to read every
+time): an administrator's change reaches every web process and worker within that time, and the
+process that made it at once (saving or deleting a Feature, Bank, ModelVersion, API token, API
+client, user, group or permission, or changing who is in a group or what it may do, clears this
+cache). Only reads go through here; nothing is written from a cached object.
 """
 from __future__ import annotations
 
@@ -57,10 +57,10 @@ def connect() -> None:
     from django.contrib.auth.models import Group, Permission
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from scoring.models import ApiToken, Bank, ConfigDocument, Feature, ModelVersion
+    from scoring.models import ApiClient, ApiToken, Bank, ConfigDocument, Feature, ModelVersion
 
     User = get_user_model()
-    for model in (Feature, Bank, ModelVersion, ConfigDocument, User, Group, Permission, ApiToken):
+    for model in (Feature, Bank, ModelVersion, ConfigDocument, User, Group, Permission, ApiToken, ApiClient):
         post_save.connect(clear, sender=model, dispatch_uid=f"config_cache-save-{model.__name__}")
         post_delete.connect(clear, sender=model, dispatch_uid=f"config_cache-delete-{model.__name__}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):

@@ -326,8 +326,10 @@ def score_applications(application_ids) -> dict[str, Application | None]:
     # Mark them as being scored (one statement, committed at once) unless they are already done.
     Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DONE).update(
         status=Application.Status.SCORING, updated_at=timezone.now())
-    found = {str(a.pk): a for a in Application.objects.filter(pk__in=ids).annotate(
-        callback_configured=selectors.callback_configured())}
+    found = {str(a.pk): a for a in Application.objects.filter(pk__in=ids)}
+    with_callback = selectors.users_with_callback()
+    for application in found.values():
+        application.callback_configured = application.officer_id in with_callback
     result: dict[str, Application | None] = {pk: found.get(pk) for pk in ids}
     for pk in ids:
         if pk not in found:
