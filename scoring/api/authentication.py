@@ -24,7 +24,8 @@ class HashedTokenAuthentication(TokenAuthentication):
         # the one that made the change at once. The expiry is checked on every request. Each request
         # gets its own copy, so nothing one request sets on its user is seen by another.
         cached = config_cache.cached(
-            f"api-token:{digest}", lambda: ApiToken.objects.select_related("user").filter(key_hash=digest).first(),
+            f"api-token:{digest}",  # the digest is unique: no ORDER BY for first()
+            lambda: next(iter(ApiToken.objects.select_related("user").filter(key_hash=digest).order_by()[:1]), None),
             keep=lambda found: found is not None)
         token = copy.copy(cached)
         if token is not None:
