@@ -34,6 +34,11 @@ def bank_scores_in_order() -> QuerySet[BankScore]:
     return BankScore.objects.select_related("bank").order_by("rank", "-probability", "bank__code")
 
 
+def bank_score_order(score: BankScore) -> tuple:
+    """bank_scores_in_order's order as a sort key, for scores read without an ORDER BY: keep the two alike."""
+    return score.rank, -score.probability, score.bank.code
+
+
 def application_with_scores(user, application_id) -> Application | None:
     """The application with its scores (and their banks), its officer and client: all that its page,
     its API answer and its case history show of it, in two queries."""
@@ -89,8 +94,7 @@ def submitted_application_with_scores(application: Application) -> Application |
         setattr(application, name, getattr(scores[0], f"scoring_wrote_{name}"))
     for score in scores:
         score.application, score.bank = application, banks[score.bank_id]
-    # bank_scores_in_order's order.
-    scores.sort(key=lambda score: (score.rank, -score.probability, score.bank.code))
+    scores.sort(key=bank_score_order)
     application._prefetched_objects_cache = {"scores": scores}
     return application
 
