@@ -7,7 +7,8 @@ Starts gunicorn (2 workers, gthread) and 2 Celery workers (--workers) against a 
 (`prescoring_load` on 127.0.0.1:5432, dropped and created anew; --database-url to change) and
 Redis db 9 as the broker and cache (flushed first; --broker-url to change), bootstraps it
 (migrate, configuration, small models trained on synthetic rows, one officer with an API token
-per client), then runs N clients for S seconds. Each client is a thread with one keep-alive HTTP
+per client), warms up, puts --history earlier applications with their scores in the database and
+ANALYZEs it (a running service's database, not an empty one), then runs N clients for S seconds. Each client is a thread with one keep-alive HTTP
 connection and its own token (the per-token throttle stays at its production default):
 
 - closed loop (default): submit a new questionnaire (POST /api/v1/applications/), wait for its
@@ -26,7 +27,7 @@ the submit-to-result latency percentiles, the error count (any non-2xx answer, a
 application, a transport error, or no result 300 s after the submission), the HTTP requests per
 application, the CPU time per application of the web server, the Celery workers, PostgreSQL's
 backends and this script, and what the database holds afterwards: as many applications as were
-submitted, none unfinished, each scored by every bank once.
+submitted (the history aside), none unfinished, each scored by every bank once.
 """
 from __future__ import annotations
 
@@ -152,23 +153,69 @@ class PostgresCpu(threading.Thread):
         self.conn.close()
 
 
-def database_check(database_url: str) -> dict:
-    """After the run: every application stored once, finished, with one score per active bank."""
+# History: a copy of one scored application (its answers, scores and recommendation), `n` times, with
+# new ids and answer hashes, created a day and more before the run, a minute apart.
+SEED_HISTORY = """
+WITH template AS (
+    SELECT * FROM scoring_application WHERE status = 'done' ORDER BY created_at LIMIT 1
+), copies AS (
+    INSERT INTO scoring_application (id, answers, answers_hash, status, error, created_at, updated_at, scored_at,
+                                     officer_id, parent_id, client_id, recommendation, cohort, goods_category,
+                                     phone_digits, search_name, store)
+    SELECT gen_random_uuid(), t.answers, md5(g::text) || md5(t.answers_hash || g::text), t.status, t.error,
+           t.created_at - interval '1 day' - g * interval '1 minute',
+           t.updated_at - interval '1 day' - g * interval '1 minute',
+           t.scored_at - interval '1 day' - g * interval '1 minute',
+           t.officer_id, NULL, t.client_id, t.recommendation, t.cohort, t.goods_category,
+           t.phone_digits, t.search_name, t.store
+    FROM template t, generate_series(1, %(n)s) g
+    RETURNING id, created_at
+)
+INSERT INTO scoring_bankscore (probability, verdict, reasons, suggestions, offer, created_at, application_id,
+                               bank_id, model_version_id, base_value, rank, decision, threshold)
+SELECT s.probability, s.verdict, s.reasons, s.suggestions, s.offer, c.created_at, c.id,
+       s.bank_id, s.model_version_id, s.base_value, s.rank, s.decision, s.threshold
+FROM copies c CROSS JOIN scoring_bankscore s WHERE s.application_id = (SELECT id FROM template)
+"""
+
+
+def seed_history(database_url: str, n: int) -> float:
+    """Put `n` earlier applications in the database, with their scores, and ANALYZE it: the state of
+    a service that has been running, not of an empty database. (In an empty one PostgreSQL plans the
+    foreign-key checks of the scores against a table it believes nearly empty, keeps those plans for
+    the life of each connection, and scans the whole growing table five times per application until
+    autovacuum's next ANALYZE.) Returns the moment the run's own applications start, as the
+    database's clock reads it."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if n:
+            conn.execute(SEED_HISTORY, {"n": n})
+        conn.execute("ANALYZE")
+        return conn.execute("SELECT min(created_at) FROM scoring_application "
+                            "WHERE created_at > now() - interval '1 day'").fetchone()[0]
+
+
+def database_check(database_url: str, since) -> dict:
+    """After the run: every application submitted since `since` (the warm-up's and the run's, not the
+    history's) stored once, finished, with one score per active bank."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         stored, unfinished = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('done', 'failed')) FROM scoring_application"
-        ).fetchone()
+            "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('done', 'failed')) FROM scoring_application "
+            "WHERE created_at >= %s", [since]).fetchone()
         banks = conn.execute("SELECT count(*) FROM scoring_modelversion v JOIN scoring_bank b ON b.id = v.bank_id "
                              "WHERE v.active AND b.active").fetchone()[0]
         uneven = conn.execute(
-            "SELECT count(*) FROM scoring_application a WHERE a.status = 'done' AND "
-            "(SELECT count(*) FROM scoring_bankscore s WHERE s.application_id = a.id) <> %s", [banks]).fetchone()[0]
+            "SELECT count(*) FROM scoring_application a WHERE a.created_at >= %s AND a.status = 'done' AND "
+            "(SELECT count(*) FROM scoring_bankscore s WHERE s.application_id = a.id) <> %s",
+            [since, banks]).fetchone()[0]
         # The worker stores a batch in one transaction with one scored_at (scoring/tasks.py score_batch):
         # the sizes of the batches the queue actually gave.
         sizes = sorted(row[0] for row in conn.execute(
-            "SELECT count(*) FROM scoring_application WHERE status = 'done' GROUP BY scored_at"))
+            "SELECT count(*) FROM scoring_application WHERE created_at >= %s AND status = 'done' GROUP BY scored_at",
+            [since]))
     batches = {"count": len(sizes), "mean": round(sum(sizes) / len(sizes), 2) if sizes else 0,
                "p50": sizes[len(sizes) // 2] if sizes else 0, "max": sizes[-1] if sizes else 0,
                "applications_in_batches_of_1": sum(1 for size in sizes if size == 1)}
@@ -347,6 +394,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (each its own consumer)")
     parser.add_argument("--worker-concurrency", type=int, default=1,
                         help="processes per Celery worker (1: solo pool); more hide commit latency")
+    parser.add_argument("--history", type=int, default=50_000,
+                        help="earlier applications (with their scores) put in the database after the warm-up, "
+                             "as a running service has them; then ANALYZE")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     threads = args.gunicorn_threads or args.clients
@@ -396,6 +446,7 @@ def main() -> None:
         warm, _ = run_clients(base, tokens[:4], seconds=3, rate=0, wait=args.wait, poll=args.poll_ms / 1000,
                               profit=145001, separate_read=args.separate_read)
         warm_submitted = sum(c.submitted for c in warm)
+        since = seed_history(args.database_url, args.history)
 
         postgres = PostgresCpu(args.database_url)
         cpu_before = {"web": tree_cpu_seconds([web.process.pid]),
@@ -413,7 +464,7 @@ def main() -> None:
     finally:
         for process in [web, *workers]:
             process.stop()
-    stored = database_check(args.database_url)
+    stored = database_check(args.database_url, since)
 
     latencies = [x for c in clients for x in c.latencies]
     errors = [x for c in clients for x in c.errors]
