@@ -8,8 +8,9 @@ Starts gunicorn (2 workers, gthread) and 2 Celery workers (--workers) against a 
 Redis db 9 as the broker and cache (flushed first; --broker-url to change), bootstraps it
 (migrate, configuration, small models trained on synthetic rows, one officer with an API token
 per client), warms up, puts --history earlier applications with their scores in the database and
-ANALYZEs it (a running service's database, not an empty one), then runs N clients for S seconds. Each client is a thread with one keep-alive HTTP
-connection and its own token (the per-token throttle stays at its production default):
+ANALYZEs it (a running service's database, not an empty one), then runs N clients for S seconds.
+Each client is a thread with one keep-alive HTTP connection and its own token (the per-token
+throttle stays at its production default):
 
 - closed loop (default): submit a new questionnaire (POST /api/v1/applications/), wait for its
   result, submit the next. Throughput then bounds latency (Little's law: latency ≈ N / throughput).
