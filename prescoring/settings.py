@@ -397,6 +397,9 @@ PRESCORING = {
     # Each process keeps the questionnaire's fields and the active models' versions and banks this
     # long before reading them again (scoring/services/config_cache.py); 0 reads them for every request.
     "CONFIG_CACHE_SECONDS": float(env("PRESCORING_CONFIG_CACHE_SECONDS", "2")),
+    # ...and this long while it hears the changes announced on EVENTS_REDIS_URL (config_cache.py): a
+    # bound for an announcement lost; 0 keeps CONFIG_CACHE_SECONDS always.
+    "CONFIG_CACHE_SUBSCRIBED_SECONDS": float(env("PRESCORING_CONFIG_CACHE_SUBSCRIBED_SECONDS", "30")),
     # The password `manage.py bootstrap` gives the demo users; empty: a new random one on every run.
     "DEMO_PASSWORD": env("PRESCORING_DEMO_PASSWORD"),
     # Training on imported history leaves out the rows the import flagged (implausible, unreadable or

@@ -64,10 +64,10 @@ def fresh_model_cache(settings):
     sends no signal); tests/test_config_cache.py turns the configuration cache on for itself."""
     settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 0}
     runtime.forget_loaded_models()
-    config_cache.clear()
+    config_cache.forget()
     yield
     runtime.forget_loaded_models()
-    config_cache.clear()
+    config_cache.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -18,10 +18,12 @@ class Clock:
 
 @pytest.fixture
 def cache_on(settings, monkeypatch):
-    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 2}
+    # The short period, whether or not this run has Redis to announce changes on
+    # (tests/test_config_cache_announced.py: the longer period while listening).
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 2, "CONFIG_CACHE_SUBSCRIBED_SECONDS": 0}
     clock = Clock()
     monkeypatch.setattr(config_cache.time, "monotonic", clock)
-    config_cache.clear()
+    config_cache.forget()
     return clock
 
 

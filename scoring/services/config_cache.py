@@ -2,20 +2,35 @@
 
 The questionnaire's fields, the active model versions (with their banks' terms and rules), each
 user's permissions, each API token with its user, and which users have a callback URL change when an
-administrator edits them, a few times a day; they are read several times for every application. Each
-process keeps what it read for PRESCORING["CONFIG_CACHE_SECONDS"] (2 s by default, 0 to read every
-time): an administrator's change reaches every web process and worker within that time, and the
-process that made it at once (saving or deleting a Feature, Bank, ModelVersion, API token, API
-client, user, group or permission, or changing who is in a group or what it may do, clears this
-cache). Only reads go through here; nothing is written from a cached object.
+administrator edits them, a few times a day; they are read several times for every application.
+
+The process that makes a change clears this cache at once (saving or deleting a Feature, Bank,
+ModelVersion, API token, API client, user, group or permission, or changing who is in a group or
+what it may do), and again when the change commits, and then announces it on a Redis channel
+(PRESCORING["EVENTS_REDIS_URL"], the channel the finished applications go on). Every process
+listens there (a thread, started with the first read) and clears its own copy when it hears.
+So each process keeps what it read:
+- while it listens: for PRESCORING["CONFIG_CACHE_SUBSCRIBED_SECONDS"] (30 s), a bound for an
+  announcement lost while Redis was unreachable from the process that made the change (a
+  listener that loses its subscription clears its copy and falls back to the short period);
+- otherwise (no Redis, the embedded default, or the subscription down): for
+  PRESCORING["CONFIG_CACHE_SECONDS"] (2 s; 0 reads every time, and turns the cache off).
+Only reads go through here; nothing is written from a cached object.
 """
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from typing import Callable, TypeVar
 
 from django.conf import settings
+from django.db import connection, transaction
+
+from scoring.services import events
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -23,33 +38,85 @@ MAX_ENTRIES = 10_000
 
 _lock = threading.Lock()
 _values: dict[str, tuple[float, object]] = {}
+_generation = 0  # counts the clears: a value read across a clear is not kept
 
 
 def cached(name: str, load: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
-    """`load()`'s value, read again when older than the configured seconds. keep: whether to keep
+    """`load()`'s value, read again when older than the period (above). keep: whether to keep
     this value (a token not found is not kept: it may be issued a moment later, in another process)."""
     seconds = settings.PRESCORING.get("CONFIG_CACHE_SECONDS", 0)
     if seconds <= 0:
         return load()
+    if _listening():
+        seconds = max(seconds, settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS", 0))
     now = time.monotonic()
     with _lock:
         hit = _values.get(name)
+        generation = _generation
     if hit is not None and now - hit[0] < seconds:
         return hit[1]
     value = load()
     if keep is not None and not keep(value):
         return value
     with _lock:
+        if generation != _generation:  # cleared while reading: this value may be the old one
+            return value
         if len(_values) >= MAX_ENTRIES:  # one entry per user who called lately: bounded all the same
             _values.clear()
         _values[name] = (now, value)
     return value
 
 
-def clear(**kwargs) -> None:
-    """Forget everything (a signal receiver: the configuration changed in this process)."""
+def forget() -> None:
+    """Forget everything this process keeps."""
+    global _generation
     with _lock:
         _values.clear()
+        _generation += 1
+
+
+def clear(**kwargs) -> None:
+    """The configuration changed in this process (a signal receiver): forget now, and again when the
+    change commits, then tell the other processes."""
+    forget()
+    transaction.on_commit(_committed, robust=True)
+
+
+def _committed() -> None:
+    forget()
+    if events.redis_url():
+        try:
+            events.publish(channel(), ["changed"])
+        except Exception:  # noqa: BLE001 - the others see it within CONFIG_CACHE_SUBSCRIBED_SECONDS
+            log.warning("could not announce a configuration change; other processes see it within %s s",
+                        settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS"), exc_info=True)
+
+
+def channel() -> str:
+    return f"prescoring:{connection.settings_dict['NAME']}:config-changed"
+
+
+_listeners_lock = threading.Lock()
+_listeners: dict[tuple[str, str, int], events.Listener] = {}
+
+
+def _listening() -> bool:
+    """Whether this process hears the announcements now (starting its listener the first time)."""
+    url = events.redis_url()
+    if not url or settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS", 0) <= 0:
+        return False
+    # A forked child (a prefork worker, a server's worker) has its parent's entry but not its thread.
+    key = (url, channel(), os.getpid())
+    listener = _listeners.get(key)
+    if listener is None:
+        with _listeners_lock:
+            listener = _listeners.get(key)
+            if listener is None:
+                # Subscribed or lost, announcements may have been missed: forget what was kept.
+                listener = _listeners[key] = events.Listener(
+                    url, key[1], name="config-changed", on_message=lambda message: forget(),
+                    on_subscribed=forget, on_lost=forget)
+    return listener.subscribed.is_set()
 
 
 def connect() -> None:

@@ -68,10 +68,7 @@ def applications_finished(application_ids) -> None:
     if not redis_url() or not application_ids:
         return
     try:
-        pipeline = _client().pipeline(transaction=False)
-        for application_id in application_ids:
-            pipeline.publish(channel(), str(application_id))
-        pipeline.execute()
+        publish(channel(), application_ids)
     except Exception:  # noqa: BLE001 - the results are stored; waiting requests re-read them
         log.warning("could not announce that applications %s are finished",
                     ", ".join(map(str, application_ids)), exc_info=True)
@@ -79,16 +76,71 @@ def applications_finished(application_ids) -> None:
 
 # --- waiting (the web process) ---------------------------------------------------------------------
 
+class Listener:
+    """A daemon thread subscribed to one Redis channel for the life of the process: on_message(text)
+    for each message, on_subscribed() each time the subscription is (re)made, on_lost() each time it
+    drops (messages may have been missed in between). It reconnects with a backoff; `subscribed` is
+    set while the subscription is live."""
+
+    def __init__(self, url: str, channel_name: str, *, name: str, on_message, on_subscribed=None, on_lost=None):
+        self.url, self.channel = url, channel_name
+        self.on_message, self.on_subscribed, self.on_lost = on_message, on_subscribed, on_lost
+        self.subscribed = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import redis
+
+        backoff = RECONNECT_SECONDS[0]
+        while True:
+            pubsub = None
+            try:
+                pubsub = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_keepalive=True,
+                                              health_check_interval=30).pubsub()
+                pubsub.subscribe(self.channel)
+                for message in pubsub.listen():
+                    if message["type"] == "subscribe":
+                        if self.on_subscribed is not None:
+                            self.on_subscribed()
+                        self.subscribed.set()
+                        backoff = RECONNECT_SECONDS[0]
+                    elif message["type"] == "message":
+                        self.on_message(message["data"].decode())
+            except Exception:  # noqa: BLE001 - Redis went away: tell the owner, then reconnect
+                if self.subscribed.is_set():
+                    log.warning("lost the channel %s; reconnecting", self.channel, exc_info=True)
+            finally:
+                self.subscribed.clear()
+                if self.on_lost is not None:
+                    self.on_lost()
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+            time.sleep(backoff)  # reconnection backoff of this background thread
+            backoff = min(backoff * 2, RECONNECT_SECONDS[1])
+
+
+def publish(channel_name: str, messages) -> None:
+    """Send messages on a channel in one round trip (raises what Redis raises)."""
+    pipeline = _client().pipeline(transaction=False)
+    for message in messages:
+        pipeline.publish(channel_name, str(message))
+    pipeline.execute()
+
+
 class _Subscriber:
     """One thread per process, subscribed to the channel, waking the waiters of each announced id."""
 
     def __init__(self, url: str, channel_name: str):
-        self.url, self.channel = url, channel_name
         self.lock = threading.Lock()
         self.waiters: dict[str, set[threading.Event]] = {}
-        self.subscribed = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="application-finished", daemon=True)
-        self.thread.start()
+        # Lost: everyone re-reads.
+        self.listener = Listener(url, channel_name, name="application-finished", on_message=self._wake,
+                                 on_lost=lambda: self._wake(None))
+        self.subscribed = self.listener.subscribed
 
     def register(self, key: str) -> threading.Event:
         event = threading.Event()
@@ -112,36 +164,6 @@ class _Subscriber:
                 woken = list(self.waiters.get(key, ()))
         for event in woken:
             event.set()
-
-    def _run(self) -> None:
-        import redis
-
-        backoff = RECONNECT_SECONDS[0]
-        while True:
-            pubsub = None
-            try:
-                pubsub = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_keepalive=True,
-                                              health_check_interval=30).pubsub()
-                pubsub.subscribe(self.channel)
-                for message in pubsub.listen():
-                    if message["type"] == "subscribe":
-                        self.subscribed.set()
-                        backoff = RECONNECT_SECONDS[0]
-                    elif message["type"] == "message":
-                        self._wake(message["data"].decode())
-            except Exception:  # noqa: BLE001 - Redis went away: everyone re-reads, then reconnect
-                if self.subscribed.is_set():
-                    log.warning("lost the application-finished channel; reconnecting", exc_info=True)
-            finally:
-                self.subscribed.clear()
-                self._wake(None)
-                if pubsub is not None:
-                    try:
-                        pubsub.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-            time.sleep(backoff)  # reconnection backoff of this background thread
-            backoff = min(backoff * 2, RECONNECT_SECONDS[1])
 
 
 _subscribers_lock = threading.Lock()
