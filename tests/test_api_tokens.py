@@ -62,3 +62,23 @@ def test_api_client_changes_are_audited_without_the_secret(admin_client, officer
     entry = AuditEntry.objects.get(action="create", object_type="scoring.apiclient")
     assert entry.object_id == str(client.pk)
     assert "very-secret-value-123" not in str(entry.after)
+
+
+def test_each_request_gets_its_own_copy_of_the_kept_token_and_user(officer, db, settings, monkeypatch):
+    from scoring.api.authentication import HashedTokenAuthentication
+    from scoring.services import config_cache
+
+    settings.PRESCORING = {**settings.PRESCORING, "CONFIG_CACHE_SECONDS": 60, "EVENTS_REDIS_URL": ""}
+    config_cache.forget()
+    _, key = ApiToken.issue(officer)
+    auth = HashedTokenAuthentication()
+    first_user, first_token = auth.authenticate_credentials(key)
+    first_user.marked_by_this_request = True
+    first_user.first_name = "Изменено"
+    second_user, second_token = auth.authenticate_credentials(key)  # from the process's copy, no query
+    assert second_user is not first_user and second_token is not first_token
+    assert not hasattr(second_user, "marked_by_this_request") and second_user.first_name == officer.first_name
+    assert second_token.user is second_user and first_token.user is first_user
+    assert second_user.pk == officer.pk and second_token.pk == first_token.pk
+    assert second_user._state is not first_user._state and not second_user._state.adding
+    config_cache.forget()

@@ -6,6 +6,7 @@ token is refused with its own message so that the integrator knows to ask for a 
 """
 import copy
 
+from django.db import models
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -20,20 +21,29 @@ class HashedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         digest = token_digest(key)
         # Kept by the process for a moment, as the users' permissions are (scoring/services/config_cache.py):
-        # a revoked token or a disabled user is refused by every process within CONFIG_CACHE_SECONDS, by
-        # the one that made the change at once. The expiry is checked on every request. Each request
+        # a revoked token or a disabled user is refused by the process that made the change at once, by
+        # the others as soon as they hear of it (or within the cache's period, if they cannot). The expiry is checked on every request. Each request
         # gets its own copy, so nothing one request sets on its user is seen by another.
         cached = config_cache.cached(
             f"api-token:{digest}",  # the digest is unique: no ORDER BY for first()
             lambda: next(iter(ApiToken.objects.select_related("user").filter(key_hash=digest).order_by()[:1]), None),
             keep=lambda found: found is not None)
-        token = copy.copy(cached)
-        if token is not None:
-            token.user = copy.copy(cached.user)
-        if token is None:
+        if cached is None:
             raise exceptions.AuthenticationFailed("Недействительный токен.")
+        token = _own_copy(cached)
+        token.user = _own_copy(cached.user)
         if token.expires_at is not None and token.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("Срок действия токена истёк; попросите администратора выпустить новый.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("Пользователь отключён.")
         return token.user, token
+
+
+def _own_copy(instance: models.Model) -> models.Model:
+    """A shallow copy of a model instance, as copy.copy makes one, without its trip through pickling's
+    protocol (Model.__reduce__ and __getstate__: a fifth of the authentication's time)."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__dict__)
+    clone._state = copy.copy(instance._state)
+    clone._state.fields_cache = dict(instance._state.fields_cache)
+    return clone

@@ -26,7 +26,7 @@ import time
 from typing import Callable, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from scoring.services import events
 
@@ -47,13 +47,14 @@ def cached(name: str, load: Callable[[], T], *, keep: Callable[[T], bool] | None
     seconds = settings.PRESCORING.get("CONFIG_CACHE_SECONDS", 0)
     if seconds <= 0:
         return load()
-    if _listening():
-        seconds = max(seconds, settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS", 0))
     now = time.monotonic()
     with _lock:
         hit = _values.get(name)
         generation = _generation
     if hit is not None and now - hit[0] < seconds:
+        return hit[1]
+    if (hit is not None and now - hit[0] < settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS", 0)
+            and _listening()):
         return hit[1]
     value = load()
     if keep is not None and not keep(value):
@@ -93,7 +94,9 @@ def _committed() -> None:
 
 
 def channel() -> str:
-    return f"prescoring:{connection.settings_dict['NAME']}:config-changed"
+    # The database's name (settings.DATABASES, which a test run renames too): deployments sharing a Redis
+    # stay apart, as events.channel() does.
+    return f"prescoring:{settings.DATABASES['default']['NAME']}:config-changed"
 
 
 _listeners_lock = threading.Lock()
@@ -103,7 +106,7 @@ _listeners: dict[tuple[str, str, int], events.Listener] = {}
 def _listening() -> bool:
     """Whether this process hears the announcements now (starting its listener the first time)."""
     url = events.redis_url()
-    if not url or settings.PRESCORING.get("CONFIG_CACHE_SUBSCRIBED_SECONDS", 0) <= 0:
+    if not url:
         return False
     # A forked child (a prefork worker, a server's worker) has its parent's entry but not its thread.
     key = (url, channel(), os.getpid())

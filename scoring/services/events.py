@@ -19,7 +19,6 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def redis_url() -> str:
 def channel() -> str:
     # Pub/sub channels ignore Redis db numbers: the database's name keeps deployments (and test
     # runs) that share one Redis apart.
-    return f"prescoring:{connection.settings_dict['NAME']}:application-finished"
+    return f"prescoring:{settings.DATABASES['default']['NAME']}:application-finished"
 
 
 # --- publishing (the worker, or the web process when scoring is eager) -----------------------------
