@@ -1,5 +1,6 @@
 """Selectors: functions that read. Views and the API ask these what a user may see."""
 import datetime as dt
+import functools
 import re
 import time
 
@@ -79,10 +80,7 @@ def submitted_application_with_scores(application: Application) -> Application |
     Narrower than own_application_with_scores: the application's answers, officer and client are not
     read back five times with the scores (a profile of the waited submission found that read the
     largest part of the request)."""
-    # Unordered: they are put in order below, once their banks are attached (an ORDER BY cost more
-    # to compile than the sort).
-    scores = list(BankScore.objects.filter(application_id=application.pk).order_by().annotate(
-        **{f"scoring_wrote_{name}": F(f"application__{name}") for name in SCORING_WRITES}))
+    scores = list(_scores_with_what_scoring_wrote().filter(application_id=application.pk))
     if not scores:
         return None
     # The banks as this process keeps them for the configuration's moment (config_cache), not joined
@@ -97,6 +95,16 @@ def submitted_application_with_scores(application: Application) -> Application |
     scores.sort(key=bank_score_order)
     application._prefetched_objects_cache = {"scores": scores}
     return application
+
+
+@functools.cache
+def _scores_with_what_scoring_wrote():
+    """Scores, each with the columns of its application that the scoring wrote (scoring_wrote_<name>),
+    built once per process: resolving the five joined columns cost more than the rest of the query,
+    and a filter on the template (a copy) resolves only itself. Never evaluated itself. Unordered:
+    the caller sorts them once their banks are attached (an ORDER BY cost more to compile)."""
+    return BankScore.objects.order_by().annotate(
+        **{f"scoring_wrote_{name}": F(f"application__{name}") for name in SCORING_WRITES})
 
 
 def _banks_by_id() -> dict:

@@ -40,3 +40,19 @@ def test_a_bank_missing_from_what_the_process_keeps_is_read(scored, settings):
 def test_an_application_not_scored_yet_is_left_to_the_whole_read(models_ready, officer, answers):
     queued, _ = submission.submit_application(officer=officer, answers=answers)  # not committed: not scored
     assert selectors.submitted_application_with_scores(queued) is None
+
+
+def test_reads_one_after_another_each_get_their_own_application(scored, officer, answers):
+    # The read filters a query built once per process (selectors._scores_with_what_scoring_wrote):
+    # a second application's read must not see the first's filter, nor the first its scores.
+    from scoring.services import runtime
+
+    other, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 61_000})
+    runtime.score_application(application_id=other.pk)
+    first = selectors.submitted_application_with_scores(_as_the_request_holds_it(scored))
+    second = selectors.submitted_application_with_scores(_as_the_request_holds_it(Application.objects.get(pk=other.pk)))
+    again = selectors.submitted_application_with_scores(_as_the_request_holds_it(scored))
+    assert {s.application_id for s in first.scores.all()} == {scored.pk} == {s.application_id for s in again.scores.all()}
+    assert {s.application_id for s in second.scores.all()} == {other.pk}
+    assert len(second.scores.all()) == len(first.scores.all()) == 5
+    assert [s.pk for s in first.scores.all()] == [s.pk for s in again.scores.all()]
