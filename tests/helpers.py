@@ -3,6 +3,7 @@ history CSV files, management commands run for their output, the settings in a f
 the URL tree walked, and an HTTP receiver for webhooks. (Polling and real processes: faultproc.py.)"""
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -185,3 +186,22 @@ class Listener:
         self.server.shutdown()
         self.server.server_close()
 
+
+
+class Clock:
+    """A monotonic clock a test moves by hand (patched over a module's time.monotonic)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def load_bench(name: str = "load"):
+    """bench/<name>.py as a module (the benches are scripts, not a package)."""
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

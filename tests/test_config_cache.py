@@ -6,14 +6,7 @@ from scoring.services import config_cache
 from scoring.services import runtime
 from scoring.models import Bank, Feature, ModelVersion
 from scoring.services.questionnaire import active_features, validate_answers
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.helpers import Clock
 
 
 @pytest.fixture

@@ -13,16 +13,9 @@ from scoring.models import Feature
 from scoring.services import config_cache
 from scoring.services.questionnaire import active_features
 from tests.faultproc import wait_for
+from tests.helpers import Clock
 
 REDIS = "redis://127.0.0.1:6379/13"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -1,18 +1,12 @@
 """bench/load.py's open loop: arrivals spread evenly over the clients, none at the same moment."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
+from tests import helpers
 
 
 @pytest.fixture(scope="module")
 def load_bench():
-    spec = importlib.util.spec_from_file_location("load_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return helpers.load_bench("load")
 
 
 @pytest.mark.parametrize("clients, rate", [(50, 100), (50, 20), (5, 20), (7, 33)])

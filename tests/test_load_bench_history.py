@@ -1,14 +1,11 @@
 """bench/load.py's history: copies of a scored application, with their scores, put in the database
 before the run, and the check afterwards counting only the run's own applications."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
 from scoring.models import Application, BankScore
+from tests import helpers
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -18,10 +15,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def load_bench():
-    spec = importlib.util.spec_from_file_location("load_bench_history", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return helpers.load_bench("load")
 
 
 def _database_url() -> str:

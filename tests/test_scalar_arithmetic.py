@@ -49,6 +49,14 @@ def numpy_payment(amount, rate, term) -> float:
     return float(monthly_payment(np.array([float(amount)]), np.array([float(rate)]), np.array([float(term)]))[0])
 
 
+def both_ways(spec: DerivedSpec, values: dict, rate) -> tuple[float, float]:
+    """(compute's value for one application, compute_arrays' for arrays of one)."""
+    arrays = {name: np.array([float(values[source])]) for name, source in spec.inputs.items()}
+    with np.errstate(all="ignore"):
+        expected = float(spec.compute_arrays(arrays, rate)[0])
+    return spec.compute(values, rate), expected
+
+
 @settings(max_examples=400, deadline=None)
 @given(money, rates, terms)
 def test_the_payment_of_plain_numbers_is_numpys(amount, rate, term):
@@ -70,23 +78,15 @@ def test_the_payment_is_missing_or_infinite_where_numpys_is(amount, rate, term):
 @settings(max_examples=400, deadline=None)
 @given(st.sampled_from(SPECS), money, terms, money, money, rates)
 def test_a_derived_feature_of_one_application_is_the_arrays_value(spec, a, t, i, e, rate):
-    values = {"a": a, "t": t, "i": i, "e": e}
-    arrays = {name: np.array([float(values[source])]) for name, source in spec.inputs.items()}
-    with np.errstate(all="ignore"):
-        expected = spec.compute_arrays(arrays, rate)[0]
-    got = spec.compute(values, rate)
-    assert same(got, expected), (spec.kind, values, rate, got, expected)
+    got, expected = both_ways(spec, {"a": a, "t": t, "i": i, "e": e}, rate)
+    assert same(got, expected), (spec.kind, a, t, i, e, rate, got, expected)
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.sampled_from(SPECS), anything, anything, anything, anything, anything)
 def test_a_derived_feature_is_missing_or_held_at_float32s_edge_where_the_arrays_are(spec, a, t, i, e, rate):
-    values = {"a": a, "t": t, "i": i, "e": e}
-    arrays = {name: np.array([float(values[source])]) for name, source in spec.inputs.items()}
-    with np.errstate(all="ignore"):
-        expected = float(spec.compute_arrays(arrays, rate)[0])
-    got = spec.compute(values, rate)
-    assert kind_of(got) == kind_of(expected), (spec.kind, values, rate, got, expected)
+    got, expected = both_ways(spec, {"a": a, "t": t, "i": i, "e": e}, rate)
+    assert kind_of(got) == kind_of(expected), (spec.kind, a, t, i, e, rate, got, expected)
     if abs(expected) == np.finfo(np.float32).max:  # held at the edge: so is the scalar
         assert got == expected
 
