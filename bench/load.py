@@ -33,6 +33,7 @@ submitted (the history aside), none unfinished, each scored by every bank once.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -180,7 +181,7 @@ FROM copies c CROSS JOIN scoring_bankscore s WHERE s.application_id = (SELECT id
 """
 
 
-def seed_history(database_url: str, n: int) -> float:
+def seed_history(database_url: str, n: int) -> dt.datetime:
     """Put `n` earlier applications in the database, with their scores, and ANALYZE it: the state of
     a service that has been running, not of an empty database. (In an empty one PostgreSQL plans the
     foreign-key checks of the scores against a table it believes nearly empty, keeps those plans for

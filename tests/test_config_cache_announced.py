@@ -10,7 +10,7 @@ import redis
 from django.db import transaction
 
 from scoring.models import Feature
-from scoring.services import config_cache
+from scoring.services import config_cache, events
 from scoring.services.questionnaire import active_features
 from tests.faultproc import wait_for
 from tests.helpers import Clock
@@ -109,8 +109,8 @@ def test_losing_the_subscription_forgets_what_was_kept(listening):
 
 def test_a_forked_process_listens_with_a_thread_of_its_own(listening, monkeypatch):
     # A prefork worker or a server's worker inherits its parent's entry, not its thread.
-    parents = set(config_cache._listeners)
-    monkeypatch.setattr(config_cache.os, "getpid", lambda: 999_999)
+    parents = set(events._per_process)
+    monkeypatch.setattr(events.os, "getpid", lambda: 999_999)
     wait_for(config_cache._listening, 10, "the child's listener to subscribe")
-    (child,) = set(config_cache._listeners) - parents
-    assert child[2] == 999_999 and config_cache._listeners[child].thread.is_alive()
+    (child,) = set(events._per_process) - parents
+    assert child[0] == "config-changed" and child[-1] == 999_999 and events._per_process[child].thread.is_alive()

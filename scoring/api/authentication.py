@@ -22,8 +22,9 @@ class HashedTokenAuthentication(TokenAuthentication):
         digest = token_digest(key)
         # Kept by the process for a moment, as the users' permissions are (scoring/services/config_cache.py):
         # a revoked token or a disabled user is refused by the process that made the change at once, by
-        # the others as soon as they hear of it (or within the cache's period, if they cannot). The expiry is checked on every request. Each request
-        # gets its own copy, so nothing one request sets on its user is seen by another.
+        # the others as soon as they hear of it (or within the cache's period, if they cannot). The expiry
+        # is checked on every request. Each request gets its own copy, so nothing one request sets on its
+        # user is seen by another.
         cached = config_cache.cached(
             f"api-token:{digest}",  # the digest is unique: no ORDER BY for first()
             lambda: next(iter(ApiToken.objects.select_related("user").filter(key_hash=digest).order_by()[:1]), None),

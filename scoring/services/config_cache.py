@@ -20,7 +20,6 @@ Only reads go through here; nothing is written from a cached object.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Callable, TypeVar
@@ -94,13 +93,7 @@ def _committed() -> None:
 
 
 def channel() -> str:
-    # The database's name (settings.DATABASES, which a test run renames too): deployments sharing a Redis
-    # stay apart, as events.channel() does.
-    return f"prescoring:{settings.DATABASES['default']['NAME']}:config-changed"
-
-
-_listeners_lock = threading.Lock()
-_listeners: dict[tuple[str, str, int], events.Listener] = {}
+    return events.channel("config-changed")
 
 
 def _listening() -> bool:
@@ -108,17 +101,11 @@ def _listening() -> bool:
     url = events.redis_url()
     if not url:
         return False
-    # A forked child (a prefork worker, a server's worker) has its parent's entry but not its thread.
-    key = (url, channel(), os.getpid())
-    listener = _listeners.get(key)
-    if listener is None:
-        with _listeners_lock:
-            listener = _listeners.get(key)
-            if listener is None:
-                # Subscribed or lost, announcements may have been missed: forget what was kept.
-                listener = _listeners[key] = events.Listener(
-                    url, key[1], name="config-changed", on_message=lambda message: forget(),
-                    on_subscribed=forget, on_lost=forget)
+    name = channel()
+    # Subscribed or lost, announcements may have been missed: forget what was kept.
+    listener = events.once_per_process(("config-changed", url, name), lambda: events.Listener(
+        url, name, name="config-changed", on_message=lambda message: forget(), on_subscribed=forget,
+        on_lost=forget))
     return listener.subscribed.is_set()
 
 

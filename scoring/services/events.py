@@ -14,6 +14,7 @@ request only re-reads the status every FALLBACK_RECHECK_SECONDS.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -33,10 +34,10 @@ def redis_url() -> str:
     return settings.PRESCORING.get("EVENTS_REDIS_URL") or ""
 
 
-def channel() -> str:
-    # Pub/sub channels ignore Redis db numbers: the database's name keeps deployments (and test
-    # runs) that share one Redis apart.
-    return f"prescoring:{settings.DATABASES['default']['NAME']}:application-finished"
+def channel(topic: str = "application-finished") -> str:
+    # Pub/sub channels ignore Redis db numbers: the database's name (settings.DATABASES, which a test
+    # run renames too) keeps deployments (and test runs) that share one Redis apart.
+    return f"prescoring:{settings.DATABASES['default']['NAME']}:{topic}"
 
 
 # --- publishing (the worker, or the web process when scoring is eager) -----------------------------
@@ -165,20 +166,30 @@ class _Subscriber:
             event.set()
 
 
-_subscribers_lock = threading.Lock()
-_subscribers: dict[tuple[str, str], _Subscriber] = {}
+_per_process_lock = threading.Lock()
+_per_process: dict[tuple, object] = {}
+
+
+def once_per_process(key: tuple, make):
+    """What make() made for `key` in this process, made the first time it is asked for (a listener and
+    its thread). Kept by process: a forked child (a prefork worker, a server's worker) inherits its
+    parent's objects but not their threads, so it makes its own."""
+    key = (*key, os.getpid())
+    found = _per_process.get(key)
+    if found is None:
+        with _per_process_lock:
+            found = _per_process.get(key)
+            if found is None:
+                found = _per_process[key] = make()
+    return found
 
 
 def _subscriber() -> _Subscriber | None:
     url = redis_url()
     if not url:
         return None
-    key = (url, channel())
-    with _subscribers_lock:
-        subscriber = _subscribers.get(key)
-        if subscriber is None:
-            subscriber = _subscribers[key] = _Subscriber(*key)
-    return subscriber
+    name = channel()
+    return once_per_process(("application-finished", url, name), lambda: _Subscriber(url, name))
 
 
 class Waiter:
