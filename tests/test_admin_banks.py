@@ -2,7 +2,8 @@
 import pytest
 from admin_post import change_page_post, choose_active_model, rules_post
 
-from scoring.models import AuditEntry, Bank
+from scoring.models import AuditEntry, Bank, ConfigDocument
+from scoring.services import config_cache, product_config
 
 ADD_URL = "/admin/scoring/bank/add/"
 
@@ -150,3 +151,17 @@ def test_it_refuses_a_decision_column_another_bank_uses(admin_client):
     response = admin_client.post(ADD_URL, bank_form(csv_decision_column="BankA_decision"))
     assert "уже содержит решения банка «Банк А»" in response.content.decode()
     assert not Bank.objects.filter(code="bank_f").exists()
+
+
+def test_the_bank_list_writes_amounts_in_the_configured_currency_and_the_threshold_as_typed(admin_client):
+    assert admin_client.post(ADD_URL, bank_form(approval_threshold="52,5", min_amount="5000")).status_code == 302
+    page = admin_client.get("/admin/scoring/bank/").content.decode()
+    row = page.split("bank_f", 1)[1].split("</tr>", 1)[0]
+    assert "52,5 %" in row and "150\u00a0000\u00a0₽" in row
+    ConfigDocument.objects.update_or_create(name=product_config.PRODUCT, defaults={"data": {"currency": {"code": "EUR", "symbol": "€", "symbol_en": "EUR"}}})
+    config_cache.clear()
+    row = admin_client.get("/admin/scoring/bank/").content.decode().split("bank_f", 1)[1].split("</tr>", 1)[0]
+    assert "150\u00a0000\u00a0€" in row and "₽" not in row
+    admin_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    row = admin_client.get("/admin/scoring/bank/").content.decode().split("bank_f", 1)[1].split("</tr>", 1)[0]
+    assert "52.5%" in row and "EUR\u00a0150,000" in row and "₽" not in row

@@ -20,7 +20,7 @@ from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.preprocessing import DerivedSpec
 from scoring.modelops import configuration
 from scoring.modelops.training import train_frame
-from scoring.models import Bank, BankScore
+from scoring.models import Application, Bank, BankScore
 from scoring.services import phrases, runtime, submission
 from tests.test_any_questionnaire import FEATURES, client_answers
 
@@ -285,3 +285,27 @@ def test_the_english_page_and_api_use_the_english_labels(euro_lender, officer, o
     stored = BankScore.objects.filter(application=application).first().reasons
     russian = api.get(f"/api/v1/applications/{application.pk}/").json()["scores"]
     assert {r["text"] for s in russian for r in s["reasons"]} >= {r["text"] for r in stored}
+
+
+def test_the_loan_amount_and_term_are_the_fields_the_lenders_payment_reads(euro_lender, officer, api,
+                                                                            django_capture_on_commit_callbacks):
+    """credit_sum and months here: the case history, the answer form and the alternatives read them."""
+    application = scored(officer, salary=2000, credit_sum=30000, months="24", housing="rent")
+    assert runtime.current_loan_keys() == ("credit_sum", "months")
+    [submitted] = [e for e in api.get(f"/api/v1/applications/{application.pk}/").json()["history"]
+                   if e["event"] == "submitted"]
+    assert (submitted["amount"], submitted["term"]) == (30000, 24)
+
+    bad_term = api.post(f"/api/v1/applications/{application.pk}/alternatives/",
+                        {"loan_amount": 20000, "loan_term": 7}, format="json")
+    assert bad_term.status_code == 400 and bad_term.json()["errors"]["non_field_errors"][0].startswith("loan_term:")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/applications/{application.pk}/alternatives/",
+                            {"loan_amount": 20000, "loan_term": 12}, format="json")
+    assert response.status_code == 202, response.json()
+    variant = Application.objects.get(parent=application)
+    assert (variant.answers["credit_sum"], variant.answers["months"]) == (20000, "12")
+    assert "loan_amount" not in variant.answers and "loan_term" not in variant.answers
+    [asked] = [e for e in api.get(f"/api/v1/applications/{application.pk}/").json()["history"]
+               if e["event"] == "variant"]
+    assert (asked["amount"], asked["term"]) == (20000, 12)

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scoring.analytics import rollup, selectors
@@ -204,6 +206,18 @@ def test_a_wrong_answer_is_refused_at_its_field(officer_client, sent, data, fiel
     control = html.unescape(body).split(f'name="{field}"', 1)[1].split(">", 1)[0]
     assert 'aria-invalid="true"' in control
     assert not Outcome.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}])
+def test_a_refused_answer_reads_the_case_history_once(officer_client, sent, headers):
+    """The form's banks and the section shown again come from one reading of the case (its dispatches)."""
+    application, banks = sent
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.post(answer_url(application), {"answer-bank": banks[0].code, "answer-result": ""},
+                                       headers=headers)
+    assert response.status_code == (200 if headers else 400)
+    assert error_of(response.content.decode(), "answer-result") == "Обязательное поле."
+    assert len([q for q in queries.captured_queries if 'FROM "scoring_dispatch"' in q["sql"]]) == 1
 
 
 def test_only_a_bank_the_application_was_sent_to_can_answer(officer_client, sent):

@@ -29,6 +29,7 @@ from scoring.engine.formatting import format_quantity
 from scoring.engine.preprocessing import FeatureEncoder, is_missing, normalise_text
 from scoring.engine.synthetic import generate_applications
 from scoring.modelops.importing import historical_frame
+from scoring.modelops.training import batch_ids, read_training_data
 from scoring.models import Application, HistoricalApplication, ModelVersion
 
 from .models import DriftMeasurement
@@ -48,9 +49,6 @@ ALL_VALUES = gettext_noop("все значения")
 INTERVAL = re.compile(r"^[<≥]?\s?[\d\s\u00a0,–-]+$")
 ENGLISH_NUMBERS = str.maketrans({"\u00a0": ",", ",": "."})
 
-SYNTHETIC = re.compile(r"synthetic\b.*?rows=(\d+).*?seed=(\d+)")
-BATCHES = re.compile(r"batches ([\d,\-]+)")
-
 
 class ReferenceUnavailable(Exception):
     """The model's training rows cannot be rebuilt; the message says why."""
@@ -63,14 +61,14 @@ class DriftRun:
 
 
 def reference_frame(version: ModelVersion) -> pd.DataFrame:
-    """The rows version was trained on, rebuilt from its training_data description."""
-    source = version.training_data or ""
-    match = SYNTHETIC.search(source)
-    if match:
-        rows, seed = int(match[1]), int(match[2])
-        return generate_applications(rows, seed=seed, bank_codes=[version.bank.code])
-    if source.startswith("imported"):
-        batches = _batch_ids(source)
+    """The rows version was trained on, rebuilt from its training_data description (as
+    modelops.training writes it and read_training_data reads it)."""
+    read = read_training_data(version.training_data or "")
+    if read and read[0] == "synthetic":
+        _, rows, seed = read
+        return generate_applications(rows, seed=int(seed), bank_codes=[version.bank.code])
+    if read and read[0] == "imported":
+        batches = set(batch_ids(read[2]))
         frame = historical_frame([version.bank.code])
         if batches:
             ids = list(HistoricalApplication.objects.order_by("batch_id", "row_number").values_list("batch_id", flat=True))
@@ -78,21 +76,8 @@ def reference_frame(version: ModelVersion) -> pd.DataFrame:
         if frame.empty:
             raise ReferenceUnavailable("the imported rows it was trained on are no longer stored")
         return frame
-    raise ReferenceUnavailable(f"training data {source!r} cannot be rebuilt (neither synthetic nor imported)")
-
-
-def _batch_ids(source: str) -> set[int]:
-    match = BATCHES.search(source)
-    if not match:
-        return set()
-    ids = set()
-    for part in match[1].split(","):
-        if "-" in part:
-            low, high = part.split("-", 1)
-            ids.update(range(int(low), int(high) + 1))
-        elif part:
-            ids.add(int(part))
-    return ids
+    raise ReferenceUnavailable(f"training data {version.training_data!r} cannot be rebuilt "
+                               "(neither synthetic nor imported)")
 
 
 def field_values(spec: FeatureSpec, values: list, days: list[dt.date]) -> np.ndarray:

@@ -37,6 +37,7 @@ from scoring.modelops.forms import (
 from scoring.modelops.selectors import active_models_using, describe_versions
 from scoring.modelops.templatetags.modelops_tags import SHOWN_REPORT_ROWS
 from scoring.modelops.training import read_training_data
+from scoring.services import phrases
 from scoring.models import (
     Bank,
     Feature,
@@ -48,14 +49,14 @@ from scoring.models import (
 
 
 def money(amount) -> str:
-    """«150 000 ₽»: whole roubles with grouped digits."""
-    return f"{formats.number_format(amount, 0, force_grouping=True)} ₽"
+    """«150 000 ₽»: whole units of the configured currency, as the reader's language writes them."""
+    return phrases.money(amount)
 
 
 def percent(share: float) -> str:
-    """«50 %», «52,5 %» for a probability of 0.5 or 0.525."""
-    value = round(share * 100, 2)
-    return f"{formats.number_format(value, 0 if value == int(value) else None)} %"
+    """«50 %», «52,5 %» for a threshold of 0.5 or 0.525: as many decimals as it has, up to two."""
+    value = round(float(share) * 100, 2)
+    return phrases.percent(share, next(d for d in (0, 1, 2) if round(value, d) == value))
 
 
 ROWS = ngettext_lazy("%(count)s строка", "%(count)s строк", "n")

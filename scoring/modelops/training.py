@@ -313,3 +313,12 @@ def _id_ranges(ids: list[int]) -> str:
     if start is not None:
         parts.append(str(start) if start == previous else f"{start}-{previous}")
     return ",".join(parts)
+
+
+def batch_ids(ranges: str) -> list[int]:
+    """'1-3,7' -> [1, 2, 3, 7]: _id_ranges read back (the batches of an imported version's training data)."""
+    ids: list[int] = []
+    for part in ranges.split(","):
+        if match := re.fullmatch(r"(\d+)(?:-(\d+))?", part.strip()):
+            ids.extend(range(int(match[1]), int(match[2] or match[1]) + 1))
+    return ids

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from scoring.services import audit, case_history, outcomes, phrases
+from scoring.services import audit, case_history, outcomes, phrases, runtime
 from scoring.accounts import roles
 from scoring import selectors
 from scoring.services import submission
@@ -166,10 +166,12 @@ def application_result(request, application_id):
 
 # --- after the result: the case history, sent to banks, the banks' answers ----------------------------
 
-def _case_context(request, application, *, send_form=None, answer_form=None, notice="") -> dict:
+def _case_context(request, application, *, send_form=None, answer_form=None, notice="", history=None) -> dict:
     """The case history and, for an officer who may act on a scored application, the forms to mark it
-    sent and to record a bank's answer (unbound unless given, bound with errors after a refused POST)."""
-    history = case_history.case_history(application)
+    sent and to record a bank's answer (unbound unless given, bound with errors after a refused POST).
+    history: the case history as the caller has just read it, when nothing changed since."""
+    if history is None:
+        history = case_history.case_history(application)
     sent = {event["bank"]: event["bank_name"] for event in history if event["event"] == case_history.SENT}
     answered = {event["bank"]: event["bank_name"] for event in history if event["event"] == case_history.ANSWERED}
     can_act = roles.can_submit(request.user) and application.status == application.Status.DONE
@@ -203,7 +205,7 @@ def _answer_form(application, history, data=None) -> AnswerForm:
         if event["event"] in (case_history.SENT, case_history.ANSWERED):
             banks.setdefault(event["bank"], event["bank_name"])
     return AnswerForm(data, prefix="answer", banks=list(banks.items()),
-                      requested_amount=application.answers.get("loan_amount"))
+                      requested_amount=application.answers.get(runtime.current_loan_keys()[0]))
 
 
 def _case_response(request, application, *, done: bool, **case):
@@ -248,9 +250,10 @@ def application_send(request, application_id):
 def application_answer(request, application_id):
     """Record a bank's answer to the application sent to it; a second answer replaces the first."""
     application = _application_or_404(request, application_id)
-    form = _answer_form(application, case_history.case_history(application), request.POST)
-    if not form.is_valid():
-        return _case_response(request, application, done=False, answer_form=form)
+    history = case_history.case_history(application)
+    form = _answer_form(application, history, request.POST)
+    if not form.is_valid():  # nothing recorded: the history just read is still the case's
+        return _case_response(request, application, done=False, answer_form=form, history=history)
     bank, data = form.chosen_bank, form.cleaned_data
     outcomes.record_outcome(actor=request.user, application=application, bank=bank, result=data["result"],
                             amount=data["amount"], term=data["term"])

@@ -8,7 +8,7 @@ for the officer's page and the API; nothing here is worded.
 from __future__ import annotations
 
 from scoring.models import Application, Dispatch, ModelVersion, Outcome
-from scoring.services import config_cache
+from scoring.services import config_cache, runtime
 
 SUBMITTED, SCORED, FAILED, VARIANT, SENT, ANSWERED = "submitted", "scored", "failed", "variant", "sent", "answered"
 EVENTS = (SUBMITTED, SCORED, FAILED, VARIANT, SENT, ANSWERED)  # also the order of events at the same moment
@@ -30,7 +30,8 @@ def _name(user) -> str | None:
 
 
 def _loan(answers: dict) -> tuple:
-    return answers.get("loan_amount"), answers.get("loan_term")
+    amount_key, term_key = runtime.current_loan_keys()
+    return answers.get(amount_key), answers.get(term_key)
 
 
 def scored_banks(scores) -> list[dict]:

@@ -131,13 +131,29 @@ def decision_record(bank: BankTerms, fired: list, affordability: Affordability |
     return record
 
 
+# The questionnaire's loan amount and term where no model's configuration names them otherwise.
+DEFAULT_LOAN_KEYS = ("loan_amount", "loan_term")
+
+
 def loan_keys(loaded: LoadedModels) -> tuple[str, str]:
     """Which answers hold the loan amount and term, as the active models' configuration names them."""
     encoder = next(iter(loaded.encoders.values()), None)
-    return encoder.loan_keys() if encoder is not None else ("loan_amount", "loan_term")
+    return encoder.loan_keys(DEFAULT_LOAN_KEYS) if encoder is not None else DEFAULT_LOAN_KEYS
 
 
-def _loan(answers: dict, keys: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[float | None, int | None]:
+def current_loan_keys() -> tuple[str, str]:
+    """loan_keys of the active models, read from one active version's encoder without loading any
+    model (for the pages and the API, whose processes need not hold the models), kept as the
+    configuration is (config_cache)."""
+    return config_cache.cached("loan_keys", _read_loan_keys)
+
+
+def _read_loan_keys() -> tuple[str, str]:
+    encoder = active_model_versions().values_list("encoder", flat=True).first()
+    return FeatureEncoder.from_dict(encoder).loan_keys(DEFAULT_LOAN_KEYS) if encoder else DEFAULT_LOAN_KEYS
+
+
+def _loan(answers: dict, keys: tuple[str, str] = DEFAULT_LOAN_KEYS) -> tuple[float | None, int | None]:
     amount, term = answers.get(keys[0]), answers.get(keys[1])
     return (float(amount) if amount is not None else None), (int(term) if term is not None else None)
 

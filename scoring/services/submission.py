@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from scoring.models import Application, Client, ScoringBatch, ScoringBatchItem
 from scoring.services import application_columns
 from scoring.services.questionnaire import validate_answers
-from scoring.services.runtime import ScoringError, load_models, loan_keys
+from scoring.services.runtime import current_loan_keys
 from scoring.tasks import enqueue_scoring
 from scoring.tasks import score_application as scoring_task
 
@@ -77,10 +77,7 @@ def apply_suggestion(*, officer, application: Application, amount, term) -> tupl
 
     The changed answers go through the same validation as any questionnaire.
     """
-    try:
-        amount_key, term_key = loan_keys(load_models())
-    except ScoringError:
-        amount_key, term_key = "loan_amount", "loan_term"
+    amount_key, term_key = current_loan_keys()
     answers, errors = validate_answers({**application.answers, amount_key: amount, term_key: term},
                                        allow_unknown=True)
     if errors:

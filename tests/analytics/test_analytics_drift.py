@@ -3,13 +3,17 @@ import math
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given, strategies as st
 from django.urls import reverse
 from django.utils import timezone
 
 from scoring.analytics.drift import compute_drift, psi, reference_frame
 from scoring.analytics.models import DriftMeasurement
 from scoring.engine.synthetic import generate_applications
-from scoring.models import Application, Bank, Feature, ModelVersion
+from scoring.analytics.drift import ReferenceUnavailable
+from scoring.models import Application, Bank, Feature, HistoricalApplication, ImportBatch, ModelVersion
+from scoring.modelops.training import _id_ranges, batch_ids
+from tests.helpers import generated_history, run_command
 
 
 def test_psi_of_known_shares():
@@ -39,6 +43,37 @@ def live_applications(officer, count, **changes):
 def test_it_rebuilds_the_synthetic_training_rows(synthetic_version):
     frame = reference_frame(synthetic_version)
     assert len(frame) == 800 and frame.equals(generate_applications(800, seed=11, bank_codes=["bank_a"]))
+
+
+@given(st.sets(st.integers(min_value=1, max_value=10_000), max_size=40))
+def test_batch_ranges_read_back_as_written(ids):
+    assert batch_ids(_id_ranges(sorted(ids))) == sorted(ids)
+
+
+def test_batch_ranges_ignore_what_is_not_a_range():
+    assert batch_ids("") == [] and batch_ids("1-3, 7,x,5-,-2") == [1, 2, 3, 7]
+
+
+def test_it_rebuilds_the_imported_rows_of_the_versions_batches_only(synthetic_version, tmp_path):
+    run_command("import_applications", generated_history(tmp_path / "first.csv", rows=300, seed=8))
+    run_command("import_applications", generated_history(tmp_path / "second.csv", rows=200, seed=9))
+    first, second = ImportBatch.objects.order_by("pk")
+    version = synthetic_version
+    version.training_data = f"imported: 200 rows, batches {second.pk}"
+    frame = reference_frame(version)
+    assert len(frame) == HistoricalApplication.objects.filter(batch=second).count() == 200
+    version.training_data = f"imported: 500 rows, batches {first.pk}-{second.pk}"
+    assert len(reference_frame(version)) == 500
+    version.training_data = f"imported: 10 rows, batches {second.pk + 1}"
+    with pytest.raises(ReferenceUnavailable, match="no longer stored"):
+        reference_frame(version)
+
+
+@pytest.mark.parametrize("text", ["", "outcomes: 300 applications with recorded answers", "synthetic rows=x seed=1"])
+def test_a_reference_it_cannot_rebuild_says_so(synthetic_version, text):
+    synthetic_version.training_data = text
+    with pytest.raises(ReferenceUnavailable, match="cannot be rebuilt"):
+        reference_frame(synthetic_version)
 
 
 def test_it_finds_drift_in_a_changed_field_only(synthetic_version, officer):

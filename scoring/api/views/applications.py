@@ -10,7 +10,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from scoring.services import audit, events
+from scoring.services import audit, events, runtime
 from scoring.accounts import roles
 from scoring import selectors
 from scoring.services import submission
@@ -103,12 +103,12 @@ def _loan_errors(amount, term) -> list[str]:
     """"loan_term: …" for an amount or term its questionnaire field refuses (the body's own error)."""
     features = {f.key: f for f in active_features()}
     errors = []
-    for key, value in (("loan_amount", amount), ("loan_term", term)):
+    for name, key, value in zip(("loan_amount", "loan_term"), runtime.current_loan_keys(), (amount, term)):
         if key in features:
             try:
                 clean_value(features[key], value, timezone.localdate())
             except ValueError as exc:
-                errors.append(f"{key}: {exc}")
+                errors.append(f"{name}: {exc}")
     return errors
 
 
