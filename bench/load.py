@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--json]      # closed loop
     .venv/bin/python bench/load.py --rate 100 [--json]                          # open loop, 100 per s
 
-Starts gunicorn (2 workers, gthread) and 2 Celery workers (--workers) against a PostgreSQL database of its own
+Starts gunicorn (--web-workers, default 2; gthread) and 2 Celery workers (--workers) against a PostgreSQL database of its own
 (`prescoring_load` on 127.0.0.1:5432, dropped and created anew; --database-url to change) and
 Redis db 9 as the broker and cache (flushed first; --broker-url to change), bootstraps it
 (migrate, configuration, small models trained on synthetic rows, one officer with an API token
@@ -393,6 +393,7 @@ def main() -> None:
                         help="Celery's broker; also the cache (REDIS_URL), as in docker-compose.yml")
     parser.add_argument("--gunicorn-threads", type=int, default=0,
                         help="threads per gunicorn worker (default: one per client, so waiting never starves)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (each its own consumer)")
     parser.add_argument("--worker-concurrency", type=int, default=1,
                         help="processes per Celery worker (1: solo pool); more hide commit latency")
@@ -423,7 +424,7 @@ def main() -> None:
 
     port = free_port()
     web = Logged([sys.executable, "-m", "gunicorn", "prescoring.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                  "--workers", "2", "--worker-class", "gthread", "--threads", str(threads)], env=env)
+                  "--workers", str(args.web_workers), "--worker-class", "gthread", "--threads", str(threads)], env=env)
     workers = []
     for n in range(args.workers):
         pool = ["--pool=solo"] if args.worker_concurrency == 1 else \
