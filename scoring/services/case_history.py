@@ -29,9 +29,9 @@ def _name(user) -> str | None:
     return user.get_full_name() or user.get_username()
 
 
-def _loan(answers: dict) -> tuple:
-    amount_key, term_key = runtime.current_loan_keys()
-    return answers.get(amount_key), answers.get(term_key)
+def _loan(answers: dict, keys: tuple[str, str]) -> tuple:
+    """The amount and term answered, in the fields the models' payment reads (runtime.current_loan_keys)."""
+    return answers.get(keys[0]), answers.get(keys[1])
 
 
 def scored_banks(scores) -> list[dict]:
@@ -64,7 +64,8 @@ def case_history(application: Application, *, outcomes: list[Outcome] | None = N
     reads it; outcomes: its Outcomes with bank and recorded_by, when the caller has read them already;
     just_submitted: created by this request, so nothing after the scoring is looked for.
     """
-    amount, term = _loan(application.answers)
+    loan_keys = runtime.current_loan_keys()
+    amount, term = _loan(application.answers, loan_keys)
     events = [_event(SUBMITTED, application.created_at, by=application.officer, amount=amount, term=term,
                      application=application.parent_id)]
     if application.status == Application.Status.DONE and application.scored_at:
@@ -75,7 +76,7 @@ def case_history(application: Application, *, outcomes: list[Outcome] | None = N
         return events
     for variant in (Application.objects.filter(parent=application).select_related("officer")
                     .only("pk", "created_at", "answers", "officer").order_by("created_at")):
-        amount, term = _loan(variant.answers)
+        amount, term = _loan(variant.answers, loan_keys)
         events.append(_event(VARIANT, variant.created_at, by=variant.officer, amount=amount, term=term,
                              application=variant.pk))
     for dispatch in Dispatch.objects.filter(application=application).select_related("bank", "sent_by"):
