@@ -295,6 +295,13 @@ def test_the_loan_amount_and_term_are_the_fields_the_lenders_payment_reads(euro_
     [submitted] = [e for e in api.get(f"/api/v1/applications/{application.pk}/").json()["history"]
                    if e["event"] == "submitted"]
     assert (submitted["amount"], submitted["term"]) == (30000, 24)
+    # Not scored yet: the active models' fields (scored: those of the versions that scored it, above).
+    answers = {key: value for key, value in client_answers(credit_sum=41000, months="36").items()
+               if key in {f["key"] for f in FIELDS}}
+    pending, _ = submission.submit_application(officer=officer, answers=answers)
+    [submitted] = [e for e in api.get(f"/api/v1/applications/{pending.pk}/").json()["history"]
+                   if e["event"] == "submitted"]
+    assert (submitted["amount"], submitted["term"]) == (41000, 36)
 
     bad_term = api.post(f"/api/v1/applications/{application.pk}/alternatives/",
                         {"loan_amount": 20000, "loan_term": 7}, format="json")

@@ -30,10 +30,10 @@ def test_the_result_is_read_in_three_queries_after_authentication(api, officer, 
     runtime.score_application(application_id=application.pk)
     # token + user, permissions, application, scores, outcomes, and the configured currency the reasons'
     # amounts are written in (configuration: read once per PRESCORING_CONFIG_CACHE_SECONDS in production);
-    # the case history's model versions, loan fields (configuration: the models' payment inputs),
-    # variants and dispatches (services/case_history.py)
-    with django_assert_max_num_queries(10):
+    # the case history's model versions (with the loan fields their payment reads), variants and
+    # dispatches (services/case_history.py)
+    with django_assert_max_num_queries(9):
         assert api.get(f"{URL}{application.pk}/").json()["status"] == "done"
-    with django_assert_max_num_queries(11):  # and with ?wait=, its status first
+    with django_assert_max_num_queries(10):  # and with ?wait=, its status first
         response = api.get(f"{URL}{application.pk}/", {"wait": 10}, **{"wsgi.multithread": True})
     assert response.json()["status"] == "done"

@@ -23,6 +23,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -297,6 +298,15 @@ def _numeric_choices(spec: FeatureSpec) -> bool:
     return True
 
 
+def loan_keys_of(inputs: Iterable[dict], default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
+    """(amount key, term key) from the derived features' `inputs` (kind argument -> field key): those
+    of the first one that reads an amount and a term (the payment); default without one."""
+    for named in inputs:
+        if "amount" in named and "term" in named:
+            return named["amount"], named["term"]
+    return default
+
+
 class FeatureEncoder:
     """Turns answers (dicts keyed by field key) into a float32 matrix, one column per model input.
 
@@ -529,10 +539,7 @@ class FeatureEncoder:
     def loan_keys(self, default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
         """(amount key, term key): the fields the configuration's payment feature reads, so that another
         lender's questionnaire may call its loan amount and term whatever it likes; default without one."""
-        for d in self.derived:
-            if "amount" in d.inputs and "term" in d.inputs:
-                return d.inputs["amount"], d.inputs["term"]
-        return default
+        return loan_keys_of((d.inputs for d in self.derived), default)
 
     def source_matrix(self) -> np.ndarray:
         """(n_columns, n_sources) 0/1 matrix that sums column contributions per source field."""

@@ -48,11 +48,6 @@ from scoring.models import (
 )
 
 
-def money(amount) -> str:
-    """«150 000 ₽»: whole units of the configured currency, as the reader's language writes them."""
-    return phrases.money(amount)
-
-
 def percent(share: float) -> str:
     """«50 %», «52,5 %» for a threshold of 0.5 or 0.525: as many decimals as it has, up to two."""
     value = round(float(share) * 100, 2)
@@ -119,11 +114,11 @@ class BankAdmin(AuditedAdmin):
 
     @admin.display(description=_("мин. сумма"), ordering="min_amount")
     def min_amount_display(self, obj):
-        return money(obj.min_amount)
+        return phrases.money(obj.min_amount)
 
     @admin.display(description=_("макс. сумма"), ordering="max_amount")
     def max_amount_display(self, obj):
-        return money(obj.max_amount)
+        return phrases.money(obj.max_amount)
 
     @admin.display(description=_("порог одобрения"), ordering="approval_threshold")
     def threshold_display(self, obj):

@@ -30,26 +30,34 @@ def _name(user) -> str | None:
 
 
 def _loan(answers: dict, keys: tuple[str, str]) -> tuple:
-    """The amount and term answered, in the fields the models' payment reads (runtime.current_loan_keys)."""
+    """The amount and term answered, in the fields the models' payment reads (runtime.loan_keys)."""
     return answers.get(keys[0]), answers.get(keys[1])
 
 
-def scored_banks(scores) -> list[dict]:
+def _versions(version_ids: list[int]) -> dict[int, dict]:
+    """Per model version: its algorithm, when it was trained and the fields its payment reads (its
+    encoder's loan keys). None of these changes once trained: kept by the process as the configuration
+    is (the same versions score most applications; a deleted one is dropped within the period)."""
+    def load():
+        rows = (ModelVersion.objects.filter(pk__in=version_ids).annotate(derived=runtime.encoder_derived())
+                .values("pk", "algorithm", "created_at", "derived"))
+        return {row["pk"]: {"algorithm": row["algorithm"], "created_at": row["created_at"],
+                            "loan_keys": runtime.derived_loan_keys(row["derived"])} for row in rows}
+    return config_cache.cached(f"version-briefs:{version_ids}", load)
+
+
+def scored_banks(scores, versions: dict[int, dict]) -> list[dict]:
     """Per score, in the order given: the bank, the model version that scored it (id, algorithm, when it
-    was trained; None when the version was deleted), the threshold, probability and verdict as decided."""
-    version_ids = sorted({score.model_version_id for score in scores if score.model_version_id})
-    # A version's algorithm and training time never change: kept by the process as the configuration
-    # is (the same versions score most applications; a deleted one is dropped within the period).
-    versions = config_cache.cached(f"version-briefs:{version_ids}", lambda: {
-        version.pk: version for version in
-        ModelVersion.objects.filter(pk__in=version_ids).only("pk", "algorithm", "created_at")})
+    was trained; None when the version was deleted), the threshold, probability and verdict as decided.
+    versions: _versions of the scores' versions."""
     rows = []
     for score in scores:
         version = versions.get(score.model_version_id)
         rows.append({
             "bank": score.bank.code, "bank_name": score.bank.name,
-            "model_version": version.pk if version else None, "algorithm": version.algorithm if version else None,
-            "trained_at": version.created_at if version else None,
+            "model_version": score.model_version_id if version else None,
+            "algorithm": version["algorithm"] if version else None,
+            "trained_at": version["created_at"] if version else None,
             "threshold": float(score.threshold_used), "probability": float(score.probability),
             "verdict": score.verdict, "refused_by_rule": bool(score.refused_by_rule),
         })
@@ -64,12 +72,16 @@ def case_history(application: Application, *, outcomes: list[Outcome] | None = N
     reads it; outcomes: its Outcomes with bank and recorded_by, when the caller has read them already;
     just_submitted: created by this request, so nothing after the scoring is looked for.
     """
-    loan_keys = runtime.current_loan_keys()
+    scored = application.status == Application.Status.DONE and application.scored_at
+    scores = list(application.scores.all()) if scored else []
+    versions = _versions(sorted({score.model_version_id for score in scores if score.model_version_id}))
+    # The amount and term in the fields the models that scored it read; the active models' before that.
+    loan_keys = next((brief["loan_keys"] for brief in versions.values()), None) or runtime.current_loan_keys()
     amount, term = _loan(application.answers, loan_keys)
     events = [_event(SUBMITTED, application.created_at, by=application.officer, amount=amount, term=term,
                      application=application.parent_id)]
-    if application.status == Application.Status.DONE and application.scored_at:
-        events.append(_event(SCORED, application.scored_at, banks=scored_banks(list(application.scores.all()))))
+    if scored:
+        events.append(_event(SCORED, application.scored_at, banks=scored_banks(scores, versions)))
     elif application.status == Application.Status.FAILED:
         events.append(_event(FAILED, application.updated_at, error=application.error))
     if just_submitted:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -28,7 +29,7 @@ from scoring.engine.explanations import reasons_for, sequential_effects, wording
 from scoring.engine.features import FeatureSpec
 from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.prediction import Scorer
-from scoring.engine.preprocessing import FeatureEncoder
+from scoring.engine.preprocessing import FeatureEncoder, loan_keys_of
 from scoring.engine.rules import facts_for, parse_rules
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion
 from scoring.services import config_cache, events, product_config
@@ -148,9 +149,19 @@ def current_loan_keys() -> tuple[str, str]:
     return config_cache.cached("loan_keys", _read_loan_keys)
 
 
+def encoder_derived() -> KeyTransform:
+    """ModelVersion.encoder's "derived" list, read by the database without the rest of the encoder."""
+    return KeyTransform("derived", "encoder")
+
+
+def derived_loan_keys(derived: list[dict] | None) -> tuple[str, str]:
+    """loan_keys from an encoder's stored "derived" list (encoder_derived); the default without one."""
+    return loan_keys_of(((entry or {}).get("inputs") or {} for entry in derived or ()), DEFAULT_LOAN_KEYS)
+
+
 def _read_loan_keys() -> tuple[str, str]:
-    encoder = active_model_versions().values_list("encoder", flat=True).first()
-    return FeatureEncoder.from_dict(encoder).loan_keys(DEFAULT_LOAN_KEYS) if encoder else DEFAULT_LOAN_KEYS
+    return derived_loan_keys(active_model_versions().annotate(derived=encoder_derived())
+                             .values_list("derived", flat=True).first())
 
 
 def _loan(answers: dict, keys: tuple[str, str] = DEFAULT_LOAN_KEYS) -> tuple[float | None, int | None]:
