@@ -20,7 +20,7 @@ from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.preprocessing import DerivedSpec
 from scoring.modelops import configuration
 from scoring.modelops.training import train_frame
-from scoring.models import Application, Bank, BankScore
+from scoring.models import Application, Bank, BankScore, ModelVersion
 from scoring.services import phrases, runtime, submission
 from tests.test_any_questionnaire import FEATURES, client_answers
 
@@ -316,3 +316,10 @@ def test_the_loan_amount_and_term_are_the_fields_the_lenders_payment_reads(euro_
     [asked] = [e for e in api.get(f"/api/v1/applications/{application.pk}/").json()["history"]
                if e["event"] == "variant"]
     assert (asked["amount"], asked["term"]) == (20000, 12)
+    # With no lender's model active, the scored application still reads the fields its models read.
+    ModelVersion.objects.update(active=False)
+    assert runtime.current_loan_keys() == ("loan_amount", "loan_term")
+    histories = {pk: api.get(f"/api/v1/applications/{pk}/").json()["history"] for pk in (application.pk, pending.pk)}
+    amounts = {pk: [(e["amount"], e["term"]) for e in history if e["event"] == "submitted"]
+               for pk, history in histories.items()}
+    assert amounts == {application.pk: [(30000, 24)], pending.pk: [(None, None)]}

@@ -30,7 +30,7 @@ def _name(user) -> str | None:
 
 
 def _loan(answers: dict, keys: tuple[str, str]) -> tuple:
-    """The amount and term answered, in the fields the models' payment reads (runtime.loan_keys)."""
+    """The amount and term answered, in the fields the models' payment reads (their encoders' loan keys)."""
     return answers.get(keys[0]), answers.get(keys[1])
 
 
