@@ -298,7 +298,11 @@ def _numeric_choices(spec: FeatureSpec) -> bool:
     return True
 
 
-def loan_keys_of(inputs: Iterable[dict], default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
+# The questionnaire's loan amount and term where no derived feature names them otherwise.
+DEFAULT_LOAN_KEYS = ("loan_amount", "loan_term")
+
+
+def loan_keys_of(inputs: Iterable[dict], default: tuple[str, str] = DEFAULT_LOAN_KEYS) -> tuple[str, str]:
     """(amount key, term key) from the derived features' `inputs` (kind argument -> field key): those
     of the first one that reads an amount and a term (the payment); default without one."""
     for named in inputs:
@@ -536,7 +540,7 @@ class FeatureEncoder:
                 result[d.key] = d.compute_arrays(inputs, rate)
         return result
 
-    def loan_keys(self, default: tuple[str, str] = ("loan_amount", "loan_term")) -> tuple[str, str]:
+    def loan_keys(self, default: tuple[str, str] = DEFAULT_LOAN_KEYS) -> tuple[str, str]:
         """(amount key, term key): the fields the configuration's payment feature reads, so that another
         lender's questionnaire may call its loan amount and term whatever it likes; default without one."""
         return loan_keys_of((d.inputs for d in self.derived), default)

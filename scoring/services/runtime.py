@@ -29,7 +29,7 @@ from scoring.engine.explanations import reasons_for, sequential_effects, wording
 from scoring.engine.features import FeatureSpec
 from scoring.engine.phrases import RUSSIAN, Words, render
 from scoring.engine.prediction import Scorer
-from scoring.engine.preprocessing import FeatureEncoder, loan_keys_of
+from scoring.engine.preprocessing import DEFAULT_LOAN_KEYS, FeatureEncoder, loan_keys_of
 from scoring.engine.rules import facts_for, parse_rules
 from scoring.models import Application, Bank, BankScore, Feature, ModelVersion
 from scoring.services import config_cache, events, product_config
@@ -132,14 +132,10 @@ def decision_record(bank: BankTerms, fired: list, affordability: Affordability |
     return record
 
 
-# The questionnaire's loan amount and term where no model's configuration names them otherwise.
-DEFAULT_LOAN_KEYS = ("loan_amount", "loan_term")
-
-
 def loan_keys(loaded: LoadedModels) -> tuple[str, str]:
     """Which answers hold the loan amount and term, as the active models' configuration names them."""
     encoder = next(iter(loaded.encoders.values()), None)
-    return encoder.loan_keys(DEFAULT_LOAN_KEYS) if encoder is not None else DEFAULT_LOAN_KEYS
+    return encoder.loan_keys() if encoder is not None else DEFAULT_LOAN_KEYS
 
 
 def current_loan_keys() -> tuple[str, str]:
@@ -156,7 +152,7 @@ def encoder_derived() -> KeyTransform:
 
 def derived_loan_keys(derived: list[dict] | None) -> tuple[str, str]:
     """loan_keys from an encoder's stored "derived" list (encoder_derived); the default without one."""
-    return loan_keys_of(((entry or {}).get("inputs") or {} for entry in derived or ()), DEFAULT_LOAN_KEYS)
+    return loan_keys_of((entry or {}).get("inputs") or {} for entry in derived or ())
 
 
 def _read_loan_keys() -> tuple[str, str]:
