@@ -122,3 +122,34 @@ def test_a_body_over_the_size_limit_is_413(api, configured, settings):
     response = api.post("/api/v1/applications/batch/", body, content_type="application/json")
     body = assert_error(response, 413, "payload_too_large")
     assert "1 МБ" in body["detail"]
+
+
+def test_every_message_a_drf_field_answers_with_is_russian(db):
+    """DRF's own Russian catalogue leaves some in English; locale/ru translates them
+    (scoring/api/drf_messages.py). A DRF upgrade that adds or rewords one fails here."""
+    import inspect
+
+    from django.utils import translation
+    from rest_framework import exceptions, fields, relations, serializers
+
+    from scoring.api import drf_messages
+
+    def russian(text):
+        return any("а" <= c.lower() <= "я" for c in text)
+
+    with translation.override("ru"):
+        messages = [(klass.__name__, key, str(message))
+                    for module in (fields, serializers, relations)
+                    for _name, cls in inspect.getmembers(module, inspect.isclass)
+                    for klass in cls.__mro__
+                    for key, message in getattr(klass, "default_error_messages", {}).items() if str(message)]
+        messages.append(("ValidationError", "default", str(exceptions.ValidationError.default_detail)))
+        assert len(messages) > 100
+        assert [message for message in messages if not russian(message[2])] == []
+        assert all(russian(translation.gettext(message)) for message in drf_messages.MESSAGES)
+
+
+def test_an_invalid_uuid_in_a_query_is_refused_in_russian(api, db):
+    response = api.get("/api/v1/outcomes/", {"application": "abc"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"application": ["Требуется UUID, например 3fa85f64-5717-4562-b3fc-2c963f66afa6."]}

@@ -203,6 +203,24 @@ def test_model_versions_are_listed_with_metrics(api, models_ready):
     assert api.get("/api/v1/model-versions/", {"active": "false"}).json()["count"] == 0
 
 
+def test_the_model_versions_active_filter_takes_yes_or_no_and_nothing_else(api, models_ready):
+    """Absent: every version; true/false: those; an empty or other value: 400 with the field's reason,
+    as the other filters answer (`?active=` used to list every version, which the schema did not allow)."""
+    old = ModelVersion.objects.filter(bank__code="bank_a").first()
+    ModelVersion.objects.filter(pk=old.pk).update(active=False)
+    total = ModelVersion.objects.count()
+    assert api.get("/api/v1/model-versions/").json()["count"] == total
+    assert api.get("/api/v1/model-versions/", {"active": "true"}).json()["count"] == total - 1
+    assert [v["id"] for v in api.get("/api/v1/model-versions/", {"active": "false"}).json()["results"]] == [old.pk]
+    for value in ("", "maybe", "null"):
+        response = api.get("/api/v1/model-versions/", {"active": value})
+        assert response.status_code == 400, value
+        assert response.json()["errors"] == {"active": ["Требуется логическое значение: true или false."]}
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    active = next(p for p in schema["paths"]["/api/v1/model-versions/"]["get"]["parameters"] if p["name"] == "active")
+    assert active["schema"] == {"type": "boolean"}
+
+
 def test_model_versions_are_read_only(api, models_ready):
     version = ModelVersion.objects.first()
     assert api.post("/api/v1/model-versions/", {}, format="json").status_code == 405
