@@ -88,3 +88,39 @@ def test_the_sign_in_page_fits_the_screen(sized_page, live_server):
     page.goto(f"{live_server.url}/login/")
     expect(page.get_by_role("heading", name="Вход")).to_be_visible()
     assert_no_sideways_scroll(page, "sign-in")
+
+
+def test_no_page_shows_an_error_in_the_browsers_console(browser, live_server, officer, analyst, administrator,
+                                                         scored):
+    """Each role's pages, as Chromium loads them: no error in the console, no script error, no request
+    refused. A run against gunicorn found two on every page: htmx's indicator styles, an inline <style>
+    that the CSP (style-src 'self') refuses, and /favicon.ico, 404."""
+    pages = {
+        "officer1": ["/applications/", "/applications/new/", f"/applications/{scored.pk}/"],
+        "analyst1": ["/analytics/"],
+        "admin1": ["/admin/", "/admin/scoring/bank/"],
+    }
+    problems = []
+    for username, paths in pages.items():
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.on("console", lambda m: problems.append((page.url, m.type, m.text)) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append((page.url, "script", str(e))))
+        page.on("response", lambda r: problems.append((page.url, r.status, r.url)) if r.status >= 400 else None)
+        if username == "admin1":
+            page.goto(f"{live_server.url}/login/")
+            page.get_by_label("Имя пользователя").fill(username)
+            page.get_by_label("Пароль").fill(f"pw-{username}")
+            page.get_by_role("button", name="Войти").click()
+            page.wait_for_load_state("networkidle")
+        else:
+            log_in(page, live_server, username)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")  # the icon and what htmx loads after the page
+            icon = page.locator("link[rel=icon]")
+            assert icon.count() == 1, path
+            assert page.request.get(live_server.url + icon.get_attribute("href")).status == 200, path
+        context.close()
+    assert problems == []
