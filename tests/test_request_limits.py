@@ -59,3 +59,16 @@ def test_gunicorn_leaves_these_limits_to_the_application():
     conf = runpy.run_path(str(ROOT / "configs" / "gunicorn.conf.py"))
     assert conf["limit_request_line"] > MAX_QUERY_STRING + 100
     assert conf["limit_request_field_size"] > MAX_HEADER_VALUE + 100
+
+
+def test_every_api_operation_documents_the_414_and_431_the_middleware_answers(api, db):
+    """A random schemathesis run sent a 5 KB query to GET /api/v1/outcomes/ and got the documented
+    error shape with a status the schema did not list."""
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [(path, method, operation) for path, item in schema["paths"].items()
+                  for method, operation in item.items() if isinstance(operation, dict) and "responses" in operation]
+    assert len(operations) >= 16
+    for path, method, operation in operations:
+        for code in ("414", "431"):
+            assert operation["responses"][code]["content"]["application/json"]["schema"] == \
+                {"$ref": "#/components/schemas/Error"}, (path, method, code)

@@ -116,8 +116,12 @@ ERROR_DESCRIPTIONS = {
     "409": "Idempotency-Key уже использован с другим телом, или вариант этой заявки оценить нельзя.",
     "413": "Пакет больше допустимого.",
     "415": "Тело не в JSON.",
+    "414": "Строка запроса длиннее допустимого (detail называет предел).",
     "429": "Слишком много запросов с этим токеном; см. заголовок Retry-After.",
+    "431": "Заголовок запроса длиннее допустимого (detail называет предел).",
 }
+# What the middleware answers for any request, before a view (prescoring.middleware.RequestHeaderLimitMiddleware).
+ANY_REQUEST_ERRORS = ("414", "431")
 
 LEGACY_RESULT_SCHEMA = {
     "type": "object",
@@ -137,6 +141,8 @@ def add_questionnaire_to_schema(result, generator, request, public):
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            for code in ANY_REQUEST_ERRORS:
+                operation["responses"].setdefault(code, {})
             for code, response in operation["responses"].items():
                 if code.startswith(("4", "5")):
                     response["description"] = ERROR_DESCRIPTIONS.get(code, response.get("description", ""))
