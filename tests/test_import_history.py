@@ -264,3 +264,17 @@ def test_day_first_dates_of_an_export_are_read_as_the_same_day(configured, tmp_p
     assert dotted.answers["birth_date"] == "1988-07-21" and dotted.answers["job_start_date"] == "2015-03-01"
     assert dotted.flags == {}
     assert broken.answers["birth_date"] is None and "birth_date" in broken.flags
+
+
+def test_an_income_with_a_comma_before_three_digits_is_flagged_not_read_as_seventy(configured, tmp_path):
+    """An English export writes 70,000 for seventy thousand; a decimal comma would read 70. The row is
+    kept, the income stored as missing with both readings in the flag, never as 70."""
+    path = write_csv(tmp_path / "commas.csv", [legacy_row(MonthProfit="70,000"), legacy_row(MonthProfit="70000,50")])
+    report = import_decisions_csv(path=path)
+    grouped, decimal = HistoricalApplication.objects.order_by("row_number")
+    assert grouped.answers["month_profit"] is None
+    assert grouped.flags == {"month_profit": [
+        "Значение «70,000» не прочитано («70,000» можно прочитать и как 70, и как 70 000: тысячи отделяйте "
+        "пробелом, дробную часть — запятой.): сохранено как пропуск."]}
+    assert decimal.answers["month_profit"] == 70000.5 and decimal.flags == {}
+    assert report.rows_imported == 2 and report.rows_flagged == 1

@@ -52,6 +52,10 @@ def test_it_normalises_legacy_formats(features, answers):
     ("birth_date", "1930-01-01", "не больше 83 лет"),
     ("birth_date", "2030-01-01", "в будущем"),
     ("snils", "может быть", "«да» или «нет»"),
+    # A comma before three digits: 70 or 70 000? Either reading would be a thousandfold error.
+    ("month_profit", "70,000", "«70,000» можно прочитать и как 70, и как 70 000"),
+    ("loan_amount", " 1,250 ", "«1,250» можно прочитать и как 1,25, и как 1 250"),
+    ("child_count", "2,000", "и как 2, и как 2 000"),
 ])
 def test_it_explains_a_bad_value_in_russian(features, answers, key, value, message):
     answers[key] = value
@@ -100,3 +104,13 @@ def test_a_configured_english_choice_label_is_shown_on_english_pages():
         assert feature.display_choice_pairs() == [("A11", "no account"), ("A12", "до 200 DM")]
     with translation.override("ru"):
         assert feature.display_choice_pairs() == [("A11", "нет счёта"), ("A12", "до 200 DM")]
+
+
+@pytest.mark.parametrize("value, stored", [
+    ("70 000,50", 70000.5), ("70,5", 70.5), ("70,50", 70.5), ("0,125", 0.125), ("70,0001", 70.0001),
+    ("70 000", 70000), ("70000.000", 70000), (70.0, 70), ("70\u00a0000", 70000),
+])
+def test_a_decimal_comma_and_spaces_between_thousands_are_read(features, answers, value, stored):
+    answers["month_profit"] = value
+    cleaned, errors = validate_answers(answers, features, today=TODAY)
+    assert errors == {} and cleaned["month_profit"] == stored

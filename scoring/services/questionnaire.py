@@ -22,6 +22,9 @@ from scoring.services import config_cache
 REQUIRED = "Обязательное поле."
 # NUL and the other C0 controls but tab and line breaks, and UTF-16 surrogates (JSON "\ud800").
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# One comma before three digits (70,000): thousands in an English export, or a decimal comma (70)?
+# Read either way, a thousandfold error in an income goes unnoticed, so it is refused with both readings.
+_ONE_COMMA_GROUP = re.compile(r"([1-9]\d{0,2}),(\d{3})")
 _TRUE = {"1", "true", "yes", "да", "on", "1.0"}
 _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
@@ -73,6 +76,13 @@ def parse_value(feature: Feature, value):
         # A NUL cannot be stored by PostgreSQL and a lone surrogate cannot be encoded as UTF-8.
         raise ValueError(_("Недопустимые символы в ответе."))
     if kind in ("number", "integer"):
+        grouped = _ONE_COMMA_GROUP.fullmatch(value.strip()) if isinstance(value, str) else None
+        if grouped:
+            whole, part = grouped.groups()
+            raise ValueError(_("«%(value)s» можно прочитать и как %(decimal)s, и как %(thousands)s: тысячи отделяйте "
+                               "пробелом, дробную часть — запятой.")
+                             % {"value": value.strip(), "thousands": f"{whole} {part}",
+                                "decimal": whole + ("," + part.rstrip("0") if part.rstrip("0") else "")})
         try:
             number = _parse_number(value)
         except (ValueError, InvalidOperation, TypeError):
