@@ -226,3 +226,17 @@ def test_model_versions_are_read_only(api, models_ready):
     assert api.post("/api/v1/model-versions/", {}, format="json").status_code == 405
     assert api.delete(f"/api/v1/model-versions/{version.pk}/").status_code == 405
     assert api.get("/api/v1/model-versions/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/api/v1/applications/", "page_size=10&page_size=50"),
+    ("/api/v1/applications/", "status=done&status=failed"),
+    ("/api/v1/model-versions/", "active=true&active=false"),
+    ("/api/v1/outcomes/", "bank=bank_a&bank=bank_b"),
+])
+def test_a_query_parameter_given_twice_is_refused_not_read_as_its_last_value(api, models_ready, path, query):
+    name = query.split("=")[0]
+    response = api.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {name: ["Параметр указан больше одного раза."]}
+    assert api.get(f"{path}?{query.split('&')[0]}").status_code == 200  # once is fine

@@ -1,7 +1,6 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from scoring.accounts.roles import sees_personal_data
 from scoring.api.schema import feature_schema
@@ -487,16 +486,11 @@ class ModelVersionPageSerializer(PageSerializer):
     results = ModelVersionSerializer(many=True)
 
 
-class QueryBooleanField(serializers.BooleanField):
-    """A yes/no filter of a query string: absent is no filter; an empty value is refused (400) as the
-    other filters' are. DRF's BooleanField takes an absent one for False in a query string, and with
-    allow_null it took `?active=` for no filter, which the schema did not say."""
-    default_empty_html = empty
-
-
 class ModelVersionFilterSerializer(serializers.Serializer):
     bank = serializers.SlugField(required=False)
-    active = QueryBooleanField(required=False)
+    # Absent: no filter (views.common.query_params validates a plain dict, so DRF does not read an
+    # absent boolean as False). Not nullable: `?active=` is refused as the other filters' empty values.
+    active = serializers.BooleanField(required=False)
     page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
 

@@ -2,6 +2,7 @@
 submitter permission."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from scoring.accounts import roles
@@ -34,10 +35,17 @@ def paginated(request, queryset, serializer_class, context=None):
     return paginator.get_paginated_response(data)
 
 
+REPEATED = "Параметр указан больше одного раза."
+
+
 def query_params(serializer_class, request):
     """The validated query parameters. A plain dict, not the QueryDict: DRF reads an empty optional
     parameter of a QueryDict as absent, and the schema's enums say `?verdict=` is not a value."""
     serializer = serializer_class(data=request.query_params.dict())
+    # A parameter given twice (?page_size=10&page_size=50) is refused, not read as its last value.
+    repeated = {name: [REPEATED] for name in serializer.fields if len(request.query_params.getlist(name)) > 1}
+    if repeated:
+        raise ValidationError(repeated)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
