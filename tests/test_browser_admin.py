@@ -80,3 +80,26 @@ def test_the_main_admin_pages_do_not_scroll_sideways_at_390_px(browser, live_ser
         assert sideways <= 0, f"{path} scrolls {sideways} px sideways on a 390 px screen"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/admin/scoring/modelversion/train/", "/admin/scoring/modelversion/compare/",
+                                  "/admin/scoring/importbatch/upload/", "/admin/scoring/importbatch/",
+                                  "/admin/scoring/feature/"])
+def test_the_admins_own_forms_name_every_control(browser, live_server, models_ready, administrator, path):
+    """axe-core on the pages the product adds to the admin: found without labels were the training
+    form's data select and row count, the comparison's two selects and the field list's order boxes;
+    and the breadcrumb links differed from their text by colour alone."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+    page = context.new_page()
+    try:
+        sign_in_to_admin(page, live_server)
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page, path)
+        if path.endswith("/train/"):
+            expect(page.get_by_label("Данные")).to_have_value("imported")
+            expect(page.get_by_label("Строк синтетики")).to_have_value("20000")
+            expect(page.get_by_role("group", name="Банки")).to_be_visible()
+        if path.endswith("/feature/"):
+            expect(page.get_by_label("Порядок поля «Дата рождения»")).to_be_visible()
+    finally:
+        context.close()

@@ -94,11 +94,15 @@ def test_no_page_shows_an_error_in_the_browsers_console(browser, live_server, of
                                                          scored):
     """Each role's pages, as Chromium loads them: no error in the console, no script error, no request
     refused. A run against gunicorn found two on every page: htmx's indicator styles, an inline <style>
-    that the CSP (style-src 'self') refuses, and /favicon.ico, 404."""
+    that the CSP (style-src 'self') refuses, and /favicon.ico, 404; the admin's training run loads htmx too."""
+    from scoring.models import TrainingRun
+
+    run = TrainingRun.objects.create(source="synthetic", started_by=administrator)
     pages = {
         "officer1": ["/applications/", "/applications/new/", f"/applications/{scored.pk}/"],
         "analyst1": ["/analytics/"],
-        "admin1": ["/admin/", "/admin/scoring/bank/"],
+        "admin1": ["/admin/", "/admin/scoring/bank/", "/admin/scoring/modelversion/train/",
+                   f"/admin/scoring/modelversion/train/{run.pk}/"],
     }
     problems = []
     for username, paths in pages.items():

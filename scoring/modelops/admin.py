@@ -168,6 +168,18 @@ class FeatureAdmin(AuditedAdmin):
         (_("Использование"), {"fields": ("required", "used_by_model", "active", "csv_column")}),
     )
 
+    def get_changelist_form(self, request, **kwargs):
+        """The list's order boxes, each named for a screen reader by its field (Django's have no label)."""
+        base = super().get_changelist_form(request, **kwargs)
+
+        class NamedOrderForm(base):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                self.fields["order"].widget.attrs["aria-label"] = (
+                    _("Порядок поля «%(label)s»") % {"label": self.instance.label})
+
+        return NamedOrderForm
+
     @admin.display(description=_("ключ"), ordering="key")
     def key_display(self, feature):
         """The key, free to wrap after its underscores in a narrow column."""
