@@ -99,7 +99,29 @@ def test_train_now_from_an_empty_history_fails_with_the_reason(admin_client, con
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(TRAIN_URL, {"source": "imported", "rows": "20000"})
     run = TrainingRun.objects.get()
-    assert run.status == TrainingRun.Status.FAILED and "no imported applications" in run.message
+    assert run.status == TrainingRun.Status.FAILED
+    # The admin's page says it in Russian and points to the admin's upload, not the command line.
+    assert run.message == ("Загруженной истории решений нет: сначала загрузите её (раздел «Загрузки истории», "
+                           "кнопка «Загрузить историю (CSV)»).")
+    assert run.message in admin_client.get(f"{TRAIN_URL}{run.pk}/").content.decode()
+
+
+def test_a_bank_not_trained_is_explained_in_russian_on_the_run_page(admin_client, configured, administrator):
+    """training_problem's English reasons, with their counts, in the reader's words (a run on a real
+    export left three banks untrained with English reasons on a Russian page)."""
+    run = TrainingRun.objects.create(source="imported", started_by=administrator, status=TrainingRun.Status.DONE,
+                                     outcomes=[
+        {"bank": "bank_c", "bank_name": "Банк В", "version": None, "activated": False,
+         "reason": "not trained: only 0 answered rows (at least 100 needed)"},
+        {"bank": "bank_d", "bank_name": "Банк Г", "version": None, "activated": False,
+         "reason": "not trained: 389 approvals and 0 refusals (at least 10 of each needed)"}])
+    page = admin_client.get(f"{TRAIN_URL}{run.pk}/").content.decode()
+    assert "не обучена: строк с ответом банка: 0 (нужно не меньше 100)" in page
+    assert "не обучена: одобрений: 389, отказов: 0 (нужно не меньше 10 тех и других)" in page
+    assert "answered rows" not in page and "approvals" not in page
+    admin_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = admin_client.get(f"{TRAIN_URL}{run.pk}/").content.decode()
+    assert "approvals: 389, refusals: 0 (at least 10 of each needed)" in english
 
 
 def test_the_run_page_polls_until_the_run_finishes(admin_client, configured, administrator):

@@ -338,8 +338,10 @@ def test_a_training_run_from_outcomes_takes_the_same_path(models_ready, officer,
     from scoring.modelops.runs import run_training
     from scoring.models import TrainingRun
 
-    answered_applications(officer, 40, seed=14)
+    decisions = answered_applications(officer, 40, seed=14)
     run = TrainingRun.objects.create(source=TrainingRun.Source.OUTCOMES, bank_codes=["bank_a"],
                                      started_by=administrator)
     run = run_training(run_id=run.pk)
-    assert run.status == TrainingRun.Status.FAILED and "too few recorded bank answers" in run.message
+    assert run.status == TrainingRun.Status.FAILED
+    assert run.message.startswith("Записанных ответов банков мало для обучения (bank_a "
+                              f"{sum(d in ('success', 'denied') for d in decisions)})")

@@ -78,8 +78,20 @@ GATE_WORDS = (
 )
 
 
+# Why a bank was not trained (engine.training.training_problem), with its counts.
+REASON_PATTERNS = (
+    (re.compile(r"only (?P<answered>\d+) answered rows \(at least (?P<needed>\d+) needed\)"),
+     gettext_lazy("строк с ответом банка: %(answered)s (нужно не меньше %(needed)s)")),
+    (re.compile(r"(?P<approvals>\d+) approvals and (?P<refusals>\d+) refusals "
+                r"\(at least (?P<each>\d+) of each needed\)"),
+     gettext_lazy("одобрений: %(approvals)s, отказов: %(refusals)s (нужно не меньше %(each)s тех и других)")),
+)
+
+
 def gate_in_words(text: str) -> str:
     """A gate reason as the pages show it: «AUC 0,800 [0,770, 0,830] — активирована» in Russian."""
+    for pattern, words in REASON_PATTERNS:
+        text = pattern.sub(lambda match, words=words: str(words) % match.groupdict(), text)
     for english, words in GATE_WORDS:
         text = text.replace(english, str(words))
     if (get_language() or "ru").startswith("ru"):

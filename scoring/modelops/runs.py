@@ -21,7 +21,7 @@ def run_training(*, run_id: int) -> TrainingRun:
     try:
         banks = training.banks_for_training(run.bank_codes or None)
     except training.TrainingRefused as exc:
-        return finish_run(run, TrainingRun.Status.FAILED, str(exc))
+        return finish_run(run, TrainingRun.Status.FAILED, exc.words)
     outcomes = []
     for done, bank in enumerate(banks):
         TrainingRun.objects.filter(pk=run.pk).update(
@@ -34,7 +34,7 @@ def run_training(*, run_id: int) -> TrainingRun:
             else:
                 result = training.train_imported(bank_codes=[bank.code], actor=run.started_by)
         except training.TrainingRefused as exc:
-            return finish_run(run, TrainingRun.Status.FAILED, str(exc), outcomes)
+            return finish_run(run, TrainingRun.Status.FAILED, exc.words, outcomes)
         for outcome in result:
             outcomes.append({"bank": outcome.bank.code, "bank_name": outcome.bank.name,
                              "version": outcome.version.pk if outcome.version else None,

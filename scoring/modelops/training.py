@@ -23,6 +23,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring.engine.estimators import load_model
 from scoring.engine.formatting import format_number
@@ -60,7 +61,11 @@ OUTCOME_DECISIONS = {Outcome.Result.APPROVED: "success", Outcome.Result.REFUSED:
 
 class TrainingRefused(ValueError):
     """Nothing can be trained (no banks, unknown banks, no imported rows, too few recorded answers); the
-    message says what to do."""
+    message says what to do, in the command line's English; `words` says it on the admin's pages."""
+
+    def __init__(self, message: str, words: str = ""):
+        super().__init__(message)
+        self.words = words or message
 
 
 @dataclass
@@ -77,13 +82,16 @@ def banks_for_training(bank_codes: list[str] | None = None) -> list[Bank]:
     """The active banks to train, all of them when bank_codes is empty; TrainingRefused names unknown codes."""
     banks = list(Bank.objects.filter(active=True).order_by("code"))
     if not banks:
-        raise TrainingRefused("no active banks to train: load the configuration first (manage.py load_config)")
+        raise TrainingRefused("no active banks to train: load the configuration first (manage.py load_config)",
+                              _("Нет активных банков: сначала загрузите настройки или включите банк в разделе «Банки»."))
     if not bank_codes:
         return banks
     unknown = sorted(set(bank_codes) - {b.code for b in banks})
     if unknown:
         raise TrainingRefused(f"no active bank with code {', '.join(unknown)}; "
-                              f"active banks: {', '.join(b.code for b in banks)}")
+                              f"active banks: {', '.join(b.code for b in banks)}",
+                              _("Нет активного банка с кодом %(codes)s; активные банки: %(active)s.")
+                              % {"codes": ", ".join(unknown), "active": ", ".join(b.code for b in banks)})
     return [b for b in banks if b.code in bank_codes]
 
 
@@ -120,7 +128,9 @@ def train_imported(*, seed: int = 42, bank_codes: list[str] | None = None,
     frame = historical_frame([b.code for b in banks])
     if frame.empty:
         raise TrainingRefused("no imported applications to train on: import a history of bank decisions "
-                              "first (manage.py import_applications FILE.csv, see docs/data-format.md)")
+                              "first (manage.py import_applications FILE.csv, see docs/data-format.md)",
+                              _("Загруженной истории решений нет: сначала загрузите её (раздел «Загрузки "
+                                "истории», кнопка «Загрузить историю (CSV)»)."))
     batches = list(HistoricalApplication.objects.order_by("batch_id").values_list("batch_id", flat=True).distinct())
     source = f"imported: {format_number(len(frame), 'd', separator=' ')} rows, batches {_id_ranges(batches)}"
     return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
@@ -141,7 +151,11 @@ def train_outcomes(*, seed: int = 42, bank_codes: list[str] | None = None,
         answers = ", ".join(f"{code} {count}" for code, count in counts.items())
         raise TrainingRefused(f"too few recorded bank answers to train on ({answers}): at least {MIN_ANSWERED_ROWS} "
                               f"approvals and refusals per bank are needed, at least {MIN_ROWS_PER_CLASS} of each; "
-                              "record the banks' answers on the application page or POST /api/v1/outcomes/")
+                              "record the banks' answers on the application page or POST /api/v1/outcomes/",
+                              _("Записанных ответов банков мало для обучения (%(answers)s): банку нужно не меньше "
+                                "%(rows)s одобрений и отказов, и тех и других не меньше %(each)s. Ответы банков "
+                                "записывают на странице заявки или через POST /api/v1/outcomes/.")
+                              % {"answers": answers, "rows": MIN_ANSWERED_ROWS, "each": MIN_ROWS_PER_CLASS})
     source = f"outcomes: {format_number(len(frame), 'd', separator=' ')} applications with recorded answers"
     return train_frame(frame, source=source, banks=banks, seed=seed, activate=activate, actor=actor)
 
