@@ -21,7 +21,7 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["bank"].choices = [("", _("все"))] + list(Bank.objects.order_by("code").values_list("code", "name"))
         category = Feature.objects.filter(key=traits.CATEGORY_KEY).first()
-        self.fields["category"].choices = [("", _("все"))] + (category.choice_pairs() if category else [])
+        self.fields["category"].choices = [("", _("все"))] + (category.display_choice_pairs() if category else [])
 
     def clean(self):
         data = super().clean()

@@ -87,7 +87,7 @@ def ratio(rates: list[float | None]) -> float | None:
 
 def gender_labels() -> dict:
     feature = Feature.objects.filter(key="gender").first()
-    return dict(feature.choice_pairs()) if feature else {}
+    return dict(feature.display_choice_pairs()) if feature else {}
 
 
 def live_group_quality(filters: selectors.Filters) -> list[list]:

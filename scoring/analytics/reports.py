@@ -29,7 +29,7 @@ def _banks() -> list[tuple[str, str]]:
 
 def _choice_labels(key: str) -> dict:
     feature = Feature.objects.filter(key=key).first()
-    return dict(feature.choice_pairs()) if feature else {}
+    return dict(feature.display_choice_pairs()) if feature else {}
 
 
 def _rate(numerator, denominator):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scoring.accounts import roles
 from scoring.modelops.activation import gate_in_words
-from scoring.models import Bank, HistoricalApplication
+from scoring.models import Bank, Feature, HistoricalApplication
 
 from . import exploration, fairness, jobs, quality, reports, rollup, selectors, tasks, wording
 from .forms import FilterForm
@@ -189,8 +189,11 @@ def fairness_train(request):
 def drift(request):
     measurements = selectors.latest_drift()
     labels = wording.field_labels()
+    features = {f.key: f for f in Feature.objects.filter(key__in={m.feature for m in measurements})}
     for m in measurements:
         m.label = labels.get(m.feature, m.feature)
+        values = wording.value_labels(features.get(m.feature))  # a choice's bins by their labels, not codes
+        m.bins = [{**b, "label": values.get(b["label"], b["label"])} for b in m.bins]
     table = Table("drift", _("Сдвиг распределений (PSI): обучающие данные против последних заявок"),
                   [Column(_("Банк")), Column(_("Модель")), Column(_("Поле")), Column(_("PSI"), "ratio"),
                    Column(_("Последних заявок"), "count"), Column(_("Строк обучения"), "count"),

@@ -25,6 +25,18 @@ def field_labels() -> dict[str, str]:
     return labels
 
 
+def value_labels(feature: Feature | None) -> dict[str, str]:
+    """How a field's stored values are said (analytics.drift stores a bin by its value's text): a choice by
+    its option's label in the active language, a yes/no field by да / нет; empty for other fields."""
+    if feature is None:
+        return {}
+    if feature.type == "choice":
+        return dict(feature.display_choice_pairs())
+    if feature.type == "boolean":
+        return {"true": gettext("да"), "false": gettext("нет")}
+    return {}
+
+
 def data_source(text: str) -> str:
     """A model's training data as stored ('synthetic rows=800 seed=11', 'imported: 2 000 rows, batches 1-3')
     in words: «синтетические данные: 800 строк»."""

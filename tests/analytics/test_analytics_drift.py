@@ -1,5 +1,6 @@
 """Drift: PSI per field between a model's training data and the latest applications."""
 import math
+import re
 
 import pytest
 from django.core.management import call_command
@@ -142,3 +143,18 @@ def test_the_drift_page_shows_computing_and_polls(analyst_client, configured):
 def test_an_officer_may_not_compute_drift(officer_client, configured):
     assert officer_client.post(reverse("analytics:drift_compute")).status_code == 403
     assert officer_client.get(reverse("analytics:drift_compute")).status_code == 403
+
+
+def test_the_drift_page_names_choices_and_yes_no_values_as_the_form_does(analyst_client, synthetic_version, officer):
+    """A bin of a choice is its option's label (Мебель, not Furniture), a yes/no answer да / нет; stored
+    as the value, so an English page says the English label. The bins are shown for a field that drifted."""
+    live_applications(officer, 200, goods_category="Furniture", snils=False)
+    call_command("compute_drift", "--last", "200")
+    page = analyst_client.get(reverse("analytics:drift")).content.decode()
+    rows = set(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">", page))
+    assert {"Мебель", "Мобильные устройства", "да", "нет"} <= rows
+    assert not rows & {"Furniture", "Mobile_devices", "true", "false"}
+    analyst_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = analyst_client.get(reverse("analytics:drift")).content.decode()
+    english_rows = set(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">", english))
+    assert {"Furniture", "Mobile devices", "yes", "no"} <= english_rows, english_rows

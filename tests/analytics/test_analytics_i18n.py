@@ -56,3 +56,20 @@ def test_the_drift_page_shows_its_bins_in_english(analyst_client, bank_a_version
     assert "<td>not specified</td>" in english and "<td>other</td>" in english and "не указано" not in english
     russian = analyst_client.get(reverse("analytics:drift")).content.decode()
     assert "<td>не указано</td>" in russian
+
+
+def test_the_reports_choice_labels_follow_the_reader(configured):
+    """The dashboard's and cohorts' categories and employment, and the fairness page's genders, on an
+    English page in English (they were the questionnaire's Russian labels)."""
+    from scoring.analytics.groups import gender_labels
+    from scoring.analytics.reports import _choice_labels
+    from scoring.analytics.wording import value_labels
+    from scoring.models import Feature
+
+    with translation.override("en"):
+        assert _choice_labels("goods_category")["Furniture"] == "Furniture"
+        assert _choice_labels("goods_category")["Mobile_devices"] == "Mobile devices"
+        assert set(gender_labels().values()) == {"Female", "Male"}
+        assert value_labels(Feature.objects.get(key="snils")) == {"true": "yes", "false": "no"}
+    assert _choice_labels("goods_category")["Mobile_devices"] == "Мобильные устройства"
+    assert set(gender_labels().values()) == {"Женский", "Мужской"}
