@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
@@ -7,7 +8,7 @@ class ScoringConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring"
-    verbose_name = "Прескоринг"
+    verbose_name = _("Прескоринг")  # the admin's section of the domain's models, in the reader's language
 
     def ready(self):
         from scoring.services import config_cache

@@ -138,3 +138,9 @@ def test_russian_counts_take_all_three_plural_forms():
     with translation.override("ru"):
         years = [translation.ngettext("%(count)d год", "%(count)d лет", n) % {"count": n} for n in (1, 2, 5, 11, 21, 22)]
     assert years == ["1 год", "2 года", "5 лет", "11 лет", "21 год", "22 года"]
+
+
+def test_the_admin_in_english_names_the_domains_section_in_english(admin_client):
+    admin_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = admin_client.get("/admin/").content.decode()
+    assert ">Prescoring</a>" in page and "Прескоринг" not in page
