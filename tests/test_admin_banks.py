@@ -99,6 +99,16 @@ def test_it_shows_the_rules_as_rows_on_the_change_page(admin_client):
     text = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/").content.decode()
     assert 'name="rules-0-value" value="Не работаю; Студент"' in text
     assert 'name="rules-TOTAL_FORMS" value="3"' in text  # the rule and two blank rows
+    assert '<option value="birth_date">Дата рождения (birth_date)</option>' in text
+    assert '<option value="payment_to_income">Платёж к доходу (payment_to_income)</option>' in text
+
+
+def test_the_rules_fields_are_named_in_english_on_an_english_page(admin_client):
+    admin_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    bank = Bank.objects.get(code="bank_a")
+    text = admin_client.get(f"/admin/scoring/bank/{bank.pk}/change/").content.decode()
+    assert '<option value="birth_date">Date of birth (birth_date)</option>' in text
+    assert '<option value="payment_to_income">Payment to income (payment_to_income)</option>' in text
 
 
 def test_it_deletes_a_rule_marked_for_deletion(admin_client):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import formats
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 
 from scoring.engine.rules import Rule
 from scoring.modelops.activation import gate_for_activation, gate_in_words
@@ -30,8 +30,11 @@ def derived_features() -> list[dict]:
 
 def rule_field_choices() -> list[tuple[str, str]]:
     """What a rule may test: the questionnaire's fields (a date as years since it) and derived features."""
-    fields = [(f.key, f"{f.label} ({f.key})") for f in Feature.objects.filter(active=True).order_by("order", "id")]
-    derived = [(d["key"], f"{d.get('label', d['key'])} ({d['key']})") for d in derived_features()]
+    english = (get_language() or "").startswith("en")  # the names in the reader's language, as elsewhere
+    fields = [(f.key, f"{f.display_label()} ({f.key})")
+              for f in Feature.objects.filter(active=True).order_by("order", "id")]
+    derived = [(d["key"], f"{(english and d.get('label_en')) or d.get('label', d['key'])} ({d['key']})")
+               for d in derived_features()]
     return [("", "—")] + fields + derived
 
 
