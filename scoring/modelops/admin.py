@@ -176,7 +176,7 @@ class FeatureAdmin(AuditedAdmin):
             def __init__(self, *args, **form_kwargs):
                 super().__init__(*args, **form_kwargs)
                 self.fields["order"].widget.attrs["aria-label"] = (
-                    _("Порядок поля «%(label)s»") % {"label": self.instance.label})
+                    _("Порядок поля «%(label)s»") % {"label": self.instance.display_label()})
 
         return NamedOrderForm
 
