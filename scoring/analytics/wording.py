@@ -4,7 +4,7 @@ modelops.activation.gate_in_words)."""
 from __future__ import annotations
 
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 
 from scoring.modelops.training import read_training_data
 from scoring.models import Feature
@@ -18,9 +18,7 @@ def decimal(value: float, places: int = 3) -> str:
 
 def field_labels() -> dict[str, str]:
     """Questionnaire field keys and derived feature keys -> their names in the active language."""
-    english = (get_language() or "").startswith("en")
-    labels = {spec.key: (spec.label_en if english and spec.label_en else spec.label) or spec.key
-              for spec in product_config.derived_specs()}
+    labels = product_config.derived_labels()
     labels.update({f.key: f.display_label() for f in Feature.objects.all()})
     return labels
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import formats
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 from scoring.engine.rules import Rule
 from scoring.modelops.activation import gate_for_activation, gate_in_words
@@ -23,18 +23,11 @@ OPERATOR_CHOICES = [("lt", _("меньше (<)")), ("le", _("не больше (
 SET_OPERATORS = ("in", "not_in")
 
 
-def derived_features() -> list[dict]:
-    """The derived features of the loaded configuration (rules may name them)."""
-    return product_config.derived_entries()
-
-
 def rule_field_choices() -> list[tuple[str, str]]:
     """What a rule may test: the questionnaire's fields (a date as years since it) and derived features."""
-    english = (get_language() or "").startswith("en")  # the names in the reader's language, as elsewhere
     fields = [(f.key, f"{f.display_label()} ({f.key})")
               for f in Feature.objects.filter(active=True).order_by("order", "id")]
-    derived = [(d["key"], f"{(english and d.get('label_en')) or d.get('label', d['key'])} ({d['key']})")
-               for d in derived_features()]
+    derived = [(key, f"{label} ({key})") for key, label in product_config.derived_labels().items()]
     return [("", "—")] + fields + derived
 
 

@@ -17,6 +17,7 @@ import copy
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import get_language
 
 from scoring.engine.config import load_yaml
 from scoring.engine.preprocessing import DerivedSpec
@@ -70,6 +71,13 @@ def derived_entries() -> list[dict]:
 def derived_specs() -> list[DerivedSpec]:
     """The derived features the next training computes (engine objects)."""
     return [DerivedSpec.from_dict(entry) for entry in derived_entries()]
+
+
+def derived_labels() -> dict[str, str]:
+    """The derived features' keys -> their names in the active language (label_en on English pages)."""
+    english = (get_language() or "").startswith("en")
+    return {spec.key: (spec.label_en if english and spec.label_en else spec.label) or spec.key
+            for spec in derived_specs()}
 
 
 def product() -> dict:
