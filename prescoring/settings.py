@@ -225,8 +225,8 @@ SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env("PRESCORING_SESSION_SECONDS", str(8 * 3600)))  # one working day
 # Scripts only from our origin: no inline <script>, no on*= handlers (templates keep JS in static/js).
 # Inline style attributes stay allowed for the computed bar widths of the explanation waterfall.
-# No <style> elements either: htmx's own indicator styles are one, turned off in templates/base.html
-# (meta htmx-config); tests/test_browser_pages.py checks that no page logs a refusal.
+# No <style> elements either: htmx's own indicator styles are one, turned off in templates/_htmx.html
+# (meta htmx-config), which every page loading htmx includes; tests/test_browser_pages.py checks that no page logs a refusal.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
