@@ -79,10 +79,11 @@ def parse_value(feature: Feature, value):
         grouped = _ONE_COMMA_GROUP.fullmatch(value.strip()) if isinstance(value, str) else None
         if grouped:
             whole, part = grouped.groups()
+            fraction = part.rstrip("0")  # 70,000 -> 70; 1,250 -> 1,25
             raise ValueError(_("«%(value)s» можно прочитать и как %(decimal)s, и как %(thousands)s: тысячи отделяйте "
                                "пробелом, дробную часть — запятой.")
-                             % {"value": value.strip(), "thousands": f"{whole} {part}",
-                                "decimal": whole + ("," + part.rstrip("0") if part.rstrip("0") else "")})
+                             % {"value": grouped[0], "thousands": f"{whole} {part}",
+                                "decimal": f"{whole},{fraction}" if fraction else whole})
         try:
             number = _parse_number(value)
         except (ValueError, InvalidOperation, TypeError):
