@@ -108,13 +108,18 @@ def test_train_now_from_an_empty_history_fails_with_the_reason(admin_client, con
 
 def test_a_bank_not_trained_is_explained_in_russian_on_the_run_page(admin_client, configured, administrator):
     """training_problem's English reasons, with their counts, in the reader's words (a run on a real
-    export left three banks untrained with English reasons on a Russian page)."""
+    export left three banks untrained with English reasons on a Russian page). The reasons are the
+    engine's own, as train_frame stores them."""
+    import numpy as np
+
+    from scoring.engine.training import training_problem
+
     run = TrainingRun.objects.create(source="imported", started_by=administrator, status=TrainingRun.Status.DONE,
                                      outcomes=[
         {"bank": "bank_c", "bank_name": "Банк В", "version": None, "activated": False,
-         "reason": "not trained: only 0 answered rows (at least 100 needed)"},
+         "reason": f"not trained: {training_problem(np.full(5, np.nan))}"},
         {"bank": "bank_d", "bank_name": "Банк Г", "version": None, "activated": False,
-         "reason": "not trained: 389 approvals and 0 refusals (at least 10 of each needed)"}])
+         "reason": f"not trained: {training_problem(np.ones(389))}"}])
     page = admin_client.get(f"{TRAIN_URL}{run.pk}/").content.decode()
     assert "не обучена: строк с ответом банка: 0 (нужно не меньше 100)" in page
     assert "не обучена: одобрений: 389, отказов: 0 (нужно не меньше 10 тех и других)" in page
