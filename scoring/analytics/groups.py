@@ -92,8 +92,10 @@ def gender_labels() -> dict:
 
 def live_group_quality(filters: selectors.Filters) -> list[list]:
     """[bank code, attribute, group, answers, predicted approval rate, AUC] from the scores with a recorded
-    answer (row-level, so stored by the daily refresh rather than summed by day)."""
-    genders = gender_labels()
+    answer (row-level, so stored by the daily refresh rather than summed by day).
+
+    A group is the gender's code or the age band: group_label names it in the reader's language when
+    it is shown (the refresh runs in the default language, and its rows are read in any)."""
     rows = []
     for bank in Bank.objects.order_by("code"):
         labelled = selectors.live_labelled_scores(bank)
@@ -101,8 +103,7 @@ def live_group_quality(filters: selectors.Filters) -> list[list]:
             continue
         p = [r[0] for r in labelled]
         y = [r[1] for r in labelled]
-        for attribute, groups in (("gender", [genders.get(str(r[2]), str(r[2])) if r[2] not in (None, "") else ""
-                                               for r in labelled]),
+        for attribute, groups in (("gender", [str(r[2]) if r[2] not in (None, "") else "" for r in labelled]),
                                   ("age_band", age_band([r[3] if r[3] is not None else np.nan for r in labelled]))):
             for entry in group_metrics(y, p, groups, bank.approval_threshold):
                 rows.append([bank.code, attribute, entry["group"], entry["n"], entry["approval_rate"], entry["auc"]])

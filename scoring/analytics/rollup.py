@@ -138,8 +138,8 @@ def refresh(*, now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         DailyFigure.objects.all().delete()
         DailyFigure.objects.bulk_create(rows, batch_size=CHUNK)
-        AnalyticsSnapshot.objects.update_or_create(key="live_group_quality", defaults={"data": quality,
-                                                                                       "computed_at": now})
+        AnalyticsSnapshot.objects.update_or_create(
+            key="live_group_quality", defaults={"data": {"groups": "codes", "rows": quality}, "computed_at": now})
         AnalyticsSnapshot.objects.update_or_create(key="refreshed", defaults={"data": {"rows": len(rows)},
                                                                               "computed_at": now})
     return len(rows)
@@ -267,8 +267,12 @@ def live_calibration(version) -> list[dict]:
 
 
 def live_group_quality_snapshot() -> list | None:
+    """The rows the last refresh stored, or None: computed afresh until the next refresh when there are
+    none, or when they are a refresh's from before the groups were stored as codes (a bare list, its
+    genders named in Russian)."""
     snapshot = AnalyticsSnapshot.objects.filter(key="live_group_quality").first()
-    return snapshot.data if snapshot else None
+    data = snapshot.data if snapshot else None
+    return data["rows"] if isinstance(data, dict) and data.get("groups") == "codes" else None
 
 
 def cohort_size(filters: selectors.Filters, code: str) -> int | None:

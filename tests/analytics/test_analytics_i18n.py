@@ -73,3 +73,27 @@ def test_the_reports_choice_labels_follow_the_reader(configured):
         assert value_labels(Feature.objects.get(key="snils")) == {"true": "yes", "false": "no"}
     assert _choice_labels("goods_category")["Mobile_devices"] == "Мобильные устройства"
     assert set(gender_labels().values()) == {"Женский", "Мужской"}
+
+
+def test_the_stored_group_quality_names_its_genders_in_the_readers_language(known_applications, settings):
+    """The daily refresh stores the quality per group from the recorded answers. It runs in Russian,
+    and it used to store the genders' Russian labels, which an English fairness page then showed."""
+    from scoring.analytics import rollup, selectors
+    from scoring.analytics.fairness import live_fairness
+
+    settings.PRESCORING_FAIRNESS_MIN_GROUP = 2
+    rollup.refresh()
+    assert rollup.live_group_quality_snapshot() is not None  # the page reads what the refresh stored
+    with translation.override("en"):
+        rows = live_fairness(selectors.Filters())["live_auc"].rows
+        assert {row[2] for row in rows if str(row[1]) == "Sex"} == {"Female", "Male"}
+    rows = live_fairness(selectors.Filters())["live_auc"].rows
+    assert {row[2] for row in rows if str(row[1]) == "Пол"} == {"Женский", "Мужской"}
+    # A refresh's rows from before (a bare list, the genders' Russian labels) are not read: the page
+    # computes the groups afresh until the next refresh.
+    from scoring.analytics.models import AnalyticsSnapshot
+    AnalyticsSnapshot.objects.filter(key="live_group_quality").update(data=[["bank_a", "gender", "Мужской", 1, 1.0, None]])
+    assert rollup.live_group_quality_snapshot() is None
+    with translation.override("en"):
+        rows = live_fairness(selectors.Filters())["live_auc"].rows
+        assert {row[2] for row in rows if str(row[1]) == "Sex"} == {"Female", "Male"}
