@@ -1,6 +1,8 @@
 """Middleware of the project: request ids and the response headers a browser enforces."""
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from prescoring.observability import incoming_or_new_request_id, request_id_var
 from scoring.api.errors import _json, is_api_path
@@ -110,3 +112,20 @@ def refused(request, status: int, code: str, detail: str, *, page_detail: str | 
     if is_api_path(request):
         return _json(status, code, detail)
     return HttpResponse(page_detail or detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's: every view but those marked login_not_required wants a signed-in user, and a page
+    without one is redirected to the login page. An htmx request instead gets a 401 that htmx does not
+    swap in (it used to follow the redirect and put the whole login page into the field being
+    checked or the result being polled); static/js/app.js then says the session has ended, and the
+    page keeps what was typed in it until the officer has signed in again in another tab."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") == "true":
+            response = HttpResponse(_("Сессия закончилась: войдите снова."), status=401,
+                                    content_type="text/plain; charset=utf-8")
+            response["WWW-Authenticate"] = 'Session realm="prescoring"'  # a 401 names a scheme; this one is the login page
+            response["Cache-Control"] = "no-store"
+            return response
+        return super().handle_no_permission(request, view_func)

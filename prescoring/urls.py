@@ -6,12 +6,15 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from scoring.api.urls import legacy_urlpatterns
+from scoring.accounts import views as account_views
 from scoring.accounts.forms import LockoutAuthenticationForm
 from prescoring.health import health, live, ready
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("session/", account_views.session_status, name="session"),
+    path("session/resumed/", account_views.session_resumed, name="session_resumed"),
     path("health/", login_not_required(health), name="health"),
     path("health/live/", login_not_required(live), name="health-live"),
     path("health/ready/", login_not_required(ready), name="health-ready"),

@@ -28,6 +28,7 @@ ROOMS = {
     "scoring.admin": "domain-admin",
     "scoring.accounts": "accounts",
     "scoring.accounts.forms": "accounts-pages",
+    "scoring.accounts.views": "accounts-pages",
     "scoring.officer": "officer",
     "scoring.api": "api",
     "scoring.modelops": "modelops",

@@ -62,6 +62,10 @@ ACCESS = {
     # Public: signing in and out, language, health probes. Signing out is a POST.
     "login": everyone(200),
     "logout": everyone(405),
+    # Whether this browser is signed in (public: it says only that), and where signing in again from
+    # a page whose session ended lands.
+    "session": everyone(200),
+    "session_resumed": everyone(200),
     "set_language": everyone(302),
     "health": everyone(200),
     "health-live": everyone(200),

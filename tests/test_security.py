@@ -16,8 +16,9 @@ from scoring.models import AuditEntry
 from scoring.services import submission
 from tests.helpers import settings_with, walk_urls
 
-# Deliberately public: signing in and out, language choice, health probes, static files.
-PUBLIC = {"login", "logout", "set_language", "health", "health-live", "health-ready",
+# Deliberately public: signing in and out, whether this browser is signed in (for a page whose session
+# may have ended: it says nothing else to an anonymous client), language choice, health probes, static files.
+PUBLIC = {"login", "logout", "session", "set_language", "health", "health-live", "health-ready",
           "admin:login", "admin:logout", "javascript-catalog"}
 
 SAMPLES = ["1", str(uuid.UUID(int=1)), "x"]

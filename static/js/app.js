@@ -39,3 +39,92 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     htmx.trigger(field, "change");
   }
 });
+
+// A page open longer than its session (PRESCORING_SESSION_SECONDS). The server answers an htmx
+// request with a 401 (prescoring.middleware.LoginRequiredMiddleware), which htmx does not swap in,
+// and a form sent without a session would be redirected to the login page and lost. So: a 401 shows
+// the notice (#session-ended, base.html); a form is sent only after asking the server (/session/)
+// that the session is on, with the CSRF token it gives (signing in renews it, and the page's old one
+// would be refused). The officer signs in in another tab; back on this one, the notice goes and
+// what was typed is still here.
+function sessionNotice() {
+  return document.getElementById("session-ended");
+}
+// role="alert" reads it out; the focus moves to it only when the officer's own click was refused
+// (after a field check it stays in the field the officer has moved to).
+function showSessionEnded(focus) {
+  var notice = sessionNotice();
+  if (notice) {
+    notice.hidden = false;
+    if (focus) {
+      notice.focus();
+    }
+  }
+}
+function askSession() {
+  var notice = sessionNotice();
+  return fetch(notice.dataset.sessionUrl, {credentials: "same-origin", cache: "no-store",
+                                           headers: {"Accept": "application/json"}})
+    .then(function (response) { return response.json(); });
+}
+// Signed in: the page's forms and htmx get the current token, the notice goes. Returns whether it was.
+function resumeSession(state) {
+  var notice = sessionNotice();
+  if (!state.authenticated) {
+    return false;
+  }
+  document.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (input) {
+    input.value = state.csrf_token;
+  });
+  document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": state.csrf_token}));
+  notice.hidden = true;
+  notice.querySelector(".js-session-still-ended").hidden = true;
+  return true;
+}
+document.addEventListener("htmx:responseError", function (event) {
+  if (event.detail.xhr && event.detail.xhr.status === 401) {
+    showSessionEnded();
+  }
+});
+document.addEventListener("click", function (event) {
+  if (!event.target.closest(".js-session-check")) {
+    return;
+  }
+  askSession().then(function (state) {
+    if (!resumeSession(state)) {
+      sessionNotice().querySelector(".js-session-still-ended").hidden = false;
+    }
+  });
+});
+document.addEventListener("visibilitychange", function () {
+  var notice = sessionNotice();
+  if (document.visibilityState === "visible" && notice && !notice.hidden) {
+    askSession().then(resumeSession);
+  }
+});
+// A form of the page's own content (not the header's language switch or logout) that the browser
+// itself would send: asked about first. If the question fails (the network), the form goes as before.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!sessionNotice() || !form.closest("main") || form.method.toLowerCase() !== "post" ||
+      form.hasAttribute("hx-post")) {
+    return;
+  }
+  if (form.dataset.sessionAsked === "yes") {
+    delete form.dataset.sessionAsked;
+    return;
+  }
+  event.preventDefault();
+  var submitter = event.submitter || undefined;
+  var send = function () {
+    form.dataset.sessionAsked = "yes";
+    form.requestSubmit(submitter);
+  };
+  askSession().then(function (state) {
+    if (resumeSession(state)) {
+      send();
+    } else {
+      showSessionEnded(true);
+    }
+  }, send);
+});
