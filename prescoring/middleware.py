@@ -54,14 +54,22 @@ class RequestBodyLimitMiddleware:
     Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file parts, which it spools to
     disk: a 60 MB anonymous multipart POST to /login/ was read whole before authentication. Here
     every body is capped by its Content-Length at DATA_UPLOAD_MAX_MEMORY_SIZE, except on the pages
-    that take a history file (LARGE_BODY_PATHS), capped at the upload limit; nothing is read. A
-    body without a Content-Length (chunked) is not read by Django's WSGI request at all.
+    that take a history file (LARGE_BODY_PATHS), capped at the upload limit; nothing is read.
+
+    A body without a Content-Length (Transfer-Encoding: chunked, as a client streaming its body
+    sends it) is refused with 411: Django's WSGI request reads no body without a length, so the API
+    answered such a submission "answers: required", about answers the client had sent. Browsers
+    always send a length; a proxy that buffers bodies (nginx's default) sends one too.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
+            return refused(request, 411, "length_required",
+                           "Тело запроса без заголовка Content-Length (Transfer-Encoding: chunked) не принимается: "
+                           "отправьте его с Content-Length.")
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

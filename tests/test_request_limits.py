@@ -79,7 +79,43 @@ def test_gunicorn_as_the_image_runs_it_leaves_these_limits_to_the_application(qu
     assert json.loads(body)["code"] == code
 
 
-def test_every_api_operation_documents_the_414_and_431_the_middleware_answers(api, db):
+def test_a_body_without_a_length_is_411_not_read_as_empty(api, db):
+    response = api.generic("POST", "/api/v1/applications/", HTTP_TRANSFER_ENCODING="chunked",
+                           CONTENT_TYPE="application/json")
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required" and "Content-Length" in response.json()["detail"]
+
+
+def test_a_chunked_submission_to_gunicorn_is_told_to_send_its_length():
+    """A real listener and a client streaming its body (Transfer-Encoding: chunked, as Java's, .NET's or
+    Node's clients do for a body of unknown length). Django reads no body without a Content-Length,
+    and the API answered "answers: Обязательное поле." about a body that had them. The refusal comes
+    before authentication, as the other limits' do (no token here: the same body with its length
+    goes on to be refused for the missing token)."""
+    import http.client
+    import json
+    import os
+
+    from tests.faultproc import gunicorn
+    from tests.helpers import EXAMPLE_ANSWERS
+
+    body = json.dumps({"answers": EXAMPLE_ANSWERS}).encode()
+    web, base = gunicorn(dict(os.environ))
+    try:
+        answers = []
+        for chunked in (True, False):
+            connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
+            connection.request("POST", "/api/v1/applications/", body=iter([body[:100], body[100:]]) if chunked else body,
+                               headers={"Content-Type": "application/json"}, encode_chunked=chunked)
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())["code"]))
+            connection.close()
+    finally:
+        web.stop()
+    assert answers == [(411, "length_required"), (401, "not_authenticated")]
+
+
+def test_every_api_operation_documents_the_411_414_and_431_the_middleware_answers(api, db):
     """A random schemathesis run sent a 5 KB query to GET /api/v1/outcomes/ and got the documented
     error shape with a status the schema did not list."""
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
@@ -87,6 +123,6 @@ def test_every_api_operation_documents_the_414_and_431_the_middleware_answers(ap
                   for method, operation in item.items() if isinstance(operation, dict) and "responses" in operation]
     assert len(operations) >= 16
     for path, method, operation in operations:
-        for code in ("414", "431"):
+        for code in ("411", "414", "431"):
             assert operation["responses"][code]["content"]["application/json"]["schema"] == \
                 {"$ref": "#/components/schemas/Error"}, (path, method, code)

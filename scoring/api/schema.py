@@ -114,14 +114,16 @@ ERROR_DESCRIPTIONS = {
     "404": "Не найдено (или не видно этому пользователю).",
     "405": "Метод не поддерживается.",
     "409": "Idempotency-Key уже использован с другим телом, или вариант этой заявки оценить нельзя.",
+    "411": "Тело без Content-Length (Transfer-Encoding: chunked) не принимается.",
     "413": "Пакет больше допустимого.",
     "414": "Строка запроса длиннее допустимого (detail называет предел).",
     "415": "Тело не в JSON.",
     "429": "Слишком много запросов с этим токеном; см. заголовок Retry-After.",
     "431": "Заголовок запроса длиннее допустимого (detail называет предел).",
 }
-# What the middleware answers for any request, before a view (prescoring.middleware.RequestHeaderLimitMiddleware).
-ANY_REQUEST_ERRORS = ("414", "431")
+# What the middleware answers for any request, before a view (prescoring.middleware: RequestBodyLimitMiddleware,
+# RequestHeaderLimitMiddleware).
+ANY_REQUEST_ERRORS = ("411", "414", "431")
 
 LEGACY_RESULT_SCHEMA = {
     "type": "object",
