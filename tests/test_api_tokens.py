@@ -82,3 +82,29 @@ def test_each_request_gets_its_own_copy_of_the_kept_token_and_user(officer, db, 
     assert second_user.pk == officer.pk and second_token.pk == first_token.pk
     assert second_user._state is not first_user._state and not second_user._state.adding
     config_cache.forget()
+
+
+def test_a_key_sent_as_a_bearer_token_is_taken(officer, db):
+    """Most HTTP libraries send a token as `Authorization: Bearer` (RFC 6750); it was answered
+    "Учетные данные не были предоставлены" about a key that was there."""
+    _token, key = ApiToken.issue(officer)
+    for header in (f"Bearer {key}", f"bearer {key}", f"Token {key}", f"TOKEN {key}"):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=header)
+        assert api.get("/api/v1/banks/").status_code == 200, header
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key[:-1]}x")
+    response = api.get("/api/v1/banks/")
+    assert response.status_code == 401 and response.json()["detail"] == "Недействительный токен."
+
+
+def test_a_scheme_without_one_key_after_it_is_refused_by_name(officer, db):
+    for header, scheme in (("Bearer", "Bearer"), ("Token a b", "Token")):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=header)
+        response = api.get("/api/v1/banks/")
+        assert response.status_code == 401, header
+        assert response.json()["detail"] == f"Заголовок Authorization: после «{scheme}» нужен ключ, один, без пробелов."
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Basic b2ZmaWNlcjpwdw==")  # not a scheme of this API: no credentials
+    assert api.get("/api/v1/banks/").json()["code"] == "not_authenticated"

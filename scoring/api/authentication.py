@@ -3,13 +3,19 @@
 The header is the one DRF's TokenAuthentication reads (and the 2023 service's clients send), but
 the key itself is not stored (scoring.models.ApiToken): the lookup is by digest, and an expired
 token is refused with its own message so that the integrator knows to ask for a new one.
+
+`Authorization: Bearer <key>` is taken too: it is how most clients and HTTP libraries send a token
+(RFC 6750), and it was answered "Учетные данные не были предоставлены" about a key that was there.
 """
 import copy
 
 from django.db import models
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+
+# The schemes a key may come under, lower case; DRF's own is "Token".
+SCHEMES = (b"token", b"bearer")
 
 from scoring.models import ApiToken, token_digest
 from scoring.services import config_cache
@@ -17,6 +23,22 @@ from scoring.services import config_cache
 
 class HashedTokenAuthentication(TokenAuthentication):
     model = ApiToken
+
+    def authenticate(self, request):
+        """DRF's, for either scheme: None without one (another authentication may apply), a refusal
+        for a header of one without exactly one key after it."""
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in SCHEMES:
+            return None
+        scheme = parts[0].decode("latin-1")
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                f"Заголовок Authorization: после «{scheme}» нужен ключ, один, без пробелов.")
+        try:
+            key = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("Недействительный токен.") from None
+        return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key):
         digest = token_digest(key)
