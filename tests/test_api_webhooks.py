@@ -55,6 +55,31 @@ def test_a_scored_application_is_posted_to_the_callback_url_signed(models_ready,
     assert request["headers"][webhooks.DELIVERY_HEADER] == str(delivery.pk)
 
 
+def test_the_standard_webhooks_verifier_accepts_a_delivery_as_the_docs_say(models_ready, officer, answers):
+    """The Standard Webhooks team's own library (not this project's code) checks a real delivery, with
+    the key derived as docs/api.md says; a changed body, another secret or an old timestamp fail."""
+    import base64
+
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    with Listener() as receiver:
+        delivery = scored_delivery(officer, answers, receiver.url)
+        deliver_webhook(delivery.pk)
+    request = receiver.requests[0]
+    secret = ApiClient.objects.get(user=officer).secret
+    verifier = Webhook(base64.b64encode(secret.encode()).decode())
+    headers = dict(request["headers"])
+    payload = verifier.verify(request["body"], headers)
+    assert payload["event"] == "application.scored" and payload["delivery_id"] == delivery.pk
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(request["body"].replace(b"application.scored", b"application.failed"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(base64.b64encode(b"another secret").decode()).verify(request["body"], headers)
+    stale = {**headers, webhooks.WEBHOOK_TIMESTAMP_HEADER: str(int(headers[webhooks.WEBHOOK_TIMESTAMP_HEADER]) - 600)}
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify(request["body"], stale)
+
+
 def test_a_failed_delivery_is_retried_until_the_receiver_accepts(models_ready, officer, answers,
                                                                 django_capture_on_commit_callbacks):
     with Listener((500, 503, 200)) as receiver:
