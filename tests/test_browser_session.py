@@ -38,6 +38,7 @@ def test_a_questionnaire_outlives_its_session_and_is_sent_after_signing_in_again
     page.get_by_label("Должность").fill("Бухгалтер")
     page.get_by_label("Код магазина").focus()  # leaves the field: its check is refused
     expect(notice).to_be_visible()
+    expect(notice).to_have_attribute("role", "alert")  # read out as it appears
     expect(page.get_by_label("Код магазина")).to_be_focused()  # the notice does not take the officer's place
     form = page.locator("form.questionnaire")
     expect(form.get_by_role("heading", name="Вход")).to_have_count(0)  # the login page is not swapped in
@@ -63,6 +64,7 @@ def test_a_questionnaire_outlives_its_session_and_is_sent_after_signing_in_again
 
     page.get_by_role("button", name="Я вошёл, продолжить").click()
     expect(notice).to_be_hidden()
+    expect(page.get_by_role("alert")).to_have_count(0)
     page.get_by_role("button", name="Оценить", exact=True).click()
     page.wait_for_url(RESULT_URL)
     application = Application.objects.get()

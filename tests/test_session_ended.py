@@ -64,4 +64,5 @@ def test_every_signed_in_page_carries_the_notice_and_the_login_page_does_not(cli
     client.force_login(officer)
     page = client.get(reverse("scoring:application_list")).content.decode()
     assert 'id="session-ended"' in page and f'data-session-url="{reverse("session")}"' in page
+    assert 'role="alert"' not in page  # an alert only once shown: pages are checked for alerts of their own
     assert f'href="{reverse("login")}?next={reverse("session_resumed")}" target="_blank"' in page

@@ -50,11 +50,12 @@ document.addEventListener("htmx:beforeSwap", function (event) {
 function sessionNotice() {
   return document.getElementById("session-ended");
 }
-// role="alert" reads it out; the focus moves to it only when the officer's own click was refused
-// (after a field check it stays in the field the officer has moved to).
+// role="alert", given as it is shown, reads it out; the focus moves to it only when the officer's own
+// click was refused (after a field check it stays in the field the officer has moved to).
 function showSessionEnded(focus) {
   var notice = sessionNotice();
   if (notice) {
+    notice.setAttribute("role", "alert");
     notice.hidden = false;
     if (focus) {
       notice.focus();
@@ -78,6 +79,7 @@ function resumeSession(state) {
   });
   document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": state.csrf_token}));
   notice.hidden = true;
+  notice.removeAttribute("role");
   notice.querySelector(".js-session-still-ended").hidden = true;
   return true;
 }
