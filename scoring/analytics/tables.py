@@ -12,8 +12,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext
 
@@ -85,13 +86,20 @@ def format_value(value, kind: str) -> str:
     return str(value)
 
 
-def csv_value(value, kind: str):
+def csv_dialect() -> tuple[str, str]:
+    """(delimiter, decimal mark) for the reader's language, so that a spreadsheet set up for it opens
+    the file as columns of numbers: a Russian Excel or LibreOffice separates a list with ";" and takes
+    "0,45" as a number and "0.45" as text (LibreOffice headless, checked), an English one "," and "0.45"."""
+    return (";", ",") if (translation.get_language() or settings.LANGUAGE_CODE).startswith("ru") else (",", ".")
+
+
+def csv_value(value, kind: str, decimal: str = "."):
     if kind == "mixed":
-        return csv_value(*value)
+        return csv_value(*value, decimal)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind in ("share", "ratio") or isinstance(value, float):
-        return f"{float(value):.4f}"
+        return f"{float(value):.4f}".replace(".", decimal)
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the configured time zone
     if isinstance(value, dt.date):
@@ -100,12 +108,14 @@ def csv_value(value, kind: str):
 
 
 def csv_response(table: Table) -> HttpResponse:
-    """The table as a UTF-8 CSV attachment (with a BOM so spreadsheet programs read Cyrillic)."""
+    """The table as a UTF-8 CSV attachment (with a BOM so spreadsheet programs read Cyrillic), its
+    delimiter and decimal mark those of the reader's language (csv_dialect)."""
+    delimiter, decimal = csv_dialect()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow([csv_text_cell(str(c.label)) for c in table.columns])
     for row in table.rows:
-        writer.writerow([csv_value(v, c.kind) for v, c in zip(row, table.columns)])
+        writer.writerow([csv_value(v, c.kind, decimal) for v, c in zip(row, table.columns)])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.key}.csv"'
     return response

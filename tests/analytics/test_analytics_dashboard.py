@@ -83,6 +83,15 @@ def test_it_exports_a_table_as_csv(analyst_client, known_applications):
     assert response["Content-Type"].startswith("text/csv")
     rows = csv_rows(response)
     assert rows[0][0] == "Банк"
+    assert rows[1][1:] == ["4", "0,4500", "0,5000"]  # a Russian spreadsheet reads "0.45" as text
+
+
+def test_an_english_reader_gets_commas_between_columns_and_decimal_points(analyst_client, known_applications):
+    """A spreadsheet set up for English splits a list at "," and reads "0.45" as a number (and "0,45"
+    as text): the file follows the language of the page it is downloaded from."""
+    response = analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_bank"}, HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=","))
+    assert rows[0][0] == "Bank"
     assert rows[1][1:] == ["4", "0.4500", "0.5000"]
 
 
@@ -116,10 +125,10 @@ def test_the_store_section_and_its_csv_are_the_store_table_alone(analyst_client,
     assert list(section.context["tables"]) == ["by_store"]
     rows = csv_rows(analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_store"}))
     # Store 5: bank_a 0.8 and 0.6, bank_b 0.4 and 0.2; store 7: bank_a 0.3 and 0.1, bank_b 0.9 and 0.1.
-    assert rows[1:] == [["5", "2", "0.7000", "0.3000", "", "", "", "0.5000"],
-                        ["7", "2", "0.2000", "0.5000", "", "", "", "0.3500"]]
+    assert rows[1:] == [["5", "2", "0,7000", "0,3000", "", "", "", "0,5000"],
+                        ["7", "2", "0,2000", "0,5000", "", "", "", "0,3500"]]
     filtered = analyst_client.get(reverse("analytics:dashboard"), {"csv": "by_store", "bank": "bank_b"})
-    assert csv_rows(filtered)[1:] == [["5", "2", "0.3000", "0.3000"], ["7", "2", "0.5000", "0.5000"]]
+    assert csv_rows(filtered)[1:] == [["5", "2", "0,3000", "0,3000"], ["7", "2", "0,5000", "0,5000"]]
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_text(analyst_client, known_applications):
