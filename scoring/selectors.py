@@ -183,13 +183,14 @@ def search_applications(queryset: QuerySet[Application], *, query: str = "", sta
 
     Names and phones are matched on the application's indexed copies (application_columns), not
     through the client: every word of the query in the name, in any order ('петр петров' finds
-    'Петров Пётр'), or the query's digits within the phone's ('900 123' finds '+7 (900) 123-45-67').
+    'Петров Пётр'), or the query's digits within the phone's ('900 123' finds '+7 (900) 123-45-67'),
+    a Russian number's +7 or 8 in front left out ('8 900 123' finds it too).
     personal_data is False for roles that see names and phones masked: they find a client only by
     what they see (the surname and the initials), never by number, so that a search cannot tell
     them a first name or a phone digit by digit.
     """
     if query:
-        digits = application_columns.phone_digits(query)
+        digits = application_columns.searched_phone_digits(query)
         if re.search(r"[^\d\s()+\-]", query):  # letters: a name
             if not personal_data:
                 # The first word of the folded name: the surname, the part masked roles see in full.

@@ -139,3 +139,32 @@ def test_the_store_is_kept_only_when_it_is_a_whole_number(store, expected):
 def test_another_questionnaire_without_store_or_category_leaves_them_empty():
     columns = columns_for(answers={"region": "north", "salary": 90_000, "credit_sum": 10_000, "months": "12"})
     assert columns["store"] is None and columns["goods_category"] is None and columns["cohort"] == "x-x-x"
+
+
+@pytest.mark.parametrize("query", ["+7 900 123-45-67", "8 (900) 123-45-67", "89001234567", "79001234567",
+                                   "+79001234567", "8 900 123", "+7 (900) 123", "900 123-45", "45-67"])
+def test_a_number_is_found_however_its_prefix_was_typed(configured, officer, answers, query):
+    """Officers type one client's number as "+7 900 …" on one application and "8 (900) …" on the next;
+    a search with either prefix found only the applications typed with the same one."""
+    from scoring.selectors import search_applications
+
+    typed = ["+7 900 123-45-67", "8 (900) 123-45-67", "900 123 45 67"]
+    found = set()
+    for number, phone in enumerate(typed):
+        application, _ = submission.submit_application(
+            officer=officer, answers={**answers, "loan_amount": 50_000 + number},
+            client={"full_name": "Петров Пётр", "phone": phone})
+        found.add(application.pk)
+    other, _ = submission.submit_application(officer=officer, answers={**answers, "loan_amount": 60_000},
+                                             client={"full_name": "Сидоров Иван", "phone": "+7 911 222-33-44"})
+    assert set(search_applications(Application.objects.all(), query=query).values_list("pk", flat=True)) == found
+
+
+@pytest.mark.parametrize("query, digits", [
+    ("+7 900 123-45-67", "9001234567"), ("8 (900) 123-45-67", "9001234567"), ("89001234567", "9001234567"),
+    ("8-900", "900"), ("8900", "8900"), ("7 7", "7"), ("900 123", "900123"), ("+375 29 123-45-67", "375291234567"),
+    ("45 67 89", "456789"), ("8 800 2000 600", "8002000600")])
+def test_the_searched_digits_leave_out_only_a_russian_prefix(query, digits):
+    from scoring.services import application_columns
+
+    assert application_columns.searched_phone_digits(query) == digits

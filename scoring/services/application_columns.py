@@ -37,6 +37,20 @@ def phone_digits(text: str | None) -> str:
     return re.sub(r"\D", "", text or "")[:PHONE_DIGITS_MAX_LENGTH]
 
 
+# A Russian number's prefix as officers type it: "+7", or an 8 (or 7) followed by a separator or by the
+# number's ten other digits. The same client's number is "+7 900 …" on one application, "8 (900) …" on
+# the next; the digits stored are those typed.
+_RUSSIAN_PREFIX = re.compile(r"^\s*(?:\+7|[78](?=[\s(\-]|\d{10}\s*$))")
+
+
+def searched_phone_digits(query: str) -> str:
+    """The digits a phone search looks for within the stored ones: a Russian number's +7 or 8 left out,
+    so that '+7 900 123-45-67', '8 (900) 123-45-67' and '89001234567' find the client however the
+    number was typed when the application was made. '900 123' and '+375 29 …' are searched as they are."""
+    prefix = _RUSSIAN_PREFIX.match(query)
+    return phone_digits(query[prefix.end():] if prefix else query)
+
+
 def client_columns(client) -> dict:
     """search_name and phone_digits of a client (empty without one)."""
     if client is None:
