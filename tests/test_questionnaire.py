@@ -56,6 +56,9 @@ def test_it_normalises_legacy_formats(features, answers):
     ("month_profit", "70,000", "«70,000» можно прочитать и как 70, и как 70 000"),
     ("loan_amount", " 1,250 ", "«1,250» можно прочитать и как 1,25, и как 1 250"),
     ("child_count", "2,000", "и как 2, и как 2 000"),
+    # A point before three digits, as a German export groups thousands: it was read as 70.
+    ("month_profit", "70.000", "«70.000» можно прочитать и как 70, и как 70 000"),
+    ("loan_amount", "1.250", "«1.250» можно прочитать и как 1,25, и как 1 250"),
 ])
 def test_it_explains_a_bad_value_in_russian(features, answers, key, value, message):
     answers[key] = value
@@ -108,7 +111,8 @@ def test_a_configured_english_choice_label_is_shown_on_english_pages():
 
 @pytest.mark.parametrize("value, stored", [
     ("70 000,50", 70000.5), ("70,5", 70.5), ("70,50", 70.5), ("0,125", 0.125), ("70,0001", 70.0001),
-    ("70 000", 70000), ("70000.000", 70000), (70.0, 70), ("70\u00a0000", 70000),
+    ("70 000", 70000), ("70000.000", 70000), (70.0, 70), ("70\u00a0000", 70000), ("70.5", 70.5), ("0.125", 0.125),
+    ("70000.50", 70000.5),
 ])
 def test_a_decimal_comma_and_spaces_between_thousands_are_read(features, answers, value, stored):
     answers["month_profit"] = value

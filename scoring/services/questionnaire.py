@@ -22,9 +22,10 @@ from scoring.services import config_cache
 REQUIRED = "Обязательное поле."
 # NUL and the other C0 controls but tab and line breaks, and UTF-16 surrogates (JSON "\ud800").
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-# One comma before three digits (70,000): thousands in an English export, or a decimal comma (70)?
-# Read either way, a thousandfold error in an income goes unnoticed, so it is refused with both readings.
-_ONE_COMMA_GROUP = re.compile(r"([1-9]\d{0,2}),(\d{3})")
+# One comma or point before three digits (70,000; 70.000): thousands in an English or a German export,
+# or a decimal comma or point (70)? Read either way, a thousandfold error in an income goes unnoticed,
+# so it is refused with both readings. ("70.000" was read as 70.)
+_ONE_COMMA_GROUP = re.compile(r"([1-9]\d{0,2})[,.](\d{3})")
 _TRUE = {"1", "true", "yes", "да", "on", "1.0"}
 _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
