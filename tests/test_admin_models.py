@@ -106,6 +106,22 @@ def test_train_now_from_an_empty_history_fails_with_the_reason(admin_client, con
     assert run.message in admin_client.get(f"{TRAIN_URL}{run.pk}/").content.decode()
 
 
+def test_a_run_writes_in_the_language_its_starter_reads(admin_client, configured, django_capture_on_commit_callbacks):
+    """The worker's language is the default one: an English administrator's run said «Обучается Банк А
+    (1 из 5)» and «Готово: обучено банков — 1.», and its refusals in Russian."""
+    bank = Bank.objects.get(code="bank_a")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(TRAIN_URL, {"source": "imported", "rows": "20000"}, HTTP_ACCEPT_LANGUAGE="en")
+        admin_client.post(TRAIN_URL, {"source": "synthetic", "banks": [bank.pk], "rows": "1500"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    refused, done = TrainingRun.objects.order_by("pk")
+    assert refused.language == "en" and refused.status == TrainingRun.Status.FAILED
+    assert refused.message == ("No history of decisions has been imported: import one first (“History imports”, "
+                               "the “Upload history (CSV)” button).")
+    assert done.message == "Done: 1 bank(s) trained." and done.status == TrainingRun.Status.DONE
+    assert "Done: 1 bank(s) trained." in admin_client.get(f"{TRAIN_URL}{done.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
 def test_a_bank_not_trained_is_explained_in_russian_on_the_run_page(admin_client, configured, administrator):
     """training_problem's English reasons, with their counts, in the reader's words (a run on a real
     export left three banks untrained with English reasons on a Russian page). The reasons are the

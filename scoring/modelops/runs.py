@@ -1,7 +1,8 @@
 """Training runs: what the admin's "train now" task does, bank by bank, with progress on the run."""
 from __future__ import annotations
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from scoring.modelops import training
@@ -9,7 +10,8 @@ from scoring.models import TrainingRun
 
 
 def run_training(*, run_id: int) -> TrainingRun:
-    """Train the run's banks one after another, writing progress and each bank's outcome on the run.
+    """Train the run's banks one after another, writing progress and each bank's outcome on the run,
+    in the language of whoever started it (TrainingRun.language).
 
     A model that passes the gate is activated by training itself; the activation is written to the
     audit log in the name of whoever started the run.
@@ -17,6 +19,11 @@ def run_training(*, run_id: int) -> TrainingRun:
     run = TrainingRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
+    with translation.override(run.language or settings.LANGUAGE_CODE):
+        return _train(run)
+
+
+def _train(run: TrainingRun) -> TrainingRun:
     TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, progress=0, outcomes=[])
     try:
         banks = training.banks_for_training(run.bank_codes or None)

@@ -2,6 +2,9 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from scoring.modelops import runs
 from scoring.models import TrainingRun
@@ -17,7 +20,9 @@ def train_models(run_id: int) -> str:
         run = runs.run_training(run_id=run_id)
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the run's page
         log.exception("training run %s failed", run_id)
-        runs.finish_run(TrainingRun.objects.get(pk=run_id), TrainingRun.Status.FAILED,
-                        f"Обучение не удалось: {exc.__class__.__name__}: {exc}")
+        run = TrainingRun.objects.get(pk=run_id)
+        with translation.override(run.language or settings.LANGUAGE_CODE):
+            message = _("Обучение не удалось: %(error)s") % {"error": f"{exc.__class__.__name__}: {exc}"}
+        runs.finish_run(run, TrainingRun.Status.FAILED, message)
         return "failed"
     return run.status

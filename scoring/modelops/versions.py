@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from scoring.engine.prediction import Scorer
@@ -142,7 +142,10 @@ def start_training(*, actor, source: str, bank_codes: list[str], rows: int = 20_
     thread on the embedded default: scoring/services/background.py); the page polls the run for progress."""
     if source not in TrainingRun.Source.values:
         raise ModelVersionError(_("Неизвестный источник данных: %(s)s.") % {"s": source})
-    run = TrainingRun.objects.create(source=source, bank_codes=list(bank_codes), rows=rows, started_by=actor)
+    # The run writes its progress and refusals in the language its starter reads (the worker's own is the
+    # default language): an English administrator's run said «Обучается Банк А (1 из 5)».
+    run = TrainingRun.objects.create(source=source, bank_codes=list(bank_codes), rows=rows, started_by=actor,
+                                     language=translation.get_language() or "")
     transaction.on_commit(lambda: _enqueue(train_models, run.pk))
     return run
 

@@ -130,6 +130,9 @@ class TrainingRun(models.Model):
                               db_index=True)
     progress = models.PositiveSmallIntegerField(_("готово, %"), default=0)
     message = models.TextField(_("сообщение"), blank=True)
+    language = models.CharField(
+        _("язык"), max_length=16, blank=True,
+        help_text=_("На каком языке запустивший читал страницу: на нём обучение пишет сообщения. Пусто — язык по умолчанию."))
     outcomes = models.JSONField(_("итоги по банкам"), default=list, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("запустил"))
