@@ -236,5 +236,7 @@ LINKS = {
     "applications_create": {code: {
         "GetApplication": _follow("applications_retrieve", "application_id", "id"),
         "ProposeAlternative": _follow("applications_alternative", "application_id", "id"),
+        # A bank's answer about the submitted application: its body's application is the answer's id.
+        "RecordOutcome": {"operationId": "outcomes_record", "requestBody": {"application": "$response.body#/id"}},
     } for code in ("200", "201", "202")},
 }
