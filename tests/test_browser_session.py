@@ -81,3 +81,22 @@ def test_a_search_without_a_session_leaves_the_list_as_it_was(page, live_server,
     expect(page.locator("#session-ended")).to_be_visible()
     expect(results).to_have_text(before)
     expect(page.get_by_role("heading", name="Вход")).to_have_count(0)
+
+
+def test_the_admins_training_run_says_the_session_has_ended(page, live_server, configured, administrator):
+    """The run's progress is polled every 2 s; after the session ended the polls got the login page."""
+    from scoring.models import TrainingRun
+
+    run = TrainingRun.objects.create(source="synthetic", started_by=administrator, status=TrainingRun.Status.RUNNING)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Имя пользователя").fill("admin1")
+    page.get_by_label("Пароль").fill("pw-admin1")
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/admin/scoring/modelversion/train/{run.pk}/")
+    progress = page.locator("#training-progress")
+    end_session(page)
+    expect(page.get_by_role("alert")).to_contain_text("Сессия закончилась")  # the next poll is refused
+    expect(progress).to_contain_text("Обучается")
+    expect(page.get_by_label("Имя пользователя")).to_have_count(0)  # no login form swapped in
+    assert_accessible(page, "training run, session ended")
