@@ -103,13 +103,15 @@ def test_a_chunked_submission_to_gunicorn_is_told_to_send_its_length():
     web, base = gunicorn(dict(os.environ))
     try:
         answers = []
+        # One keep-alive connection: the refused body, left unread, must not be taken for the next
+        # request (gunicorn reads past it).
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
         for chunked in (True, False):
-            connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
             connection.request("POST", "/api/v1/applications/", body=iter([body[:100], body[100:]]) if chunked else body,
                                headers={"Content-Type": "application/json"}, encode_chunked=chunked)
             response = connection.getresponse()
             answers.append((response.status, json.loads(response.read())["code"]))
-            connection.close()
+        connection.close()
     finally:
         web.stop()
     assert answers == [(411, "length_required"), (401, "not_authenticated")]
