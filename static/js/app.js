@@ -43,7 +43,7 @@ document.addEventListener("htmx:beforeSwap", function (event) {
 // A page open longer than its session (PRESCORING_SESSION_SECONDS). The server answers an htmx
 // request with a 401 (prescoring.middleware.LoginRequiredMiddleware), which htmx does not swap in,
 // and a form sent without a session would be redirected to the login page and lost. So: a 401 shows
-// the notice (#session-ended, base.html); a form is sent only after asking the server (/session/)
+// the notice (#session-ended, templates/_session_ended.html); a form is sent only after asking the server (/session/)
 // that the session is on, with the CSRF token it gives (signing in renews it, and the page's old one
 // would be refused). The officer signs in in another tab; back on this one, the notice goes and
 // what was typed is still here.
