@@ -19,8 +19,13 @@ def run_training(*, run_id: int) -> TrainingRun:
     run = TrainingRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
-    with translation.override(run.language or settings.LANGUAGE_CODE):
+    with in_starters_language(run):
         return _train(run)
+
+
+def in_starters_language(run: TrainingRun):
+    """The language the run writes its texts in: its starter's (TrainingRun.language), or the default."""
+    return translation.override(run.language or settings.LANGUAGE_CODE)
 
 
 def _train(run: TrainingRun) -> TrainingRun:

@@ -2,8 +2,6 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from scoring.modelops import runs
@@ -21,7 +19,7 @@ def train_models(run_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - any failure is shown on the run's page
         log.exception("training run %s failed", run_id)
         run = TrainingRun.objects.get(pk=run_id)
-        with translation.override(run.language or settings.LANGUAGE_CODE):
+        with runs.in_starters_language(run):
             message = _("Обучение не удалось: %(error)s") % {"error": f"{exc.__class__.__name__}: {exc}"}
         runs.finish_run(run, TrainingRun.Status.FAILED, message)
         return "failed"
