@@ -131,8 +131,7 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
 
     def handle_no_permission(self, request, view_func):
         if request.headers.get("HX-Request") == "true":
-            response = HttpResponse(_("Сессия закончилась: войдите снова."), status=401,
-                                    content_type="text/plain; charset=utf-8")
+            response = refused(request, 401, "session_ended", _("Сессия закончилась: войдите снова."))
             response["WWW-Authenticate"] = 'Session realm="prescoring"'  # a 401 names a scheme; this one is the login page
             response["Cache-Control"] = "no-store"
             return response
