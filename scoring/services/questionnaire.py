@@ -25,7 +25,7 @@ _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # One comma or point before three digits (70,000; 70.000): thousands in an English or a German export,
 # or a decimal comma or point (70)? Read either way, a thousandfold error in an income goes unnoticed,
 # so it is refused with both readings. ("70.000" was read as 70.)
-_ONE_COMMA_GROUP = re.compile(r"([1-9]\d{0,2})[,.](\d{3})")
+_ONE_SEPARATOR_GROUP = re.compile(r"([1-9]\d{0,2})[,.](\d{3})")
 _TRUE = {"1", "true", "yes", "да", "on", "1.0"}
 _FALSE = {"0", "false", "no", "нет", "off", "0.0"}
 
@@ -77,7 +77,7 @@ def parse_value(feature: Feature, value):
         # A NUL cannot be stored by PostgreSQL and a lone surrogate cannot be encoded as UTF-8.
         raise ValueError(_("Недопустимые символы в ответе."))
     if kind in ("number", "integer"):
-        grouped = _ONE_COMMA_GROUP.fullmatch(value.strip()) if isinstance(value, str) else None
+        grouped = _ONE_SEPARATOR_GROUP.fullmatch(value.strip()) if isinstance(value, str) else None
         if grouped:
             whole, part = grouped.groups()
             fraction = part.rstrip("0")  # 70,000 -> 70; 1,250 -> 1,25
